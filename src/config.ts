@@ -1,0 +1,92 @@
+import { z } from 'zod';
+
+/**
+ * The one place that reads the environment (STYLE.md #9). Everything else receives a Config.
+ * A wrong value throws ConfigError naming every wrong variable and how to fix it.
+ */
+
+const csv = z
+  .string()
+  .optional()
+  .transform((v) =>
+    (v ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
+
+const onOff = (fallback: 'on' | 'off' | 'auto') =>
+  z
+    .enum(['on', 'off', 'auto', 'true', 'false', '1', '0'])
+    .default(fallback)
+    .transform((v) => (v === 'true' || v === '1' ? 'on' : v === 'false' || v === '0' ? 'off' : v));
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v && v.trim() ? v.trim() : undefined));
+
+const url = (fallback: string) => z.string().url().default(fallback);
+
+export const configSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().default('0.0.0.0'),
+  /** Public base URL, shown in log lines and the README setup steps. */
+  PUBLIC_URL: optionalString,
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+
+  /** postgres://… selects a PostgreSQL server; empty means embedded PGlite in DATA_DIR. */
+  DATABASE_URL: optionalString.refine((v) => !v || /^postgres(ql)?:\/\//.test(v), {
+    message: 'must start with postgres:// or postgresql://',
+  }),
+  DATA_DIR: z.string().default('./data/pg'),
+
+  /** Userids that are administrators from the start (they can add members). */
+  ADMIN_USERIDS: csv,
+  /** on | off | auto (auto: on when no WeCom/DingTalk credentials are configured). */
+  SANDBOX: onOff('auto'),
+  /** Seed a demo organisation into an empty database when the sandbox is on. */
+  DEMO_SEED: onOff('on'),
+  /** Largest accepted request body, in bytes. */
+  BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
+  TIMEZONE: z.string().default('Asia/Shanghai'),
+
+  /** How often the outbox worker looks for messages to deliver, in milliseconds. */
+  OUTBOX_POLL_MS: z.coerce.number().int().min(10).default(1000),
+});
+
+export type Config = z.infer<typeof configSchema> & {
+  sandboxEnabled: boolean;
+};
+
+export class ConfigError extends Error {
+  constructor(public readonly problems: string[]) {
+    super(`配置有误 / invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const parsed = configSchema.safeParse(env);
+  if (!parsed.success) {
+    const problems = parsed.error.issues.map((issue) => {
+      const name = issue.path.join('.') || '(environment)';
+      return `${name}: ${issue.message} (current value: ${describeValue(name, env[name])})`;
+    });
+    throw new ConfigError(problems);
+  }
+  const c = parsed.data;
+  const platformConfigured = false;
+  const sandboxEnabled = c.SANDBOX === 'on' || (c.SANDBOX === 'auto' && !platformConfigured);
+  return { ...c, sandboxEnabled };
+}
+
+const SECRET_NAME = /SECRET|TOKEN|KEY|PASSWORD|DATABASE_URL/i;
+
+/** Never echo a secret back, even in an error message. */
+function describeValue(name: string, value: string | undefined): string {
+  if (value === undefined) return 'not set';
+  if (SECRET_NAME.test(name)) return '(hidden)';
+  return JSON.stringify(value);
+}

@@ -1,0 +1,67 @@
+/** Errors typed by where they come from, each with a code (STYLE.md #8). */
+
+/** A mistake in what a person typed: the message is shown to them, politely, in Chinese. */
+export class UserInputError extends Error {
+  readonly code = 'user_input';
+  constructor(message: string) {
+    super(message);
+    this.name = 'UserInputError';
+  }
+}
+
+/** The sender may not do this: the message says why, politely. */
+export class PermissionError extends Error {
+  readonly code = 'permission';
+  constructor(message: string) {
+    super(message);
+    this.name = 'PermissionError';
+  }
+}
+
+/** A platform API answered with an error code. `retryable` tells the outbox whether to try again. */
+export class PlatformApiError extends Error {
+  readonly code = 'platform_api';
+  constructor(
+    readonly platform: string,
+    readonly method: string,
+    readonly errcode: number | string,
+    message: string,
+    readonly retryable: boolean,
+  ) {
+    super(`${platform} ${method} errcode ${errcode}: ${message}`);
+    this.name = 'PlatformApiError';
+  }
+}
+
+/** The network or an upstream HTTP server failed (connection refused, timeout, 5xx). Always retryable. */
+export class UpstreamHttpError extends Error {
+  readonly code = 'upstream_http';
+  readonly retryable = true;
+  constructor(
+    readonly url: string,
+    readonly status: number | null,
+    options?: { cause?: unknown },
+  ) {
+    super(`upstream ${status ?? 'network error'} from ${redactUrl(url)}`, options);
+    this.name = 'UpstreamHttpError';
+  }
+}
+
+export class LlmError extends Error {
+  readonly code = 'llm';
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'LlmError';
+  }
+}
+
+/** Query strings carry keys and tokens: never let one reach a log line. */
+export function redactUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    for (const k of [...u.searchParams.keys()]) u.searchParams.set(k, '***');
+    return u.toString();
+  } catch {
+    return '(invalid url)';
+  }
+}

@@ -1,0 +1,52 @@
+/** Platform-neutral message shapes: adapters translate to and from these; the bot never imports a platform. */
+
+export const PLATFORMS = ['wecom', 'dingtalk', 'sandbox'] as const;
+export type Platform = (typeof PLATFORMS)[number];
+
+export interface InboundMessage {
+  platform: Platform;
+  conversationId: string;
+  conversationTitle?: string;
+  /** 'single' for a one-to-one chat with the bot. Defaults to 'group'. */
+  conversationType?: 'group' | 'single';
+  /** Enterprise userid of the sender (WeCom userid, DingTalk staffId, sandbox id). */
+  senderId: string;
+  senderName?: string;
+  /** Platform message id: the deduplication key together with platform. */
+  messageId: string;
+  /** Text with the bot's own @mention already stripped. */
+  text: string;
+  /** Userids @-mentioned in the message, in order (the bot itself excluded). */
+  mentions: string[];
+  /** Text of a message this one quotes or replies to, if the platform gives it. */
+  quotedText?: string;
+  receivedAt: Date;
+  /**
+   * Route facts learned from this delivery that let the adapter answer into the same conversation
+   * (e.g. WeCom AI-bot response_url, DingTalk sessionWebhook + expiry). Stored with the group.
+   */
+  route?: Record<string, unknown>;
+}
+
+/** What the bot says: text plus the userids to @-mention. */
+export interface OutboundMessage {
+  text: string;
+  mentions: string[];
+  markdown?: string;
+}
+
+/** Where an outbound message goes. */
+export interface OutboundTarget {
+  platform: Platform;
+  conversationId: string;
+  /** The group's stored route (webhook key/URL, robot code, chat id, session webhook …). */
+  route: Record<string, unknown> | null;
+  /** Inbound message id this answers, if any. */
+  replyTo?: string | null;
+}
+
+/** An adapter's sending half. Throws a PlatformApiError / UpstreamHttpError on failure. */
+export interface PlatformSender {
+  readonly platform: Platform;
+  send(target: OutboundTarget, message: OutboundMessage): Promise<void>;
+}

@@ -1,0 +1,40 @@
+import { bigserial, index, integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+
+export const OUTBOX_STATUSES = ['pending', 'sent', 'failed'] as const;
+export type OutboxStatus = (typeof OUTBOX_STATUSES)[number];
+
+export interface OutboxPayload {
+  text: string;
+  /** Userids to @-mention. */
+  mentions: string[];
+  /** Optional markdown rendering, for platforms that have it. */
+  markdown?: string;
+}
+
+/**
+ * Durable outbox: every message the bot sends is a row written in the same transaction as the change
+ * that caused it, then delivered by a worker. dedupe_key makes "send once" a database fact.
+ */
+export const outbox = pgTable(
+  'outbox',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    platform: text('platform').notNull(),
+    conversationId: text('conversation_id').notNull(),
+    payload: jsonb('payload').$type<OutboxPayload>().notNull(),
+    /** Unique when set: e.g. `reply:<platform>:<message id>:<n>` or `timer:<id>:<step>`. */
+    dedupeKey: text('dedupe_key').unique(),
+    /** Inbound message this answers, if any (lets an adapter reply in-thread or via response_url). */
+    replyTo: text('reply_to'),
+    status: text('status', { enum: OUTBOX_STATUSES }).notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull().defaultNow(),
+    lastError: text('last_error'),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    sentAt: timestamp('sent_at', { withTimezone: true }),
+  },
+  (t) => [
+    index('outbox_due_idx').on(t.status, t.nextAttemptAt, t.id),
+    index('outbox_conversation_idx').on(t.platform, t.conversationId, t.id),
+  ],
+);
