@@ -57,6 +57,10 @@ CREATE TABLE "inbound_messages" (
 	"platform" text NOT NULL,
 	"message_id" text NOT NULL,
 	"received_at" timestamp with time zone NOT NULL,
+	"payload" jsonb,
+	"status" text DEFAULT 'done' NOT NULL,
+	"attempts" integer DEFAULT 0 NOT NULL,
+	"next_attempt_at" timestamp with time zone,
 	CONSTRAINT "inbound_messages_platform_message_id_pk" PRIMARY KEY("platform","message_id")
 );
 --> statement-breakpoint
@@ -142,6 +146,7 @@ CREATE INDEX "events_subject_idx" ON "events" USING btree ("subject","id");--> s
 CREATE UNIQUE INDEX "groups_platform_conversation_uq" ON "groups" USING btree ("platform","conversation_id");--> statement-breakpoint
 CREATE INDEX "groups_department_idx" ON "groups" USING btree ("department_id");--> statement-breakpoint
 CREATE INDEX "groups_order_idx" ON "groups" USING btree ("order_id");--> statement-breakpoint
+CREATE INDEX "inbound_pending_idx" ON "inbound_messages" USING btree ("status","next_attempt_at");--> statement-breakpoint
 CREATE INDEX "order_events_order_idx" ON "order_events" USING btree ("order_id","id");--> statement-breakpoint
 CREATE INDEX "orders_handler_idx" ON "orders" USING btree ("handler_id");--> statement-breakpoint
 CREATE INDEX "orders_department_idx" ON "orders" USING btree ("department_id");--> statement-breakpoint

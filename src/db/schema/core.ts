@@ -162,8 +162,16 @@ export const inboundMessages = pgTable(
     platform: text('platform').notNull(),
     messageId: text('message_id').notNull(),
     receivedAt: timestamp('received_at', { withTimezone: true }).notNull(),
+    /** The normalised message, kept until handled so a crash after the acknowledgement loses nothing. */
+    payload: jsonb('payload').$type<Record<string, unknown>>(),
+    status: text('status', { enum: ['pending', 'done', 'failed'] }).notNull().default('done'),
+    attempts: integer('attempts').notNull().default(0),
+    nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }),
   },
-  (t) => [primaryKey({ columns: [t.platform, t.messageId] })],
+  (t) => [
+    primaryKey({ columns: [t.platform, t.messageId] }),
+    index('inbound_pending_idx').on(t.status, t.nextAttemptAt),
+  ],
 );
 
 /** What was said in each conversation, both directions (the sandbox shows it; complaints quote it). */

@@ -1,0 +1,104 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type Router from '@koa/router';
+import { eq, and } from 'drizzle-orm';
+import type { Config } from './config';
+import { createChat, type Chat } from './core/chat';
+import { startLoop } from './core/loop';
+import { createOutboxWorker, type OutboxWorker } from './core/outbox-worker';
+import type { PlatformSender } from './core/types';
+import { openDatabase, type Database } from './db/client';
+import { groups } from './db/schema';
+import { seedDemo } from './db/seed-demo';
+import { createHttpApp } from './http/server';
+import type { Logger } from './log';
+import { createSandboxRouter, sandboxSender } from './platforms/sandbox/sandbox-router';
+
+export interface AppOptions {
+  config: Config;
+  log: Logger;
+  clock?: () => Date;
+  /** Use this database instead of opening one from the config (tests). */
+  database?: Database;
+  /** Background loops (outbox, inbound); tests may drive them by hand. */
+  loops?: boolean;
+}
+
+export interface App {
+  config: Config;
+  database: Database;
+  chat: Chat;
+  outbox: OutboxWorker;
+  server: Server;
+  url: string;
+  seeded: boolean;
+  close(): Promise<void>;
+}
+
+/** The composition root: database → chat core → adapters → HTTP, plus the background loops. */
+export async function startApp(opts: AppOptions): Promise<App> {
+  const { config, log } = opts;
+  const clock = opts.clock ?? (() => new Date());
+  const database =
+    opts.database ?? (await openDatabase({ url: config.DATABASE_URL, dataDir: config.DATABASE_URL ? undefined : config.DATA_DIR }));
+  await database.migrate();
+  const db = database.db;
+
+  let seeded = false;
+  if (config.sandboxEnabled && config.DEMO_SEED === 'on') seeded = await seedDemo(db);
+
+  const chat = createChat({ db, log, clock, adminUserids: config.ADMIN_USERIDS });
+  const senders: PlatformSender[] = [];
+  if (config.sandboxEnabled) senders.push(sandboxSender);
+  const outbox = createOutboxWorker({
+    db,
+    senders,
+    log,
+    clock,
+    routeOf: async (platform, conversationId) => {
+      const [g] = await db
+        .select({ route: groups.route })
+        .from(groups)
+        .where(and(eq(groups.platform, platform), eq(groups.conversationId, conversationId)));
+      return g?.route ?? null;
+    },
+  });
+
+  const routers: Router[] = [];
+  if (config.sandboxEnabled) {
+    routers.push(createSandboxRouter({ db, chat, outbox, clock, bodyLimit: config.BODY_LIMIT_BYTES }));
+  }
+  const http = createHttpApp({ log, ping: database.ping, routers });
+  const server = http.listen(config.PORT, config.HOST);
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', resolve);
+    server.once('error', reject);
+  });
+  server.keepAliveTimeout = 5_000;
+  const addr = server.address() as AddressInfo;
+  const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? '127.0.0.1' : config.HOST;
+  const url = `http://${host}:${addr.port}`;
+
+  const loops =
+    opts.loops === false
+      ? []
+      : [
+          startLoop('outbox', () => outbox.runOnce(), config.OUTBOX_POLL_MS, log),
+          startLoop('inbound', () => chat.processPending(), 250, log),
+        ];
+
+  let closing: Promise<void> | undefined;
+  const close = () =>
+    (closing ??= (async () => {
+      // Stop accepting, let in-flight requests finish (bounded), stop the loops, then the database.
+      const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeIdleConnections();
+      const force = setTimeout(() => server.closeAllConnections(), 3_000);
+      await serverClosed;
+      clearTimeout(force);
+      await Promise.all(loops.map((l) => l.stop()));
+      if (!opts.database) await database.close();
+    })());
+
+  return { config, database, chat, outbox, server, url, seeded, close };
+}

@@ -1,0 +1,346 @@
+import { and, arrayContains, asc, desc, eq, inArray, or } from 'drizzle-orm';
+import type { Db } from '../../db/client';
+import { clients, departments, groups, orderEvents, orders, people } from '../../db/schema';
+import * as rules from '../../domain/orders';
+import { orderCode, STATUS_NAMES } from '../../domain/orders';
+import { normaliseServiceType, SERVICE_TYPES } from '../../domain/service-types';
+import type { ParsedArgs } from '../command-parser';
+import { findDepartment, mention, resolvePerson, type ChatContext, type Person } from '../context';
+import { PermissionError, UserInputError } from '../errors';
+import { formatInstant } from './format';
+
+export type Order = typeof orders.$inferSelect;
+
+export async function loadOrder(tx: Db, id: number, lock = false): Promise<Order> {
+  const q = tx.select().from(orders).where(eq(orders.id, id));
+  const rows = lock ? await q.for('update') : await q;
+  if (!rows[0]) throw new UserInputError(`没有找到分配单 ${orderCode(id)}，请核对单号（可发送 /单 列表 查看）。`);
+  return rows[0];
+}
+
+async function personById(tx: Db, id: number | null): Promise<Person | null> {
+  if (!id) return null;
+  const rows = await tx.select().from(people).where(eq(people.id, id));
+  return rows[0] ?? null;
+}
+
+/** Department heads of a department (those who approve and receive escalations). */
+export async function headsOf(tx: Db, departmentId: number | null): Promise<Person[]> {
+  if (!departmentId) return [];
+  return tx
+    .select()
+    .from(people)
+    .where(and(eq(people.departmentId, departmentId), eq(people.role, 'head'), eq(people.active, true)));
+}
+
+/**
+ * Who is involved in an order: its handler, the handler's supervisor, the salesperson, the heads of its
+ * department, management and admins. The handlers below ask this before changing an order.
+ */
+export async function involvement(ctx: ChatContext, o: Order) {
+  const p = ctx.actor.person;
+  const handler = await personById(ctx.tx, o.handlerId);
+  const isHandler = !!p && p.id === o.handlerId;
+  const isSupervisor = !!p && !!handler && handler.supervisorId === p.id;
+  const isSales = !!p && p.id === o.salespersonId;
+  const isHead = !!p && p.role === 'head' && p.departmentId === o.departmentId;
+  const isSupervisorInDept = !!p && p.role === 'supervisor' && p.departmentId === o.departmentId;
+  const isManagement = (!!p && p.role === 'management') || ctx.actor.isAdmin;
+  return {
+    handler,
+    isHandler,
+    isSupervisor: isSupervisor || isSupervisorInDept,
+    isSales,
+    isHead,
+    isManagement,
+    any: isHandler || isSupervisor || isSupervisorInDept || isSales || isHead || isManagement,
+  };
+}
+
+function refuse(why: string): never {
+  throw new PermissionError(why);
+}
+
+async function recordOrderEvent(ctx: ChatContext, orderId: number, kind: string, note: string | null, data: Record<string, unknown> = {}) {
+  await ctx.tx.insert(orderEvents).values({ orderId, at: ctx.now, actorId: ctx.actor.person?.id ?? null, kind, note, data });
+  await ctx.audit(`order.${kind}`, `order:${orderId}`, { note, ...data });
+}
+
+async function update(ctx: ChatContext, id: number, values: Partial<typeof orders.$inferInsert>) {
+  await ctx.tx
+    .update(orders)
+    .set({ ...values, updatedAt: ctx.now })
+    .where(eq(orders.id, id));
+}
+
+function check<T>(t: rules.Transition<T>): T {
+  if (!t.ok) throw new UserInputError(t.why);
+  return t.next;
+}
+
+export async function orderNew(ctx: ChatContext, args: ParsedArgs) {
+  const type = normaliseServiceType(String(args.type));
+  if (!type) throw new UserInputError(`「${args.type}」不是已知的业务类型。可选：${SERVICE_TYPES.join('、')}。`);
+  const sales = await resolvePerson(ctx.tx, String(args.sales), ctx.message.mentions);
+  if (sales.role !== 'sales' && sales.role !== 'management')
+    throw new UserInputError(`${sales.name} 在名册中不是业务员，请核对「业务员=」。`);
+  let dept = args.dept ? await findDepartment(ctx.tx, String(args.dept)) : null;
+  if (args.dept && !dept) throw new UserInputError(`没有找到部门「${args.dept}」。可发送 /部门 列表 查看。`);
+  if (!dept) {
+    const rows = await ctx.tx.select().from(departments).where(arrayContains(departments.services, [type])).orderBy(asc(departments.id));
+    dept = rows[0] ?? null;
+  }
+  if (!dept)
+    throw new UserInputError(`还没有部门承接「${type}」业务。请加上「部门=…」，或请总经办用 /部门 添加 <部门> 业务=${type} 设置。`);
+  const clientName = String(args.client).trim();
+  await ctx.tx.insert(clients).values({ name: clientName, salespersonId: sales.id }).onConflictDoNothing({ target: clients.name });
+  const client = (await ctx.tx.select().from(clients).where(eq(clients.name, clientName)))[0]!;
+  const [row] = await ctx.tx
+    .insert(orders)
+    .values({
+      clientId: client.id,
+      serviceType: type,
+      departmentId: dept.id,
+      salespersonId: sales.id,
+      paid: args.paid === true,
+      deadline: (args.deadline as string | undefined) ?? null,
+      createdById: ctx.actor.person?.id ?? null,
+      createdAt: ctx.now,
+      updatedAt: ctx.now,
+    })
+    .returning();
+  const o = row!;
+  await recordOrderEvent(ctx, o.id, 'created', null, { client: clientName, type, department: dept.name, paid: o.paid, deadline: o.deadline });
+  const heads = await headsOf(ctx.tx, dept.id);
+  const lines = [
+    `已新建分配单 ${orderCode(o.id)}，谢谢！`,
+    `客户：${clientName}　类型：${type}　部门：${dept.name}`,
+    `业务员：${sales.name}　${o.paid ? '已付款' : '未付款（收款后请发送 /收款 ' + orderCode(o.id) + '）'}${o.deadline ? '　截止：' + o.deadline : ''}`,
+    heads.length
+      ? `请 ${heads.map(mention).join(' ')} 在 2 个工作日内派单：/派单 ${orderCode(o.id)} @负责人`
+      : `请部门负责人派单：/派单 ${orderCode(o.id)} @负责人`,
+  ];
+  ctx.reply(lines.join('\n'), heads.map((h) => h.userid));
+}
+
+export async function orderAssign(ctx: ChatContext, args: ParsedArgs) {
+  const o = await loadOrder(ctx.tx, Number(args.order), true);
+  const inv = await involvement(ctx, o);
+  if (!(inv.isHead || inv.isManagement || inv.isSupervisor))
+    refuse(`抱歉，${orderCode(o.id)} 需由所属部门的负责人或主管派单。`);
+  const handler = await resolvePerson(ctx.tx, String(args.person), ctx.message.mentions);
+  if (handler.role === 'sales') throw new UserInputError(`${handler.name} 是业务员，请派给具体负责人。`);
+  const next = check(rules.assign(o, handler.id));
+  await update(ctx, o.id, next);
+  const previous = inv.handler;
+  await recordOrderEvent(ctx, o.id, 'assigned', null, { handler: handler.userid, previous: previous?.userid ?? null });
+  const sales = await personById(ctx.tx, o.salespersonId);
+  const mentions = [handler.userid, ...(sales ? [sales.userid] : [])];
+  ctx.reply(
+    `${orderCode(o.id)} 已${previous ? `由 ${previous.name} 改派给` : '派给'} ${mention(handler)}，辛苦了！\n` +
+      `请尽快联系业务员${sales ? ' ' + mention(sales) : ''}了解情况，并按标准时限联系客户。`,
+    mentions,
+  );
+}
+
+export async function orderStep(ctx: ChatContext, args: ParsedArgs) {
+  const o = await loadOrder(ctx.tx, Number(args.order), true);
+  const inv = await involvement(ctx, o);
+  if (!inv.any) refuse(`抱歉，只有 ${orderCode(o.id)} 的负责人、主管、业务员或部门负责人可以记录进度。`);
+  check(rules.ensureOpen(o));
+  const note = String(args.note);
+  await update(ctx, o.id, { lastStep: note });
+  await recordOrderEvent(ctx, o.id, 'step', note);
+  ctx.reply(`已记录 ${orderCode(o.id)} 的进度：${note}\n谢谢！`);
+}
+
+export async function orderPaid(ctx: ChatContext, args: ParsedArgs) {
+  const o = await loadOrder(ctx.tx, Number(args.order), true);
+  const inv = await involvement(ctx, o);
+  if (!(inv.isSales || inv.isHead || inv.isManagement)) refuse(`抱歉，${orderCode(o.id)} 的收款需由所属业务员或部门负责人确认。`);
+  if (o.paid) throw new UserInputError(`${orderCode(o.id)} 已经确认过收款了。`);
+  check(rules.ensureOpen(o));
+  await update(ctx, o.id, { paid: true });
+  await recordOrderEvent(ctx, o.id, 'paid', null);
+  const mentions = inv.handler ? [inv.handler.userid] : [];
+  ctx.reply(`已确认 ${orderCode(o.id)} 客户付款，谢谢！${inv.handler ? `\n${mention(inv.handler)} 可以继续办理了。` : ''}`, mentions);
+}
+
+export async function orderPause(ctx: ChatContext, args: ParsedArgs) {
+  const o = await loadOrder(ctx.tx, Number(args.order), true);
+  const inv = await involvement(ctx, o);
+  if (!inv.any) refuse(`抱歉，只有 ${orderCode(o.id)} 的相关同事可以暂停它。`);
+  const next = check(rules.pause(o));
+  const reason = String(args.reason);
+  await update(ctx, o.id, { ...next, pauseReason: reason });
+  await recordOrderEvent(ctx, o.id, 'paused', reason);
+  ctx.reply(`已暂停 ${orderCode(o.id)}（原因：${reason}），计时同时停止。恢复时请发送 /恢复 ${orderCode(o.id)}。`);
+}
+
+export async function orderResume(ctx: ChatContext, args: ParsedArgs) {
+  const o = await loadOrder(ctx.tx, Number(args.order), true);
+  const inv = await involvement(ctx, o);
+  if (!inv.any) refuse(`抱歉，只有 ${orderCode(o.id)} 的相关同事可以恢复它。`);
+  const next = check(rules.resume(o));
+  await update(ctx, o.id, { ...next, pauseReason: null });
+  await recordOrderEvent(ctx, o.id, 'resumed', null);
+  const mentions = inv.handler ? [inv.handler.userid] : [];
+  ctx.reply(`已恢复 ${orderCode(o.id)}，状态：${STATUS_NAMES[next.status]}。${inv.handler ? mention(inv.handler) + ' 请继续跟进，辛苦了！' : ''}`, mentions);
+}
+
+export async function orderTransfer(ctx: ChatContext, args: ParsedArgs) {
+  const o = await loadOrder(ctx.tx, Number(args.order), true);
+  const inv = await involvement(ctx, o);
+  if (!inv.any) refuse(`抱歉，只有 ${orderCode(o.id)} 的相关同事可以申请转交。`);
+  const to = await resolvePerson(ctx.tx, String(args.person), ctx.message.mentions);
+  if (to.role === 'sales') throw new UserInputError(`${to.name} 是业务员，请转交给具体负责人。`);
+  const next = check(rules.requestTransfer(o, to.id));
+  const reason = String(args.reason);
+  await update(ctx, o.id, { ...next, transferReason: reason, transferRequestedById: ctx.actor.person?.id ?? null });
+  await recordOrderEvent(ctx, o.id, 'transfer_requested', reason, { to: to.userid });
+  const heads = await headsOf(ctx.tx, o.departmentId);
+  ctx.reply(
+    `已提交 ${orderCode(o.id)} 的项目移交申请：${inv.handler?.name ?? '—'} → ${to.name}（原因：${reason}）。\n` +
+      `请部门负责人${heads.length ? ' ' + heads.map(mention).join(' ') : ''} 审批：/批准 ${orderCode(o.id)} 或 /驳回 ${orderCode(o.id)} <原因>`,
+    heads.map((h) => h.userid),
+  );
+}
+
+export async function orderApprove(ctx: ChatContext, args: ParsedArgs) {
+  const o = await loadOrder(ctx.tx, Number(args.order), true);
+  const inv = await involvement(ctx, o);
+  if (!(inv.isHead || inv.isManagement)) refuse(`抱歉，${orderCode(o.id)} 的转交需由所属部门负责人批准。`);
+  const next = check(rules.approveTransfer(o));
+  const to = (await personById(ctx.tx, next.handlerId))!;
+  await update(ctx, o.id, { ...next, transferReason: null, transferRequestedById: null, status: o.status === 'new' ? 'assigned' : o.status });
+  await recordOrderEvent(ctx, o.id, 'transfer_approved', null, { from: inv.handler?.userid ?? null, to: to.userid });
+  const mentions = [to.userid, ...(inv.handler ? [inv.handler.userid] : [])];
+  ctx.reply(
+    `已批准 ${orderCode(o.id)} 转交：现由 ${mention(to)} 负责。\n` +
+      `${inv.handler ? mention(inv.handler) + ' 请把资料和进展全部交接给新负责人，' : ''}谢谢配合！`,
+    mentions,
+  );
+}
+
+export async function orderReject(ctx: ChatContext, args: ParsedArgs) {
+  const o = await loadOrder(ctx.tx, Number(args.order), true);
+  const inv = await involvement(ctx, o);
+  if (!(inv.isHead || inv.isManagement)) refuse(`抱歉，${orderCode(o.id)} 的转交需由所属部门负责人审批。`);
+  const next = check(rules.rejectTransfer(o));
+  const requester = await personById(ctx.tx, o.transferRequestedById);
+  await update(ctx, o.id, { ...next, transferReason: null, transferRequestedById: null });
+  await recordOrderEvent(ctx, o.id, 'transfer_rejected', String(args.reason));
+  ctx.reply(
+    `已驳回 ${orderCode(o.id)} 的转交申请（原因：${args.reason}）。${requester ? mention(requester) + ' 请知悉。' : ''}`,
+    requester ? [requester.userid] : [],
+  );
+}
+
+export async function orderFinish(ctx: ChatContext, args: ParsedArgs, to: 'done' | 'cancelled') {
+  const o = await loadOrder(ctx.tx, Number(args.order), true);
+  const inv = await involvement(ctx, o);
+  if (to === 'done' && !(inv.isHandler || inv.isSupervisor || inv.isHead || inv.isManagement))
+    refuse(`抱歉，只有 ${orderCode(o.id)} 的负责人、主管或部门负责人可以标记完成。`);
+  if (to === 'cancelled' && !(inv.isSales || inv.isHead || inv.isManagement))
+    refuse(`抱歉，${orderCode(o.id)} 需由所属业务员或部门负责人取消。`);
+  const next = check(rules.finish(o, to));
+  const note = (args.note ?? args.reason ?? null) as string | null;
+  await update(ctx, o.id, { ...next, transferToId: null });
+  await recordOrderEvent(ctx, o.id, to, note);
+  const sales = await personById(ctx.tx, o.salespersonId);
+  ctx.reply(
+    to === 'done'
+      ? `${orderCode(o.id)} 已标记完成${note ? '（' + note + '）' : ''}，大家辛苦了！`
+      : `${orderCode(o.id)} 已取消（原因：${note}）。${sales ? mention(sales) + ' 请知悉，并保留相关证据。' : ''}`,
+    to === 'cancelled' && sales ? [sales.userid] : [],
+  );
+}
+
+const EVENT_NAMES: Record<string, string> = {
+  created: '新建',
+  assigned: '派单',
+  step: '进度',
+  paid: '确认收款',
+  paused: '暂停',
+  resumed: '恢复',
+  transfer_requested: '申请转交',
+  transfer_approved: '批准转交',
+  transfer_rejected: '驳回转交',
+  done: '完成',
+  cancelled: '取消',
+  bound: '绑定群',
+};
+
+export async function orderShow(ctx: ChatContext, id: number) {
+  const o = await loadOrder(ctx.tx, id);
+  const [client] = await ctx.tx.select().from(clients).where(eq(clients.id, o.clientId));
+  const [dept] = o.departmentId ? await ctx.tx.select().from(departments).where(eq(departments.id, o.departmentId)) : [];
+  const handler = await personById(ctx.tx, o.handlerId);
+  const sales = await personById(ctx.tx, o.salespersonId);
+  const transferTo = await personById(ctx.tx, o.transferToId);
+  const history = await ctx.tx
+    .select({ e: orderEvents, actor: people.name })
+    .from(orderEvents)
+    .leftJoin(people, eq(people.id, orderEvents.actorId))
+    .where(eq(orderEvents.orderId, o.id))
+    .orderBy(asc(orderEvents.id));
+  const lines = [
+    `${orderCode(o.id)}｜${client?.name ?? '—'}｜${o.serviceType}｜${STATUS_NAMES[o.status]}${o.status === 'paused' && o.pauseReason ? '（' + o.pauseReason + '）' : ''}`,
+    `部门：${dept?.name ?? '—'}　负责人：${handler?.name ?? '未派单'}　业务员：${sales?.name ?? '—'}`,
+    `付款：${o.paid ? '已付款' : '未付款'}${o.deadline ? '　截止：' + o.deadline : ''}`,
+  ];
+  if (transferTo) lines.push(`待批准转交：→ ${transferTo.name}（${o.transferReason ?? ''}）`);
+  lines.push('记录：');
+  const shown = history.slice(-30);
+  if (history.length > shown.length) lines.push(`（较早的 ${history.length - shown.length} 条已省略）`);
+  for (const { e, actor } of shown) {
+    lines.push(`· ${formatInstant(e.at)} ${actor ?? '系统'} ${EVENT_NAMES[e.kind] ?? e.kind}${e.note ? '：' + e.note : ''}`);
+  }
+  ctx.reply(lines.join('\n'));
+}
+
+export async function orderList(ctx: ChatContext, scope: 'mine' | 'dept' | 'all') {
+  const p = ctx.actor.person;
+  const open = inArray(orders.status, ['new', 'assigned', 'paused']);
+  let where;
+  if (scope === 'mine') {
+    if (!p) throw new UserInputError('您还不在名册中，没有自己的分配单。');
+    where = and(open, or(eq(orders.handlerId, p.id), eq(orders.salespersonId, p.id), eq(orders.transferToId, p.id)));
+  } else if (scope === 'dept') {
+    if (!p?.departmentId) throw new UserInputError('您在名册中没有所属部门，请改用 /单 列表 我的。');
+    where = and(open, eq(orders.departmentId, p.departmentId));
+  } else {
+    if (!(ctx.actor.isAdmin || p?.role === 'management')) refuse('抱歉，查看全部分配单需要总经办权限。');
+    where = open;
+  }
+  const rows = await ctx.tx
+    .select({ o: orders, client: clients.name, handler: people.name })
+    .from(orders)
+    .innerJoin(clients, eq(clients.id, orders.clientId))
+    .leftJoin(people, eq(people.id, orders.handlerId))
+    .where(where)
+    .orderBy(desc(orders.id))
+    .limit(50);
+  const title = scope === 'mine' ? '您的分配单' : scope === 'dept' ? '本部门的分配单' : '全部分配单';
+  if (rows.length === 0) {
+    ctx.reply(`${title}：目前没有未完成的分配单。`);
+    return;
+  }
+  const lines = [`${title}（未完成，最近 ${rows.length} 张）：`];
+  for (const { o, client, handler } of rows) {
+    lines.push(`· ${orderCode(o.id)} ${client}｜${o.serviceType}｜${STATUS_NAMES[o.status]}｜${handler ?? '未派单'}${o.paid ? '' : '｜未付款'}`);
+  }
+  ctx.reply(lines.join('\n'));
+}
+
+export async function groupBind(ctx: ChatContext, args: ParsedArgs) {
+  const o = await loadOrder(ctx.tx, Number(args.order));
+  const inv = await involvement(ctx, o);
+  if (!inv.any) refuse(`抱歉，只有 ${orderCode(o.id)} 的相关同事可以绑定它。`);
+  await ctx.tx
+    .update(groups)
+    .set({ orderId: o.id, clientId: o.clientId })
+    .where(eq(groups.id, ctx.group.id));
+  await recordOrderEvent(ctx, o.id, 'bound', ctx.group.title ?? ctx.group.conversationId, { group: ctx.group.conversationId });
+  ctx.reply(`本群已绑定到 ${orderCode(o.id)}，之后与它相关的提醒会发到这里。`);
+}

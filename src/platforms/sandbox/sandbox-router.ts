@@ -1,0 +1,112 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Router from '@koa/router';
+import { and, asc, eq, gt } from 'drizzle-orm';
+import { z } from 'zod';
+import type { Chat } from '../../core/chat';
+import type { OutboxWorker } from '../../core/outbox-worker';
+import type { PlatformSender } from '../../core/types';
+import type { Db } from '../../db/client';
+import { chatLog, groups, people } from '../../db/schema';
+import { HttpError, readJson } from '../../http/read-body';
+
+/** The sandbox "platform": delivering a message means it is in the chat log, which the worker writes. */
+export const sandboxSender: PlatformSender = {
+  platform: 'sandbox',
+  async send() {},
+};
+
+const id = z
+  .string()
+  .trim()
+  .min(1)
+  .max(128)
+  .regex(/^[^\s]+$/, 'must not contain spaces');
+
+const postBody = z.object({
+  group: id,
+  from: id,
+  text: z.string().min(1).max(4000),
+  mentions: z.array(id).max(50).default([]),
+  /** Optional: a stable id makes a re-post a retry (deduplicated). */
+  id: id.optional(),
+  title: z.string().max(100).optional(),
+  name: z.string().max(50).optional(),
+});
+
+const PAGE = readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), 'sandbox-page.html'), 'utf8');
+
+export function createSandboxRouter(deps: { db: Db; chat: Chat; outbox: OutboxWorker; clock: () => Date; bodyLimit: number }) {
+  const router = new Router({ prefix: '/sandbox' });
+
+  router.get('/', (ctx) => {
+    ctx.type = 'text/html; charset=utf-8';
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = PAGE;
+  });
+
+  router.post('/api/messages', async (ctx) => {
+    const parsed = postBody.safeParse(await readJson(ctx, deps.bodyLimit));
+    if (!parsed.success) {
+      throw new HttpError(400, parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
+    }
+    const b = parsed.data;
+    const { replies } = await deps.chat.handleNow({
+      platform: 'sandbox',
+      conversationId: b.group,
+      conversationTitle: b.title,
+      senderId: b.from,
+      senderName: b.name,
+      messageId: b.id ?? randomUUID(),
+      text: b.text,
+      mentions: b.mentions,
+      receivedAt: deps.clock(),
+    });
+    // Replies are in the outbox; deliver them now so the transcript shows them at once.
+    await deps.outbox.drain(5);
+    ctx.body = { replies: replies.map((r) => ({ text: r.text, mentions: r.mentions })) };
+  });
+
+  router.get('/api/messages', async (ctx) => {
+    const group = id.safeParse(ctx.query.group);
+    if (!group.success) throw new HttpError(400, 'query parameter "group" is required');
+    const after = Number(ctx.query.after ?? 0);
+    if (!Number.isSafeInteger(after) || after < 0) throw new HttpError(400, '"after" must be a message id');
+    const rows = await deps.db
+      .select()
+      .from(chatLog)
+      .where(and(eq(chatLog.platform, 'sandbox'), eq(chatLog.conversationId, group.data), gt(chatLog.id, after)))
+      .orderBy(asc(chatLog.id))
+      .limit(1000);
+    ctx.body = {
+      messages: rows.map((r) => ({
+        id: r.id,
+        group: r.conversationId,
+        from: r.direction === 'out' ? 'bot' : r.sender,
+        name: r.direction === 'out' ? '服务助手' : (r.senderName ?? r.sender),
+        text: r.text,
+        mentions: r.mentions,
+        at: r.at.toISOString(),
+      })),
+    };
+  });
+
+  /** People and groups for the page's pickers. */
+  router.get('/api/directory', async (ctx) => {
+    const ps = await deps.db
+      .select({ userid: people.userid, name: people.name, role: people.role })
+      .from(people)
+      .where(eq(people.active, true))
+      .orderBy(asc(people.id));
+    const gs = await deps.db
+      .select({ id: groups.conversationId, title: groups.title, kind: groups.kind })
+      .from(groups)
+      .where(eq(groups.platform, 'sandbox'))
+      .orderBy(asc(groups.id));
+    ctx.body = { people: ps, groups: gs };
+  });
+
+  return router;
+}
