@@ -135,8 +135,8 @@ export function parseCommand(text: string, specs: readonly CommandSpec[]): Parse
     };
   }
   const rest = tokens.slice(best.words);
-  const restText = rest.length ? body.slice(rest[0]!.start) : '';
-  return bindArgs(best.spec, rest, restText);
+  // Token offsets are relative to body, so the free-text rest is sliced from it.
+  return bindArgs(best.spec, rest, body);
 }
 
 function bindArgs(spec: CommandSpec, tokens: Token[], text: string): ParseResult {

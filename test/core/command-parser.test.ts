@@ -1,0 +1,115 @@
+import { describe, expect, it } from 'vitest';
+import { editDistance, normaliseDate, parseCommand, tokenize } from '../../src/core/command-parser';
+import { COMMANDS } from '../../src/core/commands/specs';
+
+const parse = (t: string) => parseCommand(t, COMMANDS);
+
+describe('tokenize', () => {
+  it('splits on ASCII and full-width spaces and keeps quoted text together', () => {
+    expect(tokenize('单 新建\u3000客户="华星 科技" 类型=专利').map((t) => t.value)).toEqual(['单', '新建', '客户=华星 科技', '类型=专利']);
+    expect(tokenize('进度 D1 “已 联系”').map((t) => t.value)).toEqual(['进度', 'D1', '已 联系']);
+  });
+});
+
+describe('every command parses in Chinese and English, from its own example', () => {
+  for (const c of COMMANDS) {
+    it(`${c.id}: example, Chinese name and English alias`, () => {
+      const r = parse(c.example);
+      expect(r.ok, JSON.stringify(r)).toBe(true);
+      if (r.ok) expect(r.command.id).toBe(c.id);
+      const english = c.example.replace(`/${c.zh.join(' ')}`, `/${c.en.join(' ')}`);
+      const re = parse(english);
+      expect(re.ok && re.command.id).toBe(c.id);
+      for (const alias of c.aliases ?? []) {
+        const ra = parse(c.example.replace(`/${c.zh.join(' ')}`, `/${alias.join(' ')}`));
+        expect(ra.ok && ra.command.id).toBe(c.id);
+      }
+    });
+  }
+});
+
+describe('arguments', () => {
+  it('reads named arguments, flags and person references for /单 新建', () => {
+    const r = parse('/单 新建 客户=华星科技 类型=专利 业务员=@王业务 截止=2026-12-20 已付款');
+    expect(r.ok).toBe(true);
+    if (r.ok) expect(r.args).toEqual({ client: '华星科技', type: '专利', sales: '@王业务', deadline: '2026-12-20', paid: true });
+  });
+  it('accepts full-width = and ： as separators, and the full-width slash', () => {
+    const r = parse('／单 新建 客户：华星科技 类型＝专利 业务员=wang');
+    expect(r.ok && r.args.client).toBe('华星科技');
+    expect(r.ok && r.args.type).toBe('专利');
+  });
+  it('keeps the free-text rest verbatim, including = and spaces', () => {
+    const r = parse('/进度 D12 客户说 a=b  明天 再谈');
+    expect(r.ok && r.args).toEqual({ order: 12, note: '客户说 a=b  明天 再谈' });
+  });
+  it('reads order codes case-insensitively', () => {
+    const r = parse('/派单 d7 zhangsan');
+    expect(r.ok && r.args).toEqual({ order: 7, person: 'zhangsan' });
+  });
+  it('normalises dates and refuses impossible ones', () => {
+    expect(normaliseDate('2026-2-3')).toBe('2026-02-03');
+    expect(normaliseDate('2026/12/20')).toBe('2026-12-20');
+    expect(normaliseDate('2026-02-30')).toBeNull();
+  });
+});
+
+describe('malformed commands get the right polite form', () => {
+  const cases: [string, string, RegExp][] = [
+    ['/派单 D12', 'order.assign', /缺少负责人/],
+    ['/派单 12 张三', 'order.assign', /不是分配单编号/],
+    ['/单 新建 客户=华星科技', 'order.new', /缺少「类型=/],
+    ['/单 新建 客户=a 类型=专利 业务员=w 截止=2026-13-01', 'order.new', /不是有效日期/],
+    ['/单 新建 客户=a 客户=b 类型=专利 业务员=w', 'order.new', /写了两次/],
+    ['/单 新建 客户=a 类型=专利 业务员=w 颜色=红', 'order.new', /不认识参数「颜色」/],
+    ['/进度 D12', 'order.step', /缺少步骤或备注/],
+    ['/暂停 D3', 'order.pause', /缺少暂停原因/],
+    ['/转交 D3 @李四', 'order.transfer', /缺少转交原因/],
+    ['/收款 D3 D4', 'order.paid', /多了一个参数/],
+    ['/群 类型=朋友', 'group.set', /类型只能是/],
+    ['/单 列表 昨天', 'order.list', /范围只能是/],
+    ['/查', 'show', /缺少编号/],
+    ['/成员 添加 zhangsan 姓名=张三 角色=负责人', 'member.add', /缺少「部门=/],
+  ];
+  for (const [text, id, why] of cases) {
+    it(`${text} → ${why}`, () => {
+      const r = parse(text);
+      expect(r.ok).toBe(false);
+      if (!r.ok && r.reason === 'invalid') {
+        expect(r.command.id).toBe(id);
+        expect(r.message).toMatch(/^抱歉，/);
+        expect(r.message).toMatch(why);
+        expect(r.message).toContain(`正确格式：${r.command.usage}`);
+        expect(r.message).toContain('例如：');
+      } else {
+        throw new Error(`expected invalid, got ${JSON.stringify(r)}`);
+      }
+    });
+  }
+});
+
+describe('unknown commands and plain text', () => {
+  it('suggests the closest command', () => {
+    const r = parse('/派 D12 张三');
+    expect(r.ok).toBe(false);
+    if (!r.ok && r.reason === 'unknown') {
+      expect(r.suggestion?.id).toBe('order.assign');
+      expect(r.message).toContain('/帮助');
+    } else throw new Error('expected unknown');
+    const en = parse('/asign D1 x');
+    expect(!en.ok && en.reason === 'unknown' && en.suggestion?.id).toBe('order.assign');
+  });
+  it('offers no wild guess for gibberish, but still points to /帮助', () => {
+    const r = parse('/天气预报');
+    expect(!r.ok && r.reason === 'unknown' && r.suggestion).toBeUndefined();
+    expect(!r.ok && r.reason === 'unknown' && r.message).toContain('/帮助');
+  });
+  it('treats text without a slash as not a command', () => {
+    expect(parse('你好，请问进度如何？')).toEqual({ ok: false, reason: 'not_command' });
+    expect(parse('/')).toEqual({ ok: false, reason: 'not_command' });
+  });
+  it('edit distance counts code points', () => {
+    expect(editDistance('派单', '派')).toBe(1);
+    expect(editDistance('assign', 'asign')).toBe(1);
+  });
+});

@@ -1,0 +1,43 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { loadConfig } from '../../src/config';
+import { startApp, type AppOptions } from '../../src/app';
+import { silentLog } from './bot';
+
+/**
+ * A real listening server on a random loopback port. Without DATA_DIR / DATABASE_URL / a database,
+ * it gets a fresh PGlite directory of its own (removed on close), never the developer's ./data.
+ */
+export async function startTestApp(env: Record<string, string> = {}, opts: Partial<AppOptions> = {}) {
+  const ownDir = !env.DATA_DIR && !env.DATABASE_URL && !opts.database ? mkdtempSync(path.join(tmpdir(), 'bot-test-')) : null;
+  const config = loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    SANDBOX: 'on',
+    LOG_LEVEL: 'silent',
+    ...(ownDir ? { DATA_DIR: ownDir } : {}),
+    ...env,
+  });
+  const app = await startApp({ config, log: silentLog, ...opts });
+  if (ownDir) {
+    const close = app.close;
+    app.close = async () => {
+      await close();
+      rmSync(ownDir, { recursive: true, force: true });
+    };
+  }
+  return app;
+}
+
+export async function post(url: string, body: unknown, headers: Record<string, string> = { 'content-type': 'application/json' }) {
+  const res = await fetch(url, { method: 'POST', headers, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  const text = await res.text();
+  let json: any;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    json = undefined;
+  }
+  return { status: res.status, json, text };
+}

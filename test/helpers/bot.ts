@@ -1,0 +1,44 @@
+import pino from 'pino';
+import { createChat } from '../../src/core/chat';
+import type { Db } from '../../src/db/client';
+import { seedDemo } from '../../src/db/seed-demo';
+
+export const silentLog = pino({ level: 'silent' });
+
+/** A controllable clock: tests move it instead of sleeping. */
+export function fakeClock(start = '2026-11-23T02:00:00Z') {
+  let now = new Date(start).getTime();
+  const clock = () => new Date(now);
+  return Object.assign(clock, {
+    set(iso: string) {
+      now = new Date(iso).getTime();
+    },
+    advance(ms: number) {
+      now += ms;
+    },
+  });
+}
+
+let seq = 0;
+
+/** The chat core on a test database with the demo organisation, and a `say` helper. */
+export async function demoBot(db: Db, opts: { admins?: string[]; clock?: () => Date } = {}) {
+  await seedDemo(db);
+  const clock = opts.clock ?? fakeClock();
+  const chat = createChat({ db, log: silentLog, clock, adminUserids: opts.admins ?? [] });
+  const say = async (from: string, text: string, o: { group?: string; mentions?: string[]; id?: string } = {}) => {
+    const r = await chat.handleNow({
+      platform: 'sandbox',
+      conversationId: o.group ?? 'demo-internal',
+      senderId: from,
+      messageId: o.id ?? `m${++seq}-${Math.random().toString(36).slice(2)}`,
+      text,
+      mentions: o.mentions ?? [],
+      receivedAt: clock(),
+    });
+    return r.replies.map((x) => x.text).join('\n');
+  };
+  return { chat, say, clock };
+}
+
+export const REFUSED = /^(抱歉|您好！这条命令仅供)/;
