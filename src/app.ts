@@ -1,14 +1,12 @@
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type Router from '@koa/router';
-import { eq, and } from 'drizzle-orm';
 import type { Config } from './config';
 import { createChat, type Chat } from './core/chat';
 import { startLoop } from './core/loop';
 import { createOutboxWorker, type OutboxWorker } from './core/outbox-worker';
 import type { PlatformSender } from './core/types';
 import { openDatabase, type Database } from './db/client';
-import { groups } from './db/schema';
 import { seedDemo } from './db/seed-demo';
 import { createHttpApp } from './http/server';
 import type { Logger } from './log';
@@ -55,13 +53,6 @@ export async function startApp(opts: AppOptions): Promise<App> {
     senders,
     log,
     clock,
-    routeOf: async (platform, conversationId) => {
-      const [g] = await db
-        .select({ route: groups.route })
-        .from(groups)
-        .where(and(eq(groups.platform, platform), eq(groups.conversationId, conversationId)));
-      return g?.route ?? null;
-    },
   });
 
   const routers: Router[] = [];

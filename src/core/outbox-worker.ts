@@ -1,9 +1,9 @@
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { rowsOf } from '../db/rows';
-import { chatLog, outbox, type OutboxPayload } from '../db/schema';
+import { chatLog, groups, outbox, robotSends, type OutboxPayload } from '../db/schema';
 import type { Logger } from '../log';
-import type { Platform, PlatformSender } from './types';
+import type { OutboundTarget, Platform, PlatformSender } from './types';
 
 export interface OutboxWorkerOptions {
   db: Db;
@@ -17,66 +17,158 @@ export interface OutboxWorkerOptions {
   maxAttempts?: number;
   /** Delay before retry number n (1-based). */
   backoffMs?: (attempt: number) => number;
-  /** Route facts per conversation (group.route), looked up when sending. */
-  routeOf?: (platform: string, conversationId: string) => Promise<Record<string, unknown> | null>;
+  /** Messages one robot may send per window (WeCom and DingTalk: 20 a minute). */
+  ratePerWindow?: number;
+  rateWindowMs?: number;
+  /** Called after every delivery attempt (metrics, tests). */
+  onResult?: (r: { id: number; ok: boolean; error?: string }) => void;
 }
 
-interface ClaimedRow {
+interface CandidateRow {
   id: number;
   platform: string;
   conversation_id: string;
   payload: OutboxPayload;
   reply_to: string | null;
   attempts: number;
+  /** The group's stored route (joined in the claim, inside its transaction). */
+  route: Record<string, unknown> | null;
 }
 
+interface Claimed extends CandidateRow {
+  target: OutboundTarget;
+}
+
+const convKey = (r: { platform: string; conversation_id: string }) => `${r.platform}\u001f${r.conversation_id}`;
 const defaultBackoff = (n: number) => Math.min(5 * 60_000, 1000 * 2 ** (n - 1));
+const RATE_LIMITED_MIN_DELAY = 60_000;
 
 /**
- * Delivers the durable outbox. Claims rows with FOR UPDATE SKIP LOCKED (any number of instances),
- * one head-of-line row per conversation so each group's messages arrive in order, and leases them:
- * a crash between send and mark-sent re-sends that one message after the lease (at most one duplicate).
+ * Delivers the durable outbox, from any number of instances against one PostgreSQL:
+ * - rows are claimed under FOR UPDATE SKIP LOCKED and leased, so no two instances send one row;
+ *   a crash between send and mark-sent re-sends that one message after the lease (at most one duplicate);
+ * - each conversation's messages go out in order: a conversation is only taken from its earliest
+ *   pending row, and a failure holds back the rows behind it;
+ * - each robot's budget (N per sliding window) is counted in the database under an advisory lock,
+ *   so all instances together never exceed it; over-budget rows wait for the next free slot.
  */
 export function createOutboxWorker(opts: OutboxWorkerOptions) {
   const { db, log, clock } = opts;
-  const batch = opts.batch ?? 20;
+  const batch = opts.batch ?? 50;
   const leaseMs = opts.leaseMs ?? 30_000;
-  const maxAttempts = opts.maxAttempts ?? 8;
+  const maxAttempts = opts.maxAttempts ?? 12;
   const backoff = opts.backoffMs ?? defaultBackoff;
+  const ratePerWindow = opts.ratePerWindow ?? 20;
+  const windowMs = opts.rateWindowMs ?? 60_000;
   const senders = new Map<string, PlatformSender>(opts.senders.map((s) => [s.platform, s]));
 
-  async function claim(): Promise<ClaimedRow[]> {
-    const now = clock();
-    const leaseUntil = new Date(now.getTime() + leaseMs);
-    const result = await db.execute(sql`
-      update ${outbox} set attempts = attempts + 1, next_attempt_at = ${leaseUntil.toISOString()}::timestamptz
-      where id in (
-        select o.id from ${outbox} o
-        where o.status = 'pending' and o.next_attempt_at <= ${now.toISOString()}::timestamptz
-          and not exists (
-            select 1 from ${outbox} p
-            where p.platform = o.platform and p.conversation_id = o.conversation_id
-              and p.status = 'pending' and p.id < o.id)
-        order by o.id
-        limit ${batch}
-        for update skip locked)
-      returning id, platform, conversation_id, payload, reply_to, attempts`);
-    return rowsOf<ClaimedRow>(result).map((r) => ({ ...r, id: Number(r.id) }));
+  function rateKeyOf(t: OutboundTarget): string | null {
+    const s = senders.get(t.platform);
+    if (!s) return null;
+    if (s.rateKey) return s.rateKey(t);
+    return `${t.platform}:${t.conversationId}`;
   }
 
-  async function deliver(row: ClaimedRow): Promise<void> {
+  async function claim(): Promise<Claimed[]> {
+    const now = clock();
+    return db.transaction(async (tx) => {
+      const candidates = rowsOf<CandidateRow>(
+        await tx.execute(sql`
+          select o.id, o.platform, o.conversation_id, o.payload, o.reply_to, o.attempts, g.route
+          from ${outbox} o
+          left join ${groups} g on g.platform = o.platform and g.conversation_id = o.conversation_id
+          where o.status = 'pending' and o.next_attempt_at <= ${now.toISOString()}::timestamptz
+          order by o.id
+          limit ${batch}
+          for update of o skip locked`),
+      ).map((r) => ({ ...r, id: Number(r.id) }));
+      if (candidates.length === 0) return [];
+
+      // Keep, per conversation, only the run of candidates before its first pending row that is not
+      // ours (locked by another instance, leased, or waiting for a retry): order within a group holds.
+      const ids = candidates.map((c) => c.id);
+      const convs = [...new Map(candidates.map((c) => [convKey(c), c])).values()];
+      const gaps = rowsOf<{ platform: string; conversation_id: string; gap: number | string }>(
+        await tx.execute(sql`
+          select platform, conversation_id, min(id) as gap from ${outbox}
+          where status = 'pending'
+            and (platform, conversation_id) in (${sql.join(convs.map((c) => sql`(${c.platform}, ${c.conversation_id})`), sql`, `)})
+            and id not in (${sql.join(ids.map((i) => sql`${i}`), sql`, `)})
+          group by platform, conversation_id`),
+      );
+      const gapOf = new Map(gaps.map((g) => [convKey(g), Number(g.gap)]));
+      const ordered = candidates.filter((c) => {
+        const gap = gapOf.get(convKey(c));
+        return gap === undefined || c.id < gap;
+      });
+
+      const claimed: Claimed[] = ordered.map((c) => ({
+        ...c,
+        target: { platform: c.platform as Platform, conversationId: c.conversation_id, route: c.route, replyTo: c.reply_to },
+      }));
+
+      // Per-robot budget, counted in the database. Keys are locked in sorted order (no deadlocks).
+      const byKey = new Map<string, Claimed[]>();
+      for (const c of claimed) {
+        const key = rateKeyOf(c.target);
+        if (key === null) continue;
+        byKey.set(key, [...(byKey.get(key) ?? []), c]);
+      }
+      const deferred = new Map<number, Date>();
+      const blockedConvs = new Set<string>();
+      for (const key of [...byKey.keys()].sort()) {
+        await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${key}, 0))`);
+        const windowStart = new Date(now.getTime() - windowMs);
+        await tx.execute(sql`delete from ${robotSends} where rate_key = ${key} and sent_at < ${new Date(now.getTime() - 10 * windowMs).toISOString()}::timestamptz`);
+        const recent = rowsOf<{ sent_at: string | Date }>(
+          await tx.execute(sql`
+            select sent_at from ${robotSends}
+            where rate_key = ${key} and sent_at > ${windowStart.toISOString()}::timestamptz
+            order by sent_at`),
+        ).map((r) => new Date(r.sent_at));
+        let free = ratePerWindow - recent.length;
+        const admitted: Claimed[] = [];
+        for (const c of byKey.get(key)!) {
+          const conv = convKey(c);
+          if (free > 0 && !blockedConvs.has(conv)) {
+            admitted.push(c);
+            free--;
+          } else {
+            // The slot frees when the oldest send in the window leaves it.
+            const k = recent.length + admitted.length - ratePerWindow;
+            const oldest = recent[Math.max(0, Math.min(recent.length - 1, k))] ?? now;
+            deferred.set(c.id, new Date(Math.max(now.getTime() + 1000, oldest.getTime() + windowMs + 1)));
+            blockedConvs.add(conv);
+          }
+        }
+        if (admitted.length) {
+          await tx.insert(robotSends).values(admitted.map((c) => ({ rateKey: key, sentAt: now, outboxId: c.id })));
+        }
+      }
+      // Once a conversation has a deferred row, the rows behind it are deferred too (order).
+      const sending = claimed.filter((c) => !deferred.has(c.id));
+      for (const [id, at] of deferred) {
+        await tx.update(outbox).set({ nextAttemptAt: at }).where(eq(outbox.id, id));
+      }
+      if (sending.length) {
+        await tx
+          .update(outbox)
+          .set({ nextAttemptAt: new Date(now.getTime() + leaseMs) })
+          .where(inArray(outbox.id, sending.map((c) => c.id)));
+      }
+      return sending;
+    });
+  }
+
+  /** Returns false when the row failed (the rest of its conversation then waits). */
+  async function deliver(row: Claimed): Promise<{ ok: boolean; retryAt?: Date }> {
     const sender = senders.get(row.platform);
-    const rlog = log.child({ outboxId: row.id, platform: row.platform });
     try {
       if (!sender) throw Object.assign(new Error(`no sender for platform ${row.platform}`), { retryable: false });
-      const route = opts.routeOf ? await opts.routeOf(row.platform, row.conversation_id) : null;
-      await sender.send(
-        { platform: row.platform as Platform, conversationId: row.conversation_id, route, replyTo: row.reply_to },
-        row.payload,
-      );
+      await sender.send(row.target, row.payload);
       const now = clock();
       await db.transaction(async (tx) => {
-        await tx.update(outbox).set({ status: 'sent', sentAt: now, lastError: null }).where(eq(outbox.id, row.id));
+        await tx.update(outbox).set({ status: 'sent', sentAt: now, lastError: null, attempts: row.attempts + 1 }).where(eq(outbox.id, row.id));
         await tx.insert(chatLog).values({
           platform: row.platform,
           conversationId: row.conversation_id,
@@ -87,27 +179,52 @@ export function createOutboxWorker(opts: OutboxWorkerOptions) {
           at: now,
         });
       });
+      opts.onResult?.({ id: row.id, ok: true });
+      return { ok: true };
     } catch (err) {
-      const retryable = (err as { retryable?: boolean }).retryable !== false;
-      const failed = !retryable || row.attempts >= maxAttempts;
+      const e = err as { retryable?: boolean; rateLimited?: boolean };
+      const attempts = row.attempts + 1;
+      const failed = e.retryable === false || attempts >= maxAttempts;
       const message = err instanceof Error ? err.message : String(err);
-      rlog.warn({ attempts: row.attempts, failed, error: message }, 'outbox delivery failed');
+      const delay = e.rateLimited ? Math.max(RATE_LIMITED_MIN_DELAY, backoff(attempts)) : backoff(attempts);
+      const retryAt = new Date(clock().getTime() + delay);
+      log.warn({ outboxId: row.id, platform: row.platform, attempts, failed, error: message }, 'outbox delivery failed');
       await db
         .update(outbox)
-        .set({
-          status: failed ? 'failed' : 'pending',
-          lastError: message.slice(0, 500),
-          nextAttemptAt: new Date(clock().getTime() + backoff(row.attempts)),
-        })
+        .set({ status: failed ? 'failed' : 'pending', attempts, lastError: message.slice(0, 500), nextAttemptAt: retryAt })
         .where(eq(outbox.id, row.id));
+      opts.onResult?.({ id: row.id, ok: false, error: message });
+      return { ok: false, retryAt };
+    }
+  }
+
+  async function deliverConversation(rows: Claimed[]) {
+    for (let i = 0; i < rows.length; i++) {
+      const r = await deliver(rows[i]!);
+      if (!r.ok) {
+        // Hold back the rest of this conversation until the failed row goes through (order).
+        const rest = rows.slice(i + 1).map((x) => x.id);
+        if (rest.length) {
+          await db
+            .update(outbox)
+            .set({ nextAttemptAt: r.retryAt ?? clock() })
+            .where(and(inArray(outbox.id, rest), eq(outbox.status, 'pending')));
+        }
+        return;
+      }
     }
   }
 
   return {
-    /** One round: claim a batch and deliver it. Returns how many rows were claimed. */
+    /** One round: claim a batch and deliver it, conversations in parallel. Returns rows claimed. */
     async runOnce(): Promise<number> {
       const rows = await claim();
-      await Promise.all(rows.map(deliver));
+      const byConv = new Map<string, Claimed[]>();
+      for (const r of rows) {
+        const k = convKey(r);
+        byConv.set(k, [...(byConv.get(k) ?? []), r]);
+      }
+      await Promise.all([...byConv.values()].map(deliverConversation));
       return rows.length;
     },
     /** Deliver until nothing is due (tests and the sandbox's synchronous answer use this). */

@@ -49,4 +49,9 @@ export interface OutboundTarget {
 export interface PlatformSender {
   readonly platform: Platform;
   send(target: OutboundTarget, message: OutboundMessage): Promise<void>;
+  /**
+   * Which robot's budget this send spends (e.g. the webhook key). null: unlimited (the sandbox).
+   * Default when absent: one budget per conversation.
+   */
+  rateKey?(target: OutboundTarget): string | null;
 }

@@ -38,3 +38,18 @@ export const outbox = pgTable(
     index('outbox_conversation_idx').on(t.platform, t.conversationId, t.id),
   ],
 );
+
+/**
+ * Sends per robot (rate key) inside the sliding window: the per-robot budget (20 a minute) lives in
+ * the database so it holds across all instances. A slot is taken when a message is claimed for sending.
+ */
+export const robotSends = pgTable(
+  'robot_sends',
+  {
+    id: bigserial('id', { mode: 'number' }).primaryKey(),
+    rateKey: text('rate_key').notNull(),
+    sentAt: timestamp('sent_at', { withTimezone: true }).notNull(),
+    outboxId: integer('outbox_id'),
+  },
+  (t) => [index('robot_sends_key_idx').on(t.rateKey, t.sentAt)],
+);

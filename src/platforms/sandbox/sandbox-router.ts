@@ -16,6 +16,7 @@ import { HttpError, readJson } from '../../http/read-body';
 export const sandboxSender: PlatformSender = {
   platform: 'sandbox',
   async send() {},
+  rateKey: () => null,
 };
 
 const id = z
