@@ -10,7 +10,8 @@ import { FakeHttpServer, genericFailure, type Failure, type RecordedRequest, typ
  * POST /robot/sendBySession, POST /v1.0/oauth2/accessToken, POST /v1.0/robot/groupMessages/send
  * (header x-acs-dingtalk-access-token). Bodies over 20000 bytes answer 460101.
  * `fail(path, n, failure)`: 'http500', 'rate-limit' (130101 on webhooks, HTTP 429 on the OpenAPI),
- * 'expired-token' (HTTP 401 InvalidAuthentication), 'hang', or { errcode }.
+ * 'expired-token' (HTTP 401 InvalidAuthentication), 'hang', or { errcode }; `expireAllTokens()` makes
+ * issued OpenAPI tokens answer 401 InvalidAuthentication.
  */
 export interface FakeDingtalkApiOptions {
   /** Custom robots: access_token → signing secret (null: no signing). */
@@ -31,6 +32,12 @@ export const DINGTALK_PATHS = {
 
 export class FakeDingtalkApi extends FakeHttpServer {
   readonly issuedTokens: string[] = [];
+  private readonly expiredTokens = new Set<string>();
+
+  /** Make every token issued so far answer 401 InvalidAuthentication. */
+  expireAllTokens(): void {
+    for (const t of this.issuedTokens) this.expiredTokens.add(t);
+  }
 
   constructor(private readonly opts: Required<FakeDingtalkApiOptions>) {
     super((req, failure) => this.answer(req, failure));
@@ -70,7 +77,7 @@ export class FakeDingtalkApi extends FakeHttpServer {
       }
       case DINGTALK_PATHS.groupSend: {
         const token = req.headers['x-acs-dingtalk-access-token'];
-        if (typeof token !== 'string' || !this.issuedTokens.includes(token)) {
+        if (typeof token !== 'string' || !this.issuedTokens.includes(token) || this.expiredTokens.has(token)) {
           return { status: 401, json: { code: 'InvalidAuthentication', message: 'bad token' } };
         }
         return { status: 200, json: { processQueryKey: `pqk-${this.requests.length}` } };

@@ -7,7 +7,7 @@ import { FakeHttpServer, genericFailure, type Failure, type RecordedRequest, typ
  * POST /cgi-bin/aibot/response (use `responseUrl(code)` as an AI-bot response_url).
  * Every request is recorded in `requests` (`requestsTo(path)` filters). `fail(path, n, failure)`
  * scripts the next n calls: 'http500', 'rate-limit' (errcode 45009), 'expired-token' (42001),
- * 'hang', or any { errcode }. Length limits are checked like WeCom does (40058 when over).
+ * 'hang', or any { errcode }; `expireAllTokens()` makes issued tokens answer 42001. Length limits are checked like WeCom does (40058 when over).
  */
 export interface FakeWecomApiOptions {
   corpId?: string;
@@ -27,6 +27,12 @@ export const WECOM_PATHS = {
 export class FakeWecomApi extends FakeHttpServer {
   /** Tokens handed out by gettoken, in order. */
   readonly issuedTokens: string[] = [];
+  private readonly expiredTokens = new Set<string>();
+
+  /** Make every token issued so far answer 42001, as WeCom does once a token expires. */
+  expireAllTokens(): void {
+    for (const t of this.issuedTokens) this.expiredTokens.add(t);
+  }
 
   constructor(private readonly opts: Required<FakeWecomApiOptions>) {
     super((req, failure) => this.answer(req, failure));
@@ -61,6 +67,9 @@ export class FakeWecomApi extends FakeHttpServer {
       case WECOM_PATHS.appchat: {
         if (!this.issuedTokens.includes(req.query.access_token ?? '')) {
           return { status: 200, json: { errcode: 40014, errmsg: 'invalid access_token' } };
+        }
+        if (this.expiredTokens.has(req.query.access_token ?? '')) {
+          return { status: 200, json: { errcode: 42001, errmsg: 'access_token expired' } };
         }
         return this.checkLengths(req.body);
       }
