@@ -63,7 +63,9 @@ export class DingtalkSender implements PlatformSender {
       return;
     }
     const title = titleOf(contentOf(message));
-    for (const body of this.parts(message, (p, i) => robotBody(message, p, i === 0, title))) {
+    const markdownMentionsLast = message.markdown !== undefined;
+    const bodies = this.parts(message, (p, i, n) => robotBody(message, p, markdownMentionsLast ? i === n - 1 : i === 0, title));
+    for (const body of bodies) {
       if (channel === 'session') await this.postSession(session!, body);
       else await this.postWebhook(route, body);
     }
@@ -73,11 +75,12 @@ export class DingtalkSender implements PlatformSender {
    * Split the content so every complete JSON body stays within 20000 bytes. JSON escaping can grow
    * the text ("\n" → "\\n"), so measure real bodies and shrink the budget until all fit.
    */
-  private parts(message: OutboundMessage, build: (content: string, index: number) => unknown): unknown[] {
+  private parts(message: OutboundMessage, build: (content: string, index: number, count: number) => unknown): unknown[] {
     const content = contentOf(message);
-    let budget = DINGTALK_BODY_MAX_BYTES - byteLength(JSON.stringify(build('', 0))) - 64;
+    let budget = DINGTALK_BODY_MAX_BYTES - byteLength(JSON.stringify(build('', 0, 1))) - 64;
     for (let attempt = 0; attempt < 20; attempt++) {
-      const bodies = splitIntoNumberedParts(content, budget).map((p, i) => build(p, i));
+      const pieces = splitIntoNumberedParts(content, budget);
+      const bodies = pieces.map((p, i) => build(p, i, pieces.length));
       if (bodies.every((b) => byteLength(JSON.stringify(b)) <= DINGTALK_BODY_MAX_BYTES)) return bodies;
       budget = Math.floor(budget * 0.8);
     }
@@ -168,17 +171,20 @@ function checkOpenApi(method: string, res: JsonResponse): void {
 
 /**
  * The text with "@userid" for every mention: DingTalk renders an @ only when the id is both in
- * at.atUserIds and written in the content.
+ * at.atUserIds and written in the content. Text puts them first; markdown last, so a leading
+ * heading still renders.
  */
 function contentOf(message: OutboundMessage): string {
   const body = message.markdown ?? message.text;
   const missing = message.mentions.filter((id) => !body.includes(`@${id}`));
-  return missing.length > 0 ? `${missing.map((id) => `@${id}`).join(' ')} ${body}` : body;
+  if (missing.length === 0) return body;
+  const ats = missing.map((id) => `@${id}`).join(' ');
+  return message.markdown !== undefined ? `${body}\n\n${ats}` : `${ats} ${body}`;
 }
 
-function robotBody(message: OutboundMessage, content: string, first: boolean, title: string) {
-  // at.atUserIds only on the part that carries the "@userid" text (the first).
-  const at = { atUserIds: first ? message.mentions : [], isAtAll: false };
+function robotBody(message: OutboundMessage, content: string, carriesMentions: boolean, title: string) {
+  // at.atUserIds only on the part whose text carries the "@userid"s.
+  const at = { atUserIds: carriesMentions ? message.mentions : [], isAtAll: false };
   if (message.markdown !== undefined) {
     return { msgtype: 'markdown', markdown: { title, text: content }, at };
   }
