@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { configuredPlatforms, platformConfigProblems, platformEnvShape } from './platforms/config-schema';
 
 /**
  * The one place that reads the environment (STYLE.md #9). Everything else receives a Config.
@@ -54,6 +55,9 @@ export const configSchema = z.object({
 
   /** How often the outbox worker looks for messages to deliver, in milliseconds. */
   OUTBOX_POLL_MS: z.coerce.number().int().min(10).default(1000),
+
+  /** WeCom / DingTalk credentials, base URLs and paths (src/platforms/config-schema.ts). */
+  ...platformEnvShape,
 });
 
 export type Config = z.infer<typeof configSchema> & {
@@ -77,7 +81,10 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(problems);
   }
   const c = parsed.data;
-  const platformConfigured = false;
+  const platformProblems = platformConfigProblems(c);
+  if (platformProblems.length > 0) throw new ConfigError(platformProblems);
+  const p = configuredPlatforms(c);
+  const platformConfigured = p.wecom || p.dingtalk;
   const sandboxEnabled = c.SANDBOX === 'on' || (c.SANDBOX === 'auto' && !platformConfigured);
   return { ...c, sandboxEnabled };
 }

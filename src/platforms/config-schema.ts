@@ -1,0 +1,110 @@
+import { z } from 'zod';
+
+/**
+ * Environment shape of the WeCom and DingTalk adapters, spread into the one config schema in
+ * src/config.ts (STYLE.md #9). Nothing here reads process.env.
+ */
+
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v && v.trim() ? v.trim() : undefined));
+
+/** A base URL without a trailing slash, so paths can be appended with a plain `+`. */
+const baseUrl = (fallback: string) =>
+  z
+    .string()
+    .url()
+    .refine((v) => /^https?:\/\//.test(v), { message: 'must be an http:// or https:// URL' })
+    .default(fallback)
+    .transform((v) => v.replace(/\/+$/, ''));
+
+const path = (fallback: string) =>
+  z.string().regex(/^\/[A-Za-z0-9/_-]*$/, { message: 'must be a path starting with /' }).default(fallback);
+
+/** WeCom EncodingAESKey: 43 characters of base64 (WeCom appends the missing "="). */
+const encodingAesKey = optionalString.refine((v) => v === undefined || /^[A-Za-z0-9+/]{43}$/.test(v), {
+  message: 'must be the 43-character EncodingAESKey from the WeCom admin console',
+});
+
+export const platformEnvShape = {
+  // ---- WeCom 企业微信 ----
+  /** API base (qyapi.weixin.qq.com); point it at a proxy or a test server. */
+  WECOM_API_BASE: baseUrl('https://qyapi.weixin.qq.com'),
+  /** Corp id (ww…): the receiveid of self-built app callbacks, and corpid for gettoken. */
+  WECOM_CORP_ID: optionalString,
+  /** Self-built app secret: enables appchat/send (应用群聊). */
+  WECOM_CORP_SECRET: optionalString,
+  /** Self-built app callback Token and EncodingAESKey (接收消息服务器配置). */
+  WECOM_TOKEN: optionalString,
+  WECOM_ENCODING_AES_KEY: encodingAesKey,
+  /** 智能机器人 (AI bot, API mode) callback Token and EncodingAESKey. */
+  WECOM_AIBOT_TOKEN: optionalString,
+  WECOM_AIBOT_ENCODING_AES_KEY: encodingAesKey,
+  /** Display name of the bot, to strip "@name" from messages; empty: strip a leading @word. */
+  WECOM_BOT_NAME: optionalString,
+  WECOM_CALLBACK_PATH: path('/wecom/callback'),
+  WECOM_AIBOT_PATH: path('/wecom/aibot'),
+
+  // ---- DingTalk 钉钉 ----
+  DINGTALK_OAPI_BASE: baseUrl('https://oapi.dingtalk.com'),
+  DINGTALK_API_BASE: baseUrl('https://api.dingtalk.com'),
+  /** Enterprise app (robot) AppKey / AppSecret (Stream mode: clientId / clientSecret). */
+  DINGTALK_APP_KEY: optionalString,
+  DINGTALK_APP_SECRET: optionalString,
+  /** robotCode for the OpenAPI group send; defaults to DINGTALK_APP_KEY, as DingTalk assigns it. */
+  DINGTALK_ROBOT_CODE: optionalString,
+  /** http: HTTP callback at DINGTALK_CALLBACK_PATH; stream: outbound WebSocket (dingtalk-stream). */
+  DINGTALK_MODE: z.enum(['http', 'stream']).default('http'),
+  DINGTALK_CALLBACK_PATH: path('/dingtalk/callback'),
+  /** Display name of the robot, to strip a leading "@name" that DingTalk left in the text. */
+  DINGTALK_BOT_NAME: optionalString,
+
+  /** Timeout of one outbound platform HTTP call, in milliseconds. */
+  PLATFORM_HTTP_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
+};
+
+const platformEnvSchema = z.object(platformEnvShape);
+export type PlatformConfig = z.infer<typeof platformEnvSchema>;
+
+export interface ConfiguredPlatforms {
+  wecom: boolean;
+  /** WeCom self-built app callback (Token + AESKey + corp id). */
+  wecomApp: boolean;
+  /** WeCom AI bot callback (Token + AESKey). */
+  wecomAibot: boolean;
+  /** WeCom appchat/send (corp id + secret). */
+  wecomAppchat: boolean;
+  dingtalk: boolean;
+}
+
+/** Which platforms have credentials. The sandbox is on by default only when none has. */
+export function configuredPlatforms(c: PlatformConfig): ConfiguredPlatforms {
+  const wecomApp = Boolean(c.WECOM_TOKEN && c.WECOM_ENCODING_AES_KEY && c.WECOM_CORP_ID);
+  const wecomAibot = Boolean(c.WECOM_AIBOT_TOKEN && c.WECOM_AIBOT_ENCODING_AES_KEY);
+  const wecomAppchat = Boolean(c.WECOM_CORP_ID && c.WECOM_CORP_SECRET);
+  const dingtalk = Boolean(c.DINGTALK_APP_KEY && c.DINGTALK_APP_SECRET);
+  return { wecom: wecomApp || wecomAibot || wecomAppchat, wecomApp, wecomAibot, wecomAppchat, dingtalk };
+}
+
+/** Half-configured credentials are a mistake worth stopping for: name what is missing. */
+export function platformConfigProblems(c: PlatformConfig): string[] {
+  const problems: string[] = [];
+  const pair = (a: keyof PlatformConfig, b: keyof PlatformConfig) => {
+    const names = [a, b];
+    const set = names.filter((n) => c[n] !== undefined);
+    if (set.length > 0 && set.length < names.length) {
+      const missing = names.filter((n) => c[n] === undefined);
+      problems.push(`${missing.join(', ')}: required together with ${set.join(', ')} (set all or none)`);
+    }
+  };
+  pair('WECOM_TOKEN', 'WECOM_ENCODING_AES_KEY');
+  if (c.WECOM_TOKEN && !c.WECOM_CORP_ID) problems.push('WECOM_CORP_ID: required with WECOM_TOKEN (it is the receiveid)');
+  pair('WECOM_AIBOT_TOKEN', 'WECOM_AIBOT_ENCODING_AES_KEY');
+  if (c.WECOM_CORP_SECRET && !c.WECOM_CORP_ID) problems.push('WECOM_CORP_ID: required with WECOM_CORP_SECRET');
+  pair('DINGTALK_APP_KEY', 'DINGTALK_APP_SECRET');
+  if (c.DINGTALK_MODE === 'stream' && !(c.DINGTALK_APP_KEY && c.DINGTALK_APP_SECRET)) {
+    problems.push('DINGTALK_MODE: stream needs DINGTALK_APP_KEY and DINGTALK_APP_SECRET');
+  }
+  return problems;
+}

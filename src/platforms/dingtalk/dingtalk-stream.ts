@@ -1,0 +1,132 @@
+import { DWClient, TOPIC_ROBOT, type DWClientDownStream } from 'dingtalk-stream';
+import type { Logger } from 'pino';
+import type { Clock } from '../clock';
+import type { PlatformConfig } from '../config-schema';
+import { deliverInbound, errorSummary, type OnInbound } from '../http/deliver-inbound';
+import { decodeRobotMessage } from './dingtalk-callback';
+
+/**
+ * DingTalk Stream mode (DINGTALK_MODE=stream): an outbound WebSocket opened by npm `dingtalk-stream`,
+ * no public address needed. Robot messages arrive on TOPIC_ROBOT; a push that is not acknowledged is
+ * re-sent within about 60 s, so it is acknowledged only once the core has recorded it (PROTOCOLS.md).
+ */
+
+export interface StreamPushDeps {
+  clock: Clock;
+  onInbound: OnInbound;
+  log: Logger;
+  botName?: string;
+  /** Tell DingTalk the push was handled (DWClient.socketCallBackResponse). */
+  ack: (streamMessageId: string) => void;
+  inboundTimeoutMs?: number;
+}
+
+export type StreamPushOutcome = 'accepted' | 'duplicate' | 'ignored' | 'malformed' | 'failed' | 'timeout';
+
+/**
+ * Turn one Stream push into an InboundMessage, hand it to the core, and acknowledge it unless the
+ * core failed (then DingTalk re-sends it and the database dedupes). Malformed pushes are acknowledged:
+ * re-sending them cannot help. Never throws.
+ */
+export async function handleStreamPush(push: DWClientDownStream, deps: StreamPushDeps): Promise<StreamPushOutcome> {
+  const streamId = push.headers?.messageId;
+  const log = deps.log.child({ platform: 'dingtalk', transport: 'stream' });
+  let json: unknown;
+  try {
+    json = JSON.parse(push.data);
+  } catch {
+    json = null;
+  }
+  const d = json && typeof json === 'object' ? decodeRobotMessage(json, deps.clock(), deps.botName) : null;
+  if (!d || !d.ok) {
+    log.warn({ reason: d ? d.reason : 'bad_json' }, 'stream push malformed; acknowledged and dropped');
+    if (streamId) deps.ack(streamId);
+    return 'malformed';
+  }
+  if (d.kind === 'ignored') {
+    log.info({ messageId: d.id, reason: d.reason }, 'stream push acknowledged and ignored');
+    if (streamId) deps.ack(streamId);
+    return 'ignored';
+  }
+  const msgLog = log.child({ messageId: d.message.messageId });
+  const outcome = await deliverInbound(deps.onInbound, d.message, msgLog, deps.inboundTimeoutMs ?? 30_000);
+  if (outcome === 'accepted' || outcome === 'duplicate') {
+    if (streamId) deps.ack(streamId);
+  }
+  return outcome;
+}
+
+export interface DingtalkStream {
+  start(): Promise<void>;
+  stop(): void;
+}
+
+export interface DingtalkStreamOptions {
+  config: PlatformConfig;
+  clock: Clock;
+  onInbound: OnInbound;
+  log: Logger;
+}
+
+/**
+ * dingtalk-stream hard-codes the gateway (https://api.dingtalk.com/v1.0/gateway/connections/open).
+ * Override getEndpoint so DINGTALK_API_BASE is honoured, like every other base URL.
+ */
+class ConfigurableDWClient extends DWClient {
+  constructor(
+    opts: { clientId: string; clientSecret: string },
+    private readonly gatewayUrl: string,
+  ) {
+    super({ ...opts, keepAlive: true });
+  }
+
+  override async getEndpoint(): Promise<this> {
+    const res = await fetch(this.gatewayUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: JSON.stringify({
+        clientId: this.config.clientId,
+        clientSecret: this.config.clientSecret,
+        ua: this.config.ua ?? '',
+        subscriptions: this.config.subscriptions,
+      }),
+      signal: AbortSignal.timeout(10_000),
+    });
+    const body = (await res.json().catch(() => null)) as { endpoint?: string; ticket?: string } | null;
+    if (!res.ok || !body?.endpoint || !body.ticket) throw new Error(`stream gateway answered ${res.status}`);
+    // dw_url is private in the typings; the base class connects to it.
+    (this as unknown as { dw_url: string }).dw_url = `${body.endpoint}?ticket=${encodeURIComponent(body.ticket)}`;
+    return this;
+  }
+}
+
+/** A startable/stoppable Stream client bound to handleStreamPush. */
+export function createDingtalkStream(opts: DingtalkStreamOptions): DingtalkStream {
+  const { config } = opts;
+  if (!config.DINGTALK_APP_KEY || !config.DINGTALK_APP_SECRET) throw new Error('DingTalk Stream mode needs DINGTALK_APP_KEY and DINGTALK_APP_SECRET');
+  const client = new ConfigurableDWClient(
+    { clientId: config.DINGTALK_APP_KEY, clientSecret: config.DINGTALK_APP_SECRET },
+    `${config.DINGTALK_API_BASE}/v1.0/gateway/connections/open`,
+  );
+  const log = opts.log.child({ platform: 'dingtalk', transport: 'stream' });
+  client.registerCallbackListener(TOPIC_ROBOT, (push: DWClientDownStream) => {
+    void handleStreamPush(push, {
+      clock: opts.clock,
+      onInbound: opts.onInbound,
+      log: opts.log,
+      botName: config.DINGTALK_BOT_NAME,
+      ack: (id) => client.socketCallBackResponse(id, {}),
+    }).catch((err: unknown) => log.error({ err: errorSummary(err) }, 'stream push handler failed'));
+  });
+  return {
+    async start() {
+      // connect() retries on its own (autoReconnect) and never rejects.
+      await client.connect();
+      log.info({ connected: client.connected }, 'DingTalk stream client started');
+    },
+    stop() {
+      client.disconnect();
+      log.info('DingTalk stream client stopped');
+    },
+  };
+}

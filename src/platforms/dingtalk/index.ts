@@ -1,0 +1,5 @@
+export * from './dingtalk-callback';
+export * from './dingtalk-router';
+export * from './dingtalk-sender';
+export * from './dingtalk-sign';
+export * from './dingtalk-stream';

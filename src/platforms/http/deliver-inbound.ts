@@ -1,0 +1,40 @@
+import type { Logger } from 'pino';
+import type { InboundMessage } from '../../core/types';
+
+/** Provided by the core: durably record the message (unique key in the database) and return fast. */
+export type OnInbound = (msg: InboundMessage) => Promise<'accepted' | 'duplicate'>;
+
+export type DeliveryOutcome = 'accepted' | 'duplicate' | 'failed' | 'timeout';
+
+/**
+ * Hand one verified message to the core within the platform's deadline. A failure or a timeout is
+ * reported (the route then answers 503 so the platform re-delivers; the database dedupes the retry),
+ * never thrown.
+ */
+export async function deliverInbound(
+  onInbound: OnInbound,
+  message: InboundMessage,
+  log: Logger,
+  timeoutMs: number,
+): Promise<DeliveryOutcome> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), timeoutMs);
+  });
+  try {
+    const outcome = await Promise.race([onInbound(message), timeout]);
+    if (outcome === 'timeout') log.error({ timeoutMs }, 'onInbound did not finish in time; asking the platform to retry');
+    else log.info({ outcome }, 'inbound message recorded');
+    return outcome;
+  } catch (err) {
+    log.error({ err: errorSummary(err) }, 'onInbound failed; asking the platform to retry');
+    return 'failed';
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Name and message only: a stack or a cause can drag request data into the log. */
+export function errorSummary(err: unknown): { name: string; message: string } {
+  return err instanceof Error ? { name: err.name, message: err.message } : { name: 'unknown', message: String(err) };
+}

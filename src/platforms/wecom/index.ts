@@ -1,0 +1,5 @@
+export * from './wecom-callback';
+export * from './wecom-crypto';
+export * from './wecom-router';
+export * from './wecom-sender';
+export { buildWecomXml, parseWecomXml } from './wecom-xml';

@@ -1,0 +1,191 @@
+import { z } from 'zod';
+import type { InboundMessage } from '../../core/types';
+import { reject, stripBotMention, type Rejection } from '../verification';
+import { computeSignature, decryptMessage, signatureMatches } from './wecom-crypto';
+import { parseWecomXml } from './wecom-xml';
+
+/**
+ * Pure verification and decoding of WeCom callbacks (STYLE.md #2): the raw request and the current
+ * time in, a normalised InboundMessage or a typed rejection out. No I/O, no logging.
+ */
+
+export interface WecomKeys {
+  token: string;
+  encodingAesKey: string;
+  /** Self-built app: the corp id. AI bot: "". */
+  receiveId: string;
+}
+
+export interface WecomRawRequest {
+  /** Query parameters, percent-decoded ("+" kept as "+"). */
+  query: Record<string, string | undefined>;
+  /** Raw body text (POST only). */
+  body?: string;
+}
+
+export type WecomDecoded =
+  | { ok: true; kind: 'message'; message: InboundMessage }
+  /** Valid and authentic, but nothing for the bot: acknowledge and drop (events, images, stream refresh). */
+  | { ok: true; kind: 'ignored'; reason: string; id?: string }
+  | Rejection;
+
+/** WeCom does not document a freshness window; one hour bounds replays and tolerates its 3 retries. */
+export const WECOM_MAX_SKEW_MS = 60 * 60 * 1000;
+/** AI bot response_url is valid for one hour (docs path/101138). */
+export const RESPONSE_URL_TTL_MS = 60 * 60 * 1000;
+
+const SIGNATURE = /^[0-9a-f]{40}$/;
+const TIMESTAMP = /^\d{1,12}$/;
+
+/** Check msg_signature/timestamp/nonce over `encrypted`, then decrypt strictly. */
+export function openEnvelope(
+  keys: WecomKeys,
+  query: WecomRawRequest['query'],
+  encrypted: string,
+  now: Date,
+): { ok: true; plaintext: string } | Rejection {
+  const { msg_signature: sig, timestamp, nonce } = query;
+  if (!sig || !timestamp || !nonce) return reject(400, 'missing_query_params');
+  if (!SIGNATURE.test(sig)) return reject(401, 'bad_signature');
+  if (!TIMESTAMP.test(timestamp)) return reject(401, 'bad_timestamp');
+  if (Math.abs(now.getTime() - Number(timestamp) * 1000) > WECOM_MAX_SKEW_MS) return reject(401, 'stale_timestamp');
+  if (!signatureMatches(computeSignature(keys.token, timestamp, nonce, encrypted), sig)) {
+    return reject(401, 'bad_signature');
+  }
+  const d = decryptMessage(keys.encodingAesKey, encrypted, keys.receiveId);
+  if (!d.ok) return reject(d.reason === 'bad_receiveid' ? 401 : 400, d.reason);
+  return { ok: true, plaintext: d.message };
+}
+
+/** GET URL verification (both callback kinds): the decrypted echostr, to be answered verbatim. */
+export function verifyUrlCheck(keys: WecomKeys, req: WecomRawRequest, now: Date): { ok: true; echo: string } | Rejection {
+  const echostr = req.query.echostr;
+  if (!echostr) return reject(400, 'missing_echostr');
+  const r = openEnvelope(keys, req.query, echostr, now);
+  return r.ok ? { ok: true, echo: r.plaintext } : r;
+}
+
+/** POST of a self-built app: <xml><ToUserName/><AgentID/><Encrypt/></xml>. */
+export function decodeAppCallback(keys: WecomKeys, req: WecomRawRequest, now: Date): WecomDecoded {
+  const outer = parseWecomXml(req.body ?? '');
+  if (!outer) return reject(400, 'bad_xml');
+  const encrypted = outer.Encrypt;
+  if (!encrypted) return reject(400, 'missing_encrypt');
+  const opened = openEnvelope(keys, req.query, encrypted, now);
+  if (!opened.ok) return opened;
+
+  const m = parseWecomXml(opened.plaintext);
+  if (!m) return reject(400, 'bad_inner_xml');
+  const from = m.FromUserName;
+  const createTime = m.CreateTime;
+  const msgType = m.MsgType;
+  if (!from || !createTime || !msgType) return reject(400, 'missing_fields');
+
+  if (msgType === 'event') {
+    // Events carry no MsgId: FromUserName + CreateTime identifies a delivery (PROTOCOLS.md).
+    return { ok: true, kind: 'ignored', reason: `event:${m.Event ?? 'unknown'}`, id: `${from}:${createTime}` };
+  }
+  if (!m.MsgId) return reject(400, 'missing_msgid');
+  if (msgType !== 'text') return { ok: true, kind: 'ignored', reason: `msgtype:${msgType}`, id: m.MsgId };
+
+  // A self-built app only ever talks one-to-one (it cannot be in ordinary groups): the sender is the conversation.
+  return {
+    ok: true,
+    kind: 'message',
+    message: {
+      platform: 'wecom',
+      conversationId: from,
+      conversationType: 'single',
+      senderId: from,
+      messageId: m.MsgId,
+      text: (m.Content ?? '').trim(),
+      mentions: [],
+      receivedAt: now,
+    },
+  };
+}
+
+const aibotEnvelope = z.object({ encrypt: z.string().min(1) });
+
+const aibotMessage = z.object({
+  msgid: z.string().min(1),
+  aibotid: z.string().optional(),
+  chatid: z.string().optional(),
+  chattype: z.enum(['single', 'group']).optional(),
+  from: z.object({ userid: z.string().min(1) }),
+  response_url: z.string().optional(),
+  msgtype: z.string(),
+  text: z.object({ content: z.string() }).optional(),
+  mixed: z
+    .object({
+      msg_item: z.array(z.object({ msgtype: z.string(), text: z.object({ content: z.string() }).optional() })),
+    })
+    .optional(),
+  quote: z.object({ msgtype: z.string().optional(), text: z.object({ content: z.string() }).optional() }).optional(),
+});
+
+/** POST of the AI bot (智能机器人, API mode): JSON {"encrypt": "…"}, receiveid "". */
+export function decodeAibotCallback(
+  keys: WecomKeys,
+  req: WecomRawRequest,
+  now: Date,
+  botName?: string,
+): WecomDecoded {
+  let json: unknown;
+  try {
+    json = JSON.parse(req.body ?? '');
+  } catch {
+    return reject(400, 'bad_json');
+  }
+  const env = aibotEnvelope.safeParse(json);
+  if (!env.success) return reject(400, 'missing_encrypt');
+  const opened = openEnvelope(keys, req.query, env.data.encrypt, now);
+  if (!opened.ok) return opened;
+
+  let inner: unknown;
+  try {
+    inner = JSON.parse(opened.plaintext);
+  } catch {
+    return reject(400, 'bad_inner_json');
+  }
+  const kind = (inner as { msgtype?: unknown } | null)?.msgtype;
+  if (kind !== 'text' && kind !== 'mixed') {
+    const id = (inner as { msgid?: unknown } | null)?.msgid;
+    return { ok: true, kind: 'ignored', reason: `msgtype:${String(kind)}`, id: typeof id === 'string' ? id : undefined };
+  }
+  const p = aibotMessage.safeParse(inner);
+  if (!p.success) return reject(400, 'missing_fields');
+  const m = p.data;
+
+  const raw =
+    m.msgtype === 'text'
+      ? (m.text?.content ?? '')
+      : (m.mixed?.msg_item ?? [])
+          .filter((i) => i.msgtype === 'text' && i.text)
+          .map((i) => i.text!.content)
+          .join('\n');
+  const isGroup = m.chattype === 'group' || (m.chattype === undefined && Boolean(m.chatid));
+  const conversationId = isGroup ? m.chatid : m.from.userid;
+  if (!conversationId) return reject(400, 'missing_chatid');
+
+  const message: InboundMessage = {
+    platform: 'wecom',
+    conversationId,
+    conversationType: isGroup ? 'group' : 'single',
+    senderId: m.from.userid,
+    messageId: m.msgid,
+    text: stripBotMention(raw, botName),
+    // The AI bot payload names no mentioned userids; "@name" in the text are display names.
+    mentions: [],
+    receivedAt: now,
+  };
+  if (m.quote?.text?.content) message.quotedText = m.quote.text.content;
+  if (m.response_url) {
+    message.route = {
+      kind: 'wecom',
+      responseUrl: m.response_url,
+      responseUrlExpiresAt: now.getTime() + RESPONSE_URL_TTL_MS,
+    };
+  }
+  return { ok: true, kind: 'message', message };
+}

@@ -1,0 +1,116 @@
+import { createHmac } from 'node:crypto';
+import { FakeHttpServer, genericFailure, type Failure, type RecordedRequest, type Reply } from './fake-http-server';
+
+/**
+ * A fake DingTalk API on 127.0.0.1 (random port). It stands for both oapi.dingtalk.com and
+ * api.dingtalk.com: point DINGTALK_OAPI_BASE and DINGTALK_API_BASE at `baseUrl`.
+ *
+ * Endpoints: POST /robot/send (custom robot; checks access_token, and timestamp + sign the way DingTalk
+ * does when the robot has a secret: 310000 on a bad sign or a timestamp over an hour off),
+ * POST /robot/sendBySession, POST /v1.0/oauth2/accessToken, POST /v1.0/robot/groupMessages/send
+ * (header x-acs-dingtalk-access-token). Bodies over 20000 bytes answer 460101.
+ * `fail(path, n, failure)`: 'http500', 'rate-limit' (130101 on webhooks, HTTP 429 on the OpenAPI),
+ * 'expired-token' (HTTP 401 InvalidAuthentication), 'hang', or { errcode }; `expireAllTokens()` makes
+ * issued OpenAPI tokens answer 401 InvalidAuthentication.
+ */
+export interface FakeDingtalkApiOptions {
+  /** Custom robots: access_token → signing secret (null: no signing). */
+  robots?: Record<string, string | null>;
+  appKey?: string;
+  appSecret?: string;
+  tokenTtlSec?: number;
+  /** The fake's own clock for the sign window (defaults to real time). */
+  now?: () => number;
+}
+
+export const DINGTALK_PATHS = {
+  robotSend: '/robot/send',
+  sessionSend: '/robot/sendBySession',
+  accessToken: '/v1.0/oauth2/accessToken',
+  groupSend: '/v1.0/robot/groupMessages/send',
+} as const;
+
+export class FakeDingtalkApi extends FakeHttpServer {
+  readonly issuedTokens: string[] = [];
+  private readonly expiredTokens = new Set<string>();
+
+  /** Make every token issued so far answer 401 InvalidAuthentication. */
+  expireAllTokens(): void {
+    for (const t of this.issuedTokens) this.expiredTokens.add(t);
+  }
+
+  constructor(private readonly opts: Required<FakeDingtalkApiOptions>) {
+    super((req, failure) => this.answer(req, failure));
+  }
+
+  /** A sessionWebhook URL on this server, as a callback would carry it. */
+  sessionWebhook(session: string): string {
+    return `${this.baseUrl}${DINGTALK_PATHS.sessionSend}?session=${encodeURIComponent(session)}`;
+  }
+
+  private answer(req: RecordedRequest, failure: Failure | undefined): Reply {
+    const openApi = req.path.startsWith('/v1.0/');
+    if (failure) {
+      const g = genericFailure(failure);
+      if (g) return g;
+      if (failure === 'rate-limit') {
+        return openApi
+          ? { status: 429, json: { code: 'Forbidden.AccessDenied.QpsLimitForApi', message: 'qps limit' } }
+          : { status: 200, json: { errcode: 130101, errmsg: 'send too fast' } };
+      }
+      if (failure === 'expired-token') return { status: 401, json: { code: 'InvalidAuthentication', message: 'token expired' } };
+    }
+    if (req.bodyBytes > 20000) return { status: 200, json: { errcode: 460101, errmsg: 'message too large' } };
+    switch (req.path) {
+      case DINGTALK_PATHS.robotSend:
+        return this.robotSend(req);
+      case DINGTALK_PATHS.sessionSend:
+        return req.query.session ? { status: 200, json: { errcode: 0, errmsg: 'ok' } } : { status: 200, json: { errcode: 300001, errmsg: 'session invalid' } };
+      case DINGTALK_PATHS.accessToken: {
+        const b = req.body as { appKey?: string; appSecret?: string } | undefined;
+        if (b?.appKey !== this.opts.appKey || b?.appSecret !== this.opts.appSecret) {
+          return { status: 400, json: { code: 'invalidClientIdOrSecret', message: 'bad app key or secret' } };
+        }
+        const token = `fake-dt-token-${this.issuedTokens.length + 1}`;
+        this.issuedTokens.push(token);
+        return { status: 200, json: { accessToken: token, expireIn: this.opts.tokenTtlSec } };
+      }
+      case DINGTALK_PATHS.groupSend: {
+        const token = req.headers['x-acs-dingtalk-access-token'];
+        if (typeof token !== 'string' || !this.issuedTokens.includes(token) || this.expiredTokens.has(token)) {
+          return { status: 401, json: { code: 'InvalidAuthentication', message: 'bad token' } };
+        }
+        return { status: 200, json: { processQueryKey: `pqk-${this.requests.length}` } };
+      }
+      default:
+        return { status: 404, json: { errcode: 404, errmsg: 'not found' } };
+    }
+  }
+
+  private robotSend(req: RecordedRequest): Reply {
+    const token = req.query.access_token ?? '';
+    if (!(token in this.opts.robots)) return { status: 200, json: { errcode: 300001, errmsg: 'token is not exist' } };
+    const secret = this.opts.robots[token];
+    if (secret) {
+      const { timestamp, sign } = req.query;
+      if (!timestamp || !sign || Math.abs(this.opts.now() - Number(timestamp)) > 3_600_000) {
+        return { status: 200, json: { errcode: 310000, errmsg: 'sign not match / timestamp invalid' } };
+      }
+      const expected = createHmac('sha256', secret).update(`${timestamp}\n${secret}`).digest('base64');
+      if (sign !== expected) return { status: 200, json: { errcode: 310000, errmsg: 'sign not match' } };
+    }
+    return { status: 200, json: { errcode: 0, errmsg: 'ok' } };
+  }
+}
+
+export async function startFakeDingtalkApi(options: FakeDingtalkApiOptions = {}): Promise<FakeDingtalkApi> {
+  const fake = new FakeDingtalkApi({
+    robots: options.robots ?? { fakeaccesstoken0000000001: 'SECfakesecret0000000000000001' },
+    appKey: options.appKey ?? 'dingfakeappkey',
+    appSecret: options.appSecret ?? 'fake-app-secret',
+    tokenTtlSec: options.tokenTtlSec ?? 7200,
+    now: options.now ?? (() => Date.now()),
+  });
+  await fake.listen();
+  return fake;
+}

@@ -1,0 +1,106 @@
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** One request as the fake server saw it. */
+export interface RecordedRequest {
+  method: string;
+  /** Path without the query, e.g. "/cgi-bin/webhook/send". */
+  path: string;
+  /** Query parameters, decoded once (as the real platform decodes them). */
+  query: Record<string, string>;
+  /** The raw query string, to check encoding. */
+  rawQuery: string;
+  headers: IncomingMessage['headers'];
+  /** Parsed JSON body, or the raw text when it is not JSON, or undefined when empty. */
+  body: unknown;
+  bodyBytes: number;
+}
+
+export type Reply = { status: number; json?: unknown; hang?: boolean };
+
+/**
+ * A scripted failure for the next N calls of one endpoint:
+ * - 'http500': HTTP 500
+ * - 'rate-limit': the platform's "too fast" answer
+ * - 'expired-token': the platform's "access token expired" answer
+ * - 'hang': never answer (to exercise the client timeout)
+ * - { errcode }: that errcode with HTTP 200
+ */
+export type Failure = 'http500' | 'rate-limit' | 'expired-token' | 'hang' | { errcode: number; errmsg?: string };
+
+/** Shared machinery of the fakes: loopback listener, request log, failure script. */
+export class FakeHttpServer {
+  readonly requests: RecordedRequest[] = [];
+  baseUrl = '';
+  private readonly script = new Map<string, Failure[]>();
+  private readonly hanging = new Set<ServerResponse>();
+  private server = createServer((req, res) => void this.onRequest(req, res));
+
+  constructor(private readonly route: (req: RecordedRequest, failure: Failure | undefined) => Reply) {}
+
+  async listen(): Promise<void> {
+    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
+    const { port } = this.server.address() as AddressInfo;
+    this.baseUrl = `http://127.0.0.1:${port}`;
+  }
+
+  /** Answer the next `times` calls to `path` with `failure` instead of success. */
+  fail(path: string, times: number, failure: Failure): void {
+    const q = this.script.get(path) ?? [];
+    for (let i = 0; i < times; i++) q.push(failure);
+    this.script.set(path, q);
+  }
+
+  /** Requests to one path, in arrival order. */
+  requestsTo(path: string): RecordedRequest[] {
+    return this.requests.filter((r) => r.path === path);
+  }
+
+  async close(): Promise<void> {
+    for (const res of this.hanging) res.destroy();
+    this.server.closeAllConnections();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private async onRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const c of req) chunks.push(c as Buffer);
+    const raw = Buffer.concat(chunks);
+    const url = new URL(req.url ?? '/', 'http://fake');
+    let body: unknown;
+    if (raw.length > 0) {
+      const text = raw.toString('utf8');
+      try {
+        body = JSON.parse(text);
+      } catch {
+        body = text;
+      }
+    }
+    const rec: RecordedRequest = {
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      query: Object.fromEntries(url.searchParams),
+      rawQuery: url.search.replace(/^\?/, ''),
+      headers: req.headers,
+      body,
+      bodyBytes: raw.length,
+    };
+    this.requests.push(rec);
+    const failure = this.script.get(rec.path)?.shift();
+    const reply = this.route(rec, failure);
+    if (reply.hang) {
+      this.hanging.add(res);
+      return;
+    }
+    res.writeHead(reply.status, { 'content-type': 'application/json; charset=utf-8' });
+    res.end(reply.json === undefined ? '' : JSON.stringify(reply.json));
+  }
+}
+
+/** The common part of each fake's answer to a scripted failure. */
+export function genericFailure(failure: Failure): Reply | null {
+  if (failure === 'http500') return { status: 500, json: { error: 'scripted 500' } };
+  if (failure === 'hang') return { status: 0, hang: true };
+  if (typeof failure === 'object') return { status: 200, json: { errcode: failure.errcode, errmsg: failure.errmsg ?? 'scripted' } };
+  return null;
+}

@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from '../../src/config';
+
+describe('platform config in the one config module', () => {
+  it('defaults every base URL and path, and turns the sandbox on when no platform is configured', () => {
+    const c = loadConfig({});
+    expect(c.WECOM_API_BASE).toBe('https://qyapi.weixin.qq.com');
+    expect(c.DINGTALK_OAPI_BASE).toBe('https://oapi.dingtalk.com');
+    expect(c.DINGTALK_API_BASE).toBe('https://api.dingtalk.com');
+    expect(c.WECOM_CALLBACK_PATH).toBe('/wecom/callback');
+    expect(c.WECOM_AIBOT_PATH).toBe('/wecom/aibot');
+    expect(c.DINGTALK_CALLBACK_PATH).toBe('/dingtalk/callback');
+    expect(c.DINGTALK_MODE).toBe('http');
+    expect(c.sandboxEnabled).toBe(true);
+  });
+
+  it('turns the sandbox off automatically once a platform is configured', () => {
+    expect(loadConfig({ DINGTALK_APP_KEY: 'k', DINGTALK_APP_SECRET: 's' }).sandboxEnabled).toBe(false);
+    expect(loadConfig({ WECOM_AIBOT_TOKEN: 't', WECOM_AIBOT_ENCODING_AES_KEY: 'a'.repeat(43) }).sandboxEnabled).toBe(false);
+    expect(loadConfig({ DINGTALK_APP_KEY: 'k', DINGTALK_APP_SECRET: 's', SANDBOX: 'on' }).sandboxEnabled).toBe(true);
+  });
+
+  it('strips a trailing slash from base URLs', () => {
+    expect(loadConfig({ WECOM_API_BASE: 'http://127.0.0.1:8080/' }).WECOM_API_BASE).toBe('http://127.0.0.1:8080');
+  });
+
+  it('names half-configured credentials without echoing secrets', () => {
+    let err: unknown;
+    try {
+      loadConfig({ WECOM_TOKEN: 'tok', DINGTALK_APP_SECRET: 'super-secret-value', WECOM_AIBOT_ENCODING_AES_KEY: 'short' });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    const text = (err as ConfigError).message;
+    expect(text).toContain('WECOM_AIBOT_ENCODING_AES_KEY');
+    expect(text).not.toContain('super-secret-value');
+    let err2: unknown;
+    try {
+      loadConfig({ WECOM_TOKEN: 'tok', DINGTALK_APP_SECRET: 'super-secret-value' });
+    } catch (e) {
+      err2 = e;
+    }
+    expect((err2 as ConfigError).problems.join('\n')).toMatch(/WECOM_ENCODING_AES_KEY[\s\S]*DINGTALK_APP_KEY/);
+    expect((err2 as ConfigError).message).not.toContain('super-secret-value');
+  });
+
+  it('refuses stream mode without app credentials', () => {
+    expect(() => loadConfig({ DINGTALK_MODE: 'stream' })).toThrow(/DINGTALK_MODE/);
+  });
+});
