@@ -25,10 +25,12 @@ export type DurationUnit = (typeof DURATION_UNITS)[number];
 const orderEvent = z.enum(ORDER_EVENTS as [OrderEvent, ...OrderEvent[]]);
 const role = z.enum(MENTION_ROLES);
 
-export const durationSchema = z.object({
-  amount: z.number().min(0),
-  unit: z.enum(DURATION_UNITS),
-});
+export const durationSchema = z
+  .object({
+    amount: z.number().min(0),
+    unit: z.enum(DURATION_UNITS),
+  })
+  .refine((d) => d.unit !== 'months' || Number.isInteger(d.amount), { message: 'months must be a whole number' });
 export type Duration = z.infer<typeof durationSchema>;
 
 const cronSchema = z
