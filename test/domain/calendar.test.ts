@@ -157,6 +157,9 @@ describe('working time arithmetic', () => {
     const short = createWorkCalendar({ workingHours: { start: '08:30', end: '17:30' }, timeZone: 'UTC' });
     expect(short.addWorkingDays(new Date('2026-03-09T20:00:00Z'), 1)).toEqual(new Date('2026-03-10T17:30:00Z'));
     expect(() => createWorkCalendar({ workingHours: { start: '18:00', end: '09:00' } })).toThrow();
+    expect(() => createWorkCalendar({ timeZone: 'Mars/Olympus_Mons' })).toThrow(/unknown time zone/);
+    const tokyo = createWorkCalendar({ timeZone: 'Asia/Tokyo' });
+    expect(tokyo.at('2026-03-10', '09:00')).toEqual(new Date('2026-03-10T00:00:00Z'));
   });
 });
 

@@ -358,3 +358,17 @@ describe('recurring rules', () => {
     expect(nextOccurrence(rule('patent.assign'), T0, cal)).toBeNull();
   });
 });
+
+describe('scheduler load', () => {
+  it('answers dueSteps for 5,000 running timers well within a tick', () => {
+    const r = rule('patent.contact-client');
+    const timers = Array.from({ length: 5000 }, (_, i) =>
+      startTimer(r, { order: { serviceType: '专利', paid: true } }, new Date(T0.getTime() + i * 37 * 60_000), cal)!,
+    );
+    const started = performance.now();
+    const now = bj('2026-06-01T10:00:00');
+    const due = timers.flatMap((t) => dueSteps(t, r, now, cal));
+    expect(due.length).toBeGreaterThan(0);
+    expect(performance.now() - started).toBeLessThan(3000);
+  });
+});

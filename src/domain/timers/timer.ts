@@ -1,7 +1,6 @@
 import { z } from 'zod';
-import type { WorkCalendar } from '../calendar';
+import { isIsoDate, type WorkCalendar } from '../calendar';
 import { LADDER_STEPS, ruleApplies, type Duration, type OrderFacts, type PlaybookRule } from '../playbooks';
-import { isIsoDate } from '../calendar/civil-date';
 
 /**
  * A service-level clock as a plain value, and the pure transitions (state, now) → state.
@@ -65,7 +64,10 @@ export function shiftByDuration(t: Date, d: Duration, sign: 1 | -1, cal: WorkCal
   }
 }
 
-/** Due date of a date-anchored rule: a working day's end, `duration` before/after the order's date. */
+/**
+ * Due date of a date-anchored rule: a working day's end, `duration` before/after the order's date.
+ * Fractional working days round up (at least N before), calendar days and weeks to whole days.
+ */
 function anchoredDue(rule: PlaybookRule, date: string, cal: WorkCalendar): Date {
   const before = rule.trigger.kind === 'date' && rule.trigger.direction === 'before';
   const { amount, unit } = rule.duration;
