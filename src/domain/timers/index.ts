@@ -1,0 +1,17 @@
+export {
+  startTimer,
+  pauseTimer,
+  resumeTimer,
+  completeTimer,
+  cancelTimer,
+  shiftByDuration,
+  timerSchema,
+  TIMER_STATES,
+  TIMER_CLOCKS,
+  type Timer,
+  type TimerState,
+  type TimerClock,
+  type StartFacts,
+} from './timer';
+export { ladder, dueSteps, markStepsSent, nextWakeUp, type LadderStep } from './ladder';
+export { nextOccurrence, nextCronOccurrence, type NonWorkingDayPolicy } from './next-occurrence';
