@@ -4,6 +4,11 @@ import type Router from '@koa/router';
 import type { Config } from './config';
 import { createChat, type Chat } from './core/chat';
 import { startLoop } from './core/loop';
+import cron from 'node-cron';
+import { createCalendarProvider } from './core/clocks/clock-store';
+import { createOrderClocks } from './core/clocks/order-clocks';
+import { createScheduler, type Scheduler } from './core/clocks/scheduler';
+import { loadPlaybooks } from './domain/playbooks';
 import { createOutboxWorker, type OutboxWorker } from './core/outbox-worker';
 import type { PlatformSender } from './core/types';
 import { openDatabase, type Database } from './db/client';
@@ -27,6 +32,7 @@ export interface App {
   database: Database;
   chat: Chat;
   outbox: OutboxWorker;
+  scheduler: Scheduler;
   server: Server;
   url: string;
   seeded: boolean;
@@ -45,7 +51,12 @@ export async function startApp(opts: AppOptions): Promise<App> {
   let seeded = false;
   if (config.sandboxEnabled && config.DEMO_SEED === 'on') seeded = await seedDemo(db);
 
-  const chat = createChat({ db, log, clock, adminUserids: config.ADMIN_USERIDS });
+  const playbook = loadPlaybooks(config.PLAYBOOK_FILE ? { overridePath: config.PLAYBOOK_FILE } : {});
+  const [start, end] = config.WORKING_HOURS.split('-') as [string, string];
+  const calendar = createCalendarProvider({ timeZone: config.TIMEZONE, workingHours: { start, end } });
+  const clocks = createOrderClocks({ playbook, calendar });
+  const scheduler = createScheduler({ db, playbook, calendar, log, clock });
+  const chat = createChat({ db, log, clock, adminUserids: config.ADMIN_USERIDS, clocks });
   const senders: PlatformSender[] = [];
   if (config.sandboxEnabled) senders.push(sandboxSender);
   const outbox = createOutboxWorker({
@@ -53,6 +64,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
     senders,
     log,
     clock,
+    ratePerWindow: config.ROBOT_RATE_PER_MINUTE,
   });
 
   const routers: Router[] = [];
@@ -70,13 +82,29 @@ export async function startApp(opts: AppOptions): Promise<App> {
   const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? '127.0.0.1' : config.HOST;
   const url = `http://${host}:${addr.port}`;
 
-  const loops =
+  const outboxLoop = opts.loops === false ? null : startLoop('outbox', () => outbox.runOnce(), config.OUTBOX_POLL_MS, log);
+  const loops = opts.loops === false ? [] : [outboxLoop!, startLoop('inbound', () => chat.processPending(), 250, log)];
+
+  // Scheduler: node-cron ticks (no overlap); department series and calendar warnings once a minute.
+  let lastHousekeeping = 0;
+  const schedulerRun = async () => {
+    try {
+      if (clock().getTime() - lastHousekeeping >= 60_000) {
+        lastHousekeeping = clock().getTime();
+        await scheduler.ensureDepartmentSeries();
+        await scheduler.warnUncoveredYears();
+      }
+      const r = await scheduler.tick();
+      if (r.sent) outboxLoop?.poke();
+    } catch (err) {
+      log.error({ err }, 'scheduler tick failed');
+    }
+  };
+  let inflightTick: Promise<void> = Promise.resolve();
+  const task =
     opts.loops === false
-      ? []
-      : [
-          startLoop('outbox', () => outbox.runOnce(), config.OUTBOX_POLL_MS, log),
-          startLoop('inbound', () => chat.processPending(), 250, log),
-        ];
+      ? null
+      : cron.schedule(config.SCHEDULER_CRON, () => (inflightTick = schedulerRun()), { noOverlap: true, name: 'scheduler' });
 
   let closing: Promise<void> | undefined;
   const close = () =>
@@ -87,9 +115,11 @@ export async function startApp(opts: AppOptions): Promise<App> {
       const force = setTimeout(() => server.closeAllConnections(), 3_000);
       await serverClosed;
       clearTimeout(force);
+      await task?.destroy();
+      await inflightTick;
       await Promise.all(loops.map((l) => l.stop()));
       if (!opts.database) await database.close();
     })());
 
-  return { config, database, chat, outbox, server, url, seeded, close };
+  return { config, database, chat, outbox, scheduler, server, url, seeded, close };
 }

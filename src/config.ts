@@ -53,6 +53,17 @@ export const configSchema = z.object({
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
   TIMEZONE: z.string().default('Asia/Shanghai'),
 
+  /** Working hours on working days (reminders to staff wait for them). */
+  WORKING_HOURS: z
+    .string()
+    .regex(/^([01]\d|2[0-3]):[0-5]\d-([01]\d|2[0-3]):[0-5]\d$/, 'must look like 09:00-18:00')
+    .default('09:00-18:00'),
+  /** A JSON file whose rules override the built-in playbooks (numbers can change without code). */
+  PLAYBOOK_FILE: optionalString,
+  /** node-cron pattern of the scheduler tick (6 fields: with seconds). */
+  SCHEDULER_CRON: z.string().default('*/5 * * * * *'),
+  /** Messages one robot may send per minute (WeCom and DingTalk allow 20). */
+  ROBOT_RATE_PER_MINUTE: z.coerce.number().int().min(1).max(1000).default(20),
   /** How often the outbox worker looks for messages to deliver, in milliseconds. */
   OUTBOX_POLL_MS: z.coerce.number().int().min(10).default(1000),
 

@@ -5,6 +5,8 @@ import type { Logger } from '../log';
 import { parseCommand } from './command-parser';
 import * as admin from './commands/admin-commands';
 import * as ord from './commands/order-commands';
+import * as clk from './commands/clock-commands';
+import type { OrderClocks } from './clocks/order-clocks';
 import { COMMANDS, type CommandDef } from './commands/specs';
 import { enqueue, writeAudit, type Actor, type ChatContext, type Group } from './context';
 import { PermissionError, UserInputError } from './errors';
@@ -17,6 +19,7 @@ export interface ChatOptions {
   log: Logger;
   clock: () => Date;
   adminUserids: readonly string[];
+  clocks: OrderClocks;
   /** Extra commands from other modules (clocks, complaints, platforms): spec + handler. */
   extensions?: { spec: CommandDef; handler: Handler }[];
 }
@@ -123,6 +126,7 @@ export function createChat(opts: ChatOptions) {
           await enqueue(tx, { platform: target.platform, conversationId: target.conversationId, payload: { ...m }, dedupeKey });
         },
         audit: (action, subject, data) => writeAudit(tx, { at: now, actor, action, subject, message: msg, data }),
+        clocks: opts.clocks,
       };
       if (def.id === 'help') {
         reply(helpText(actor, group));
@@ -287,6 +291,12 @@ const BUILTIN_HANDLERS: Record<string, Handler> = {
   'order.list': (ctx, a) =>
     ord.orderList(ctx, a.scope === '部门' || a.scope === 'dept' ? 'dept' : a.scope === '全部' || a.scope === 'all' ? 'all' : 'mine'),
   mine: (ctx) => ord.orderList(ctx, 'mine'),
+  'order.set': ord.orderSet,
+  'order.checkoff': ord.orderCheckoff,
+  'clock.overdue': clk.overdue,
+  'clock.due': clk.due,
+  'calendar.show': clk.calendarShow,
+  'calendar.adjust': clk.calendarAdjust,
   show: async (ctx, a) => {
     const ref = String(a.ref);
     if (ref.startsWith('D')) return ord.orderShow(ctx, Number(ref.slice(1)));

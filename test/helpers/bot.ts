@@ -2,6 +2,12 @@ import pino from 'pino';
 import { createChat } from '../../src/core/chat';
 import type { Db } from '../../src/db/client';
 import { seedDemo } from '../../src/db/seed-demo';
+import { createCalendarProvider } from '../../src/core/clocks/clock-store';
+import { createOrderClocks } from '../../src/core/clocks/order-clocks';
+import { createScheduler } from '../../src/core/clocks/scheduler';
+import { loadPlaybooks } from '../../src/domain/playbooks';
+
+export const playbook = loadPlaybooks();
 
 export const silentLog = pino({ level: 'silent' });
 
@@ -25,7 +31,10 @@ let seq = 0;
 export async function demoBot(db: Db, opts: { admins?: string[]; clock?: () => Date } = {}) {
   await seedDemo(db);
   const clock = opts.clock ?? fakeClock();
-  const chat = createChat({ db, log: silentLog, clock, adminUserids: opts.admins ?? [] });
+  const calendar = createCalendarProvider({ timeZone: 'Asia/Shanghai', workingHours: { start: '09:00', end: '18:00' } });
+  const clocks = createOrderClocks({ playbook, calendar });
+  const scheduler = createScheduler({ db, playbook, calendar, log: silentLog, clock });
+  const chat = createChat({ db, log: silentLog, clock, adminUserids: opts.admins ?? [], clocks });
   const say = async (from: string, text: string, o: { group?: string; mentions?: string[]; id?: string } = {}) => {
     const r = await chat.handleNow({
       platform: 'sandbox',
@@ -38,7 +47,7 @@ export async function demoBot(db: Db, opts: { admins?: string[]; clock?: () => D
     });
     return r.replies.map((x) => x.text).join('\n');
   };
-  return { chat, say, clock };
+  return { chat, say, clock, scheduler, calendar, clocks };
 }
 
 export const REFUSED = /^(抱歉|您好！这条命令仅供)/;

@@ -6,8 +6,13 @@ import { orderCode, STATUS_NAMES } from '../../domain/orders';
 import { normaliseServiceType, SERVICE_TYPES } from '../../domain/service-types';
 import type { ParsedArgs } from '../command-parser';
 import { findDepartment, mention, resolvePerson, type ChatContext, type Person } from '../context';
+import { normaliseDate } from '../command-parser';
 import { PermissionError, UserInputError } from '../errors';
 import { formatInstant } from './format';
+import type { ClockChange } from '../clocks/order-clocks';
+import { eventsInNote, type OrderEvent } from '../../domain/playbooks';
+import { formatInstantInChinese } from '../../domain/calendar';
+import { fromRow, ruleById } from '../clocks/clock-store';
 
 export type Order = typeof orders.$inferSelect;
 
@@ -73,6 +78,13 @@ async function update(ctx: ChatContext, id: number, values: Partial<typeof order
     .where(eq(orders.id, id));
 }
 
+/** Lines telling what the change did to the order's clocks. */
+async function clockLines(ctx: ChatContext, changes: ClockChange[]): Promise<string> {
+  if (!changes.length) return '';
+  const cal = await ctx.clocks.calendar(ctx.tx);
+  return '\n' + changes.map((c) => ctx.clocks.describe(c, cal, ctx.now)).join('\n');
+}
+
 function check<T>(t: rules.Transition<T>): T {
   if (!t.ok) throw new UserInputError(t.why);
   return t.next;
@@ -111,6 +123,8 @@ export async function orderNew(ctx: ChatContext, args: ParsedArgs) {
     .returning();
   const o = row!;
   await recordOrderEvent(ctx, o.id, 'created', null, { client: clientName, type, department: dept.name, paid: o.paid, deadline: o.deadline });
+  const created: OrderEvent[] = o.paid ? ['order.created', 'payment.confirmed'] : ['order.created'];
+  const clocks = await clockLines(ctx, await ctx.clocks.events(ctx.tx, o.id, created, ctx.now, ctx.actor));
   const heads = await headsOf(ctx.tx, dept.id);
   const lines = [
     `已新建分配单 ${orderCode(o.id)}，谢谢！`,
@@ -120,7 +134,7 @@ export async function orderNew(ctx: ChatContext, args: ParsedArgs) {
       ? `请 ${heads.map(mention).join(' ')} 在 2 个工作日内派单：/派单 ${orderCode(o.id)} @负责人`
       : `请部门负责人派单：/派单 ${orderCode(o.id)} @负责人`,
   ];
-  ctx.reply(lines.join('\n'), heads.map((h) => h.userid));
+  ctx.reply(lines.join('\n') + clocks, heads.map((h) => h.userid));
 }
 
 export async function orderAssign(ctx: ChatContext, args: ParsedArgs) {
@@ -134,11 +148,13 @@ export async function orderAssign(ctx: ChatContext, args: ParsedArgs) {
   await update(ctx, o.id, next);
   const previous = inv.handler;
   await recordOrderEvent(ctx, o.id, 'assigned', null, { handler: handler.userid, previous: previous?.userid ?? null });
+  const clocks = await clockLines(ctx, await ctx.clocks.events(ctx.tx, o.id, ['order.assigned'], ctx.now, ctx.actor));
   const sales = await personById(ctx.tx, o.salespersonId);
   const mentions = [handler.userid, ...(sales ? [sales.userid] : [])];
   ctx.reply(
     `${orderCode(o.id)} 已${previous ? `由 ${previous.name} 改派给` : '派给'} ${mention(handler)}，辛苦了！\n` +
-      `请尽快联系业务员${sales ? ' ' + mention(sales) : ''}了解情况，并按标准时限联系客户。`,
+      `请尽快联系业务员${sales ? ' ' + mention(sales) : ''} 了解情况，并按标准时限联系客户。` +
+      clocks,
     mentions,
   );
 }
@@ -150,8 +166,11 @@ export async function orderStep(ctx: ChatContext, args: ParsedArgs) {
   check(rules.ensureOpen(o));
   const note = String(args.note);
   await update(ctx, o.id, { lastStep: note });
-  await recordOrderEvent(ctx, o.id, 'step', note);
-  ctx.reply(`已记录 ${orderCode(o.id)} 的进度：${note}\n谢谢！`);
+  const events = eventsInNote(note);
+  await recordOrderEvent(ctx, o.id, 'step', note, events.length ? { events } : {});
+  if (events.includes('payment.confirmed') && !o.paid) await update(ctx, o.id, { paid: true });
+  const clocks = await clockLines(ctx, await ctx.clocks.events(ctx.tx, o.id, events, ctx.now, ctx.actor));
+  ctx.reply(`已记录 ${orderCode(o.id)} 的进度：${note}\n谢谢！${clocks}`);
 }
 
 export async function orderPaid(ctx: ChatContext, args: ParsedArgs) {
@@ -162,8 +181,9 @@ export async function orderPaid(ctx: ChatContext, args: ParsedArgs) {
   check(rules.ensureOpen(o));
   await update(ctx, o.id, { paid: true });
   await recordOrderEvent(ctx, o.id, 'paid', null);
+  const clocks = await clockLines(ctx, await ctx.clocks.events(ctx.tx, o.id, ['payment.confirmed'], ctx.now, ctx.actor));
   const mentions = inv.handler ? [inv.handler.userid] : [];
-  ctx.reply(`已确认 ${orderCode(o.id)} 客户付款，谢谢！${inv.handler ? `\n${mention(inv.handler)} 可以继续办理了。` : ''}`, mentions);
+  ctx.reply(`已确认 ${orderCode(o.id)} 客户付款，谢谢！${inv.handler ? `\n${mention(inv.handler)} 可以继续办理了。` : ''}${clocks}`, mentions);
 }
 
 export async function orderPause(ctx: ChatContext, args: ParsedArgs) {
@@ -174,7 +194,10 @@ export async function orderPause(ctx: ChatContext, args: ParsedArgs) {
   const reason = String(args.reason);
   await update(ctx, o.id, { ...next, pauseReason: reason });
   await recordOrderEvent(ctx, o.id, 'paused', reason);
-  ctx.reply(`已暂停 ${orderCode(o.id)}（原因：${reason}），计时同时停止。恢复时请发送 /恢复 ${orderCode(o.id)}。`);
+  const paused = await ctx.clocks.pause(ctx.tx, o.id, ctx.now, ctx.actor);
+  ctx.reply(
+    `已暂停 ${orderCode(o.id)}（原因：${reason}）${paused.length ? `，${paused.length} 项计时同时停止` : ''}。恢复时请发送 /恢复 ${orderCode(o.id)}。`,
+  );
 }
 
 export async function orderResume(ctx: ChatContext, args: ParsedArgs) {
@@ -184,8 +207,12 @@ export async function orderResume(ctx: ChatContext, args: ParsedArgs) {
   const next = check(rules.resume(o));
   await update(ctx, o.id, { ...next, pauseReason: null });
   await recordOrderEvent(ctx, o.id, 'resumed', null);
+  const clocks = await clockLines(ctx, await ctx.clocks.resume(ctx.tx, o.id, ctx.now, ctx.actor));
   const mentions = inv.handler ? [inv.handler.userid] : [];
-  ctx.reply(`已恢复 ${orderCode(o.id)}，状态：${STATUS_NAMES[next.status]}。${inv.handler ? mention(inv.handler) + ' 请继续跟进，辛苦了！' : ''}`, mentions);
+  ctx.reply(
+    `已恢复 ${orderCode(o.id)}，状态：${STATUS_NAMES[next.status]}。${inv.handler ? mention(inv.handler) + ' 请继续跟进，辛苦了！' : ''}${clocks}`,
+    mentions,
+  );
 }
 
 export async function orderTransfer(ctx: ChatContext, args: ParsedArgs) {
@@ -247,6 +274,7 @@ export async function orderFinish(ctx: ChatContext, args: ParsedArgs, to: 'done'
   const note = (args.note ?? args.reason ?? null) as string | null;
   await update(ctx, o.id, { ...next, transferToId: null });
   await recordOrderEvent(ctx, o.id, to, note);
+  await ctx.clocks.close(ctx.tx, o.id, to, ctx.now, ctx.actor);
   const sales = await personById(ctx.tx, o.salespersonId);
   ctx.reply(
     to === 'done'
@@ -269,6 +297,7 @@ const EVENT_NAMES: Record<string, string> = {
   done: '完成',
   cancelled: '取消',
   bound: '绑定群',
+  fields: '设置',
 };
 
 export async function orderShow(ctx: ChatContext, id: number) {
@@ -290,6 +319,20 @@ export async function orderShow(ctx: ChatContext, id: number) {
     `付款：${o.paid ? '已付款' : '未付款'}${o.deadline ? '　截止：' + o.deadline : ''}`,
   ];
   if (transferTo) lines.push(`待批准转交：→ ${transferTo.name}（${o.transferReason ?? ''}）`);
+  const fieldText = Object.entries(o.fields).map(([k, v]) => `${k}=${v}`).join('　');
+  if (fieldText) lines.push(`资料：${fieldText}`);
+  const active = await ctx.clocks.active(ctx.tx, o.id);
+  if (active.length) {
+    const cal = await ctx.clocks.calendar(ctx.tx);
+    lines.push('计时：');
+    active.forEach((row, i) => {
+      const rule = ruleById(ctx.clocks.playbook, row.ruleId);
+      const t = fromRow(row);
+      const late = t.state === 'running' && t.dueAt.getTime() < ctx.now.getTime() ? '，已超时' : '';
+      const state = t.state === 'paused' ? '（暂停中）' : '';
+      lines.push(`${i + 1}. ${rule?.step ?? row.ruleId}｜期限 ${formatInstantInChinese(t.dueAt, cal, { now: ctx.now })}${late}${state}｜${rule?.clause ?? ''}`);
+    });
+  }
   lines.push('记录：');
   const shown = history.slice(-30);
   if (history.length > shown.length) lines.push(`（较早的 ${history.length - shown.length} 条已省略）`);
@@ -343,4 +386,79 @@ export async function groupBind(ctx: ChatContext, args: ParsedArgs) {
     .where(eq(groups.id, ctx.group.id));
   await recordOrderEvent(ctx, o.id, 'bound', ctx.group.title ?? ctx.group.conversationId, { group: ctx.group.conversationId });
   ctx.reply(`本群已绑定到 ${orderCode(o.id)}，之后与它相关的提醒会发到这里。`);
+}
+
+/** Date fields and facts the playbooks read (SERVICE-RULES.md); 截止 is the order's own deadline. */
+export const ORDER_FIELDS: Record<string, 'date' | 'number' | 'text'> = {
+  申报截止: 'date',
+  提交时间: 'date',
+  年费到期: 'date',
+  合同结束: 'date',
+  资助申报截止: 'date',
+  执行期月数: 'number',
+  事务: 'text',
+  需要答辩: 'text',
+};
+
+export async function orderSet(ctx: ChatContext, args: ParsedArgs) {
+  const o = await loadOrder(ctx.tx, Number(args.order), true);
+  const inv = await involvement(ctx, o);
+  if (!inv.any) refuse(`抱歉，只有 ${orderCode(o.id)} 的相关同事可以修改它。`);
+  check(rules.ensureOpen(o));
+  const fields: Record<string, string> = { ...o.fields };
+  let deadline = o.deadline;
+  const changed: string[] = [];
+  for (const pair of String(args.pairs).split(/[\s\u3000]+/).filter(Boolean)) {
+    const m = /^([^=＝:：]+)[=＝:：](.*)$/.exec(pair);
+    if (!m) throw new UserInputError(`「${pair}」不是「字段=值」的形式。例如：/单 设置 ${orderCode(o.id)} 申报截止=2026-12-20`);
+    const key = m[1]!.trim();
+    const raw = m[2]!.trim();
+    if (key === '截止') {
+      const d = normaliseDate(raw);
+      if (!d) throw new UserInputError(`「${raw}」不是有效日期（应为 YYYY-MM-DD）。`);
+      deadline = d;
+      changed.push('申报截止');
+      continue;
+    }
+    const kind = ORDER_FIELDS[key];
+    if (!kind) throw new UserInputError(`不认识字段「${key}」。可设置：截止、${Object.keys(ORDER_FIELDS).join('、')}。`);
+    if (raw === '' || raw === '无' || raw === '清除') {
+      delete fields[key];
+    } else if (kind === 'date') {
+      const d = normaliseDate(raw);
+      if (!d) throw new UserInputError(`「${key}」应为日期（YYYY-MM-DD），「${raw}」无效。`);
+      fields[key] = d;
+    } else if (kind === 'number') {
+      if (!/^\d{1,4}$/.test(raw)) throw new UserInputError(`「${key}」应为整数，「${raw}」无效。`);
+      fields[key] = raw;
+    } else {
+      fields[key] = raw.slice(0, 100);
+    }
+    changed.push(key);
+  }
+  if (!changed.length) throw new UserInputError(`请写出要设置的字段，例如：/单 设置 ${orderCode(o.id)} 申报截止=2026-12-20`);
+  await update(ctx, o.id, { fields, deadline });
+  await recordOrderEvent(ctx, o.id, 'fields', changed.map((k) => `${k}=${k === '申报截止' && !fields[k] ? deadline : (fields[k] ?? '（已清除）')}`).join(' '));
+  const clocks = await clockLines(ctx, await ctx.clocks.fieldsChanged(ctx.tx, o.id, changed, ctx.now, ctx.actor));
+  ctx.reply(`已更新 ${orderCode(o.id)}：${changed.join('、')}。谢谢！${clocks}`);
+}
+
+export async function orderCheckoff(ctx: ChatContext, args: ParsedArgs) {
+  const o = await loadOrder(ctx.tx, Number(args.order), true);
+  const inv = await involvement(ctx, o);
+  if (!inv.any) refuse(`抱歉，只有 ${orderCode(o.id)} 的相关同事可以登记它的计时。`);
+  const active = await ctx.clocks.active(ctx.tx, o.id);
+  if (!active.length) throw new UserInputError(`${orderCode(o.id)} 目前没有进行中的计时。`);
+  const which = String(args.which).trim();
+  const byNumber = /^\d{1,3}$/.test(which) ? active[Number(which) - 1] : undefined;
+  const matches = byNumber
+    ? [byNumber]
+    : active.filter((r) => r.ruleId === which || (ruleById(ctx.clocks.playbook, r.ruleId)?.step ?? '').includes(which));
+  if (matches.length !== 1) {
+    const list = active.map((r, i) => `${i + 1}. ${ruleById(ctx.clocks.playbook, r.ruleId)?.step ?? r.ruleId}`).join('\n');
+    throw new UserInputError(`${matches.length ? '有多项计时符合' : '没有找到计时'}「${which}」，请用编号：\n${list}`);
+  }
+  const changes = await ctx.clocks.completeOne(ctx.tx, o.id, matches[0]!, ctx.now, ctx.actor);
+  await recordOrderEvent(ctx, o.id, 'step', `已办：${changes[0]?.rule.step ?? which}`);
+  ctx.reply(`好的，已登记 ${orderCode(o.id)} 完成${await clockLines(ctx, changes)}`);
 }

@@ -102,6 +102,8 @@ export const orders = pgTable(
     /** Free dates and facts a playbook may read (申报截止, 合同结束 …). */
     fields: jsonb('fields').$type<Record<string, string>>().notNull().default({}),
     lastStep: text('last_step'),
+    /** Clock events that have happened on this order (src/domain/playbooks/order-events.ts). */
+    occurredEvents: text('occurred_events').array().notNull().default(sql`'{}'::text[]`),
     pauseReason: text('pause_reason'),
     transferToId: integer('transfer_to_id').references(() => people.id),
     transferReason: text('transfer_reason'),

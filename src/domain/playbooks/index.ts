@@ -38,3 +38,4 @@ export {
   type OrderFacts,
 } from './rule-selection';
 export { buildReminderText, isClientStep, type ReminderInput, type ReminderOrder } from './reminder-text';
+export { EVENT_PHRASES, eventsInNote } from './event-phrases';

@@ -1,0 +1,1 @@
+ALTER TABLE "orders" ADD COLUMN "occurred_events" text[] DEFAULT '{}'::text[] NOT NULL;
