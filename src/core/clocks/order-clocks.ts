@@ -144,15 +144,17 @@ export function createOrderClocks(deps: { playbook: Playbook; calendar: Calendar
       if (!o) return [];
       const changes: ClockChange[] = [];
       const rows = await activeTimers(tx, `order:${o.id}`);
+      const restarted = new Set<string>();
       for (const row of rows) {
         const rule = ruleById(playbook, row.ruleId);
         if (rule?.trigger.kind === 'date' && changedFields.includes(rule.trigger.field)) {
           await save(tx, row, cancelTimer(fromRow(row), now), rule, cal, o, now);
+          restarted.add(rule.id);
         }
       }
       const after = await activeTimers(tx, `order:${o.id}`);
       await startSeriesAndDates(tx, o, now, cal, new Set(after.map((r) => r.ruleId)), changes);
-      for (const c of changes) c.kind = 'restarted';
+      for (const c of changes) if (restarted.has(c.rule.id)) c.kind = 'restarted';
       await audit(tx, now, actor, o, changes);
       return changes;
     },

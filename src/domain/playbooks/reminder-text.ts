@@ -42,7 +42,7 @@ function buildStaffText({ rule, step, dueAt, calendar, order, now }: ReminderInp
   const due = formatInstantInChinese(dueAt, calendar, now ? { now } : {});
   const subject = order ? `订单 ${order.code}（${order.clientName}）` : '本部门';
   const task = `「${rule.step}」`;
-  const handler = order ? (order.handlerName ?? '（尚未指定负责人）') : '各位同事';
+  const handler = order ? (order.handlerName ?? '部门负责人（本单尚未指定负责人）') : '各位同事';
   const basis = `依据：服务标准 ${rule.clause}。`;
   switch (step) {
     case 'headsup':
