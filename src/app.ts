@@ -4,10 +4,10 @@ import type Router from '@koa/router';
 import type { Config } from './config';
 import { createChat, type Chat } from './core/chat';
 import { startLoop } from './core/loop';
-import cron from 'node-cron';
 import { createCalendarProvider } from './core/clocks/clock-store';
 import { createOrderClocks } from './core/clocks/order-clocks';
 import { createScheduler, type Scheduler } from './core/clocks/scheduler';
+import { startSchedulerLoop } from './core/clocks/scheduler-loop';
 import { loadPlaybooks } from './domain/playbooks';
 import { createOutboxWorker, type OutboxWorker } from './core/outbox-worker';
 import type { PlatformSender } from './core/types';
@@ -65,6 +65,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
     log,
     clock,
     ratePerWindow: config.ROBOT_RATE_PER_MINUTE,
+    concurrency: config.OUTBOX_CONCURRENCY,
   });
 
   const routers: Router[] = [];
@@ -85,26 +86,10 @@ export async function startApp(opts: AppOptions): Promise<App> {
   const outboxLoop = opts.loops === false ? null : startLoop('outbox', () => outbox.runOnce(), config.OUTBOX_POLL_MS, log);
   const loops = opts.loops === false ? [] : [outboxLoop!, startLoop('inbound', () => chat.processPending(), 250, log)];
 
-  // Scheduler: node-cron ticks (no overlap); department series and calendar warnings once a minute.
-  let lastHousekeeping = 0;
-  const schedulerRun = async () => {
-    try {
-      if (clock().getTime() - lastHousekeeping >= 60_000) {
-        lastHousekeeping = clock().getTime();
-        await scheduler.ensureDepartmentSeries();
-        await scheduler.warnUncoveredYears();
-      }
-      const r = await scheduler.tick();
-      if (r.sent) outboxLoop?.poke();
-    } catch (err) {
-      log.error({ err }, 'scheduler tick failed');
-    }
-  };
-  let inflightTick: Promise<void> = Promise.resolve();
-  const task =
+  const schedulerLoop =
     opts.loops === false
       ? null
-      : cron.schedule(config.SCHEDULER_CRON, () => (inflightTick = schedulerRun()), { noOverlap: true, name: 'scheduler' });
+      : startSchedulerLoop({ db, scheduler, cron: config.SCHEDULER_CRON, log, clock, onSent: () => outboxLoop?.poke() });
 
   let closing: Promise<void> | undefined;
   const close = () =>
@@ -115,8 +100,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
       const force = setTimeout(() => server.closeAllConnections(), 3_000);
       await serverClosed;
       clearTimeout(force);
-      await task?.destroy();
-      await inflightTick;
+      await schedulerLoop?.stop();
       await Promise.all(loops.map((l) => l.stop()));
       if (!opts.database) await database.close();
     })());

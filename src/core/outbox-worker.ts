@@ -20,6 +20,11 @@ export interface OutboxWorkerOptions {
   /** Messages one robot may send per window (WeCom and DingTalk: 20 a minute). */
   ratePerWindow?: number;
   rateWindowMs?: number;
+  /**
+   * Conversations sent at once by this instance. 1 (the default) keeps one message in flight, so a
+   * crash can cause at most one duplicate delivery; N raises throughput and that bound to N.
+   */
+  concurrency?: number;
   /** Called after every delivery attempt (metrics, tests). */
   onResult?: (r: { id: number; ok: boolean; error?: string }) => void;
 }
@@ -30,6 +35,7 @@ interface CandidateRow {
   conversation_id: string;
   payload: OutboxPayload;
   reply_to: string | null;
+  dedupe_key: string | null;
   attempts: number;
   /** The group's stored route (joined in the claim, inside its transaction). */
   route: Record<string, unknown> | null;
@@ -60,6 +66,7 @@ export function createOutboxWorker(opts: OutboxWorkerOptions) {
   const backoff = opts.backoffMs ?? defaultBackoff;
   const ratePerWindow = opts.ratePerWindow ?? 20;
   const windowMs = opts.rateWindowMs ?? 60_000;
+  const concurrency = opts.concurrency ?? 1;
   const senders = new Map<string, PlatformSender>(opts.senders.map((s) => [s.platform, s]));
 
   function rateKeyOf(t: OutboundTarget): string | null {
@@ -74,7 +81,7 @@ export function createOutboxWorker(opts: OutboxWorkerOptions) {
     return db.transaction(async (tx) => {
       const candidates = rowsOf<CandidateRow>(
         await tx.execute(sql`
-          select o.id, o.platform, o.conversation_id, o.payload, o.reply_to, o.attempts, g.route
+          select o.id, o.platform, o.conversation_id, o.payload, o.reply_to, o.dedupe_key, o.attempts, g.route
           from ${outbox} o
           left join ${groups} g on g.platform = o.platform and g.conversation_id = o.conversation_id
           where o.status = 'pending' and o.next_attempt_at <= ${now.toISOString()}::timestamptz
@@ -104,7 +111,13 @@ export function createOutboxWorker(opts: OutboxWorkerOptions) {
 
       const claimed: Claimed[] = ordered.map((c) => ({
         ...c,
-        target: { platform: c.platform as Platform, conversationId: c.conversation_id, route: c.route, replyTo: c.reply_to },
+        target: {
+          platform: c.platform as Platform,
+          conversationId: c.conversation_id,
+          route: c.route,
+          replyTo: c.reply_to,
+          messageKey: c.dedupe_key ?? String(c.id),
+        },
       }));
 
       // Per-robot budget, counted in the database. Keys are locked in sorted order (no deadlocks).
@@ -224,7 +237,11 @@ export function createOutboxWorker(opts: OutboxWorkerOptions) {
         const k = convKey(r);
         byConv.set(k, [...(byConv.get(k) ?? []), r]);
       }
-      await Promise.all([...byConv.values()].map(deliverConversation));
+      const queue = [...byConv.values()];
+      const lanes = Array.from({ length: Math.max(1, Math.min(concurrency, queue.length)) }, async () => {
+        for (let next = queue.shift(); next; next = queue.shift()) await deliverConversation(next);
+      });
+      await Promise.all(lanes);
       return rows.length;
     },
     /** Deliver until nothing is due (tests and the sandbox's synchronous answer use this). */

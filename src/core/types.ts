@@ -43,6 +43,8 @@ export interface OutboundTarget {
   route: Record<string, unknown> | null;
   /** Inbound message id this answers, if any. */
   replyTo?: string | null;
+  /** The outbox row's key (dedupe key, else its id): stable across retries of one message. */
+  messageKey?: string;
 }
 
 /** An adapter's sending half. Throws a PlatformApiError / UpstreamHttpError on failure. */
