@@ -1,6 +1,5 @@
-import { and, eq, inArray, isNotNull, or, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNotNull, lte, or, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client';
-import { rowsOf } from '../../db/rows';
 import { clients, departments, groups, orders, outbox, people, timers } from '../../db/schema';
 import type { WorkCalendar } from '../../domain/calendar';
 import { orderCode } from '../../domain/orders';
@@ -176,23 +175,24 @@ export function createScheduler(opts: SchedulerOptions) {
       updates.push({ id: row.id, t, nextStepAt: nextWakeUp(t, rule, cal) });
     }
 
+    // One statement each, the rows passed as one JSON parameter (no thousands of bind parameters).
     if (out.length) {
-      for (let i = 0; i < out.length; i += 1000) {
-        await tx.insert(outbox).values(out.slice(i, i + 1000)).onConflictDoNothing({ target: outbox.dedupeKey });
-      }
+      await tx.execute(sql`
+        insert into ${outbox} (platform, conversation_id, payload, dedupe_key)
+        select platform, conversation_id, payload, dedupe_key
+        from jsonb_to_recordset(${JSON.stringify(out.map((o) => ({ platform: o.platform, conversation_id: o.conversationId, payload: o.payload, dedupe_key: o.dedupeKey })))}::jsonb)
+          as x(platform text, conversation_id text, payload jsonb, dedupe_key text)
+        on conflict (dedupe_key) do nothing`);
     }
-    for (let i = 0; i < updates.length; i += 1000) {
-      const part = updates.slice(i, i + 1000);
+    if (updates.length) {
       await tx.execute(sql`
         update ${timers} as t set
-          data = v.data::jsonb,
+          data = v.data,
           state = v.state,
-          next_step_at = v.next_step_at::timestamptz,
+          next_step_at = v.next_step_at,
           updated_at = ${now.toISOString()}::timestamptz
-        from (values ${sql.join(
-          part.map((u) => sql`(${u.id}::bigint, ${JSON.stringify(u.t)}, ${u.t.state}, ${u.nextStepAt ? u.nextStepAt.toISOString() : null})`),
-          sql`, `,
-        )}) as v(id, data, state, next_step_at)
+        from jsonb_to_recordset(${JSON.stringify(updates.map((u) => ({ id: u.id, data: u.t, state: u.t.state, next_step_at: u.nextStepAt })))}::jsonb)
+          as v(id bigint, data jsonb, state text, next_step_at timestamptz)
         where t.id = v.id`);
     }
     for (const { row, rule, t } of rolls) {
@@ -218,17 +218,16 @@ export function createScheduler(opts: SchedulerOptions) {
       for (let b = 0; b < maxBatches; b++) {
         const now = clock();
         const r = await db.transaction(async (tx) => {
-          const rows = rowsOf<Record<string, unknown>>(
-            await tx.execute(sql`
-              select id from ${timers}
-              where state = 'running' and next_step_at is not null and next_step_at <= ${now.toISOString()}::timestamptz
-              order by next_step_at
-              limit ${batch}
-              for update skip locked`),
-          );
-          if (rows.length === 0) return { n: 0, sent: 0 };
-          const ids = rows.map((x) => Number(x.id));
-          const full = await tx.select().from(timers).where(inArray(timers.id, ids));
+          const full = await tx
+            .select()
+            .from(timers)
+            // Literal predicate, matching the partial index timers_due_idx (a bound parameter would let a
+            // generic plan fall back to scanning every future timer).
+            .where(and(sql`${timers.state} = 'running'`, isNotNull(timers.nextStepAt), lte(timers.nextStepAt, now)))
+            .orderBy(asc(timers.nextStepAt))
+            .limit(batch)
+            .for('update', { skipLocked: true });
+          if (full.length === 0) return { n: 0, sent: 0 };
           const cal = await opts.calendar(tx);
           return { n: full.length, sent: await processBatch(tx, full, now, cal) };
         });
