@@ -10,7 +10,6 @@ import { fileURLToPath } from 'node:url';
 import { sql } from 'drizzle-orm';
 import PgBoss from 'pg-boss';
 import pino from 'pino';
-import postgres from 'postgres';
 import { createCalendarProvider } from '../src/core/clocks/clock-store';
 import { createScheduler } from '../src/core/clocks/scheduler';
 import { startSchedulerLoop } from '../src/core/clocks/scheduler-loop';
@@ -18,6 +17,7 @@ import { openDatabase, type Database } from '../src/db/client';
 import { rowsOf } from '../src/db/rows';
 import { departments, groups, people } from '../src/db/schema';
 import { loadPlaybooks } from '../src/domain/playbooks';
+import { createServerDatabase } from '../test/helpers/databases';
 
 const log = pino({ level: 'silent' });
 const N = 10_000;
@@ -34,23 +34,6 @@ function median(xs: number[]): number {
 function percentile(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
-}
-
-async function tempDatabase(adminUrl: string) {
-  const name = `bench_${Date.now().toString(36)}`;
-  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database "${name}"`);
-  await admin.end();
-  const u = new URL(adminUrl);
-  u.pathname = `/${name}`;
-  return {
-    url: u.toString(),
-    async drop() {
-      const a = postgres(adminUrl, { max: 1, onnotice: () => {} });
-      await a.unsafe(`drop database if exists "${name}" with (force)`);
-      await a.end();
-    },
-  };
 }
 
 async function seedOrg(db: Database['db']) {
@@ -77,7 +60,7 @@ async function insertTimers(db: Database['db'], deptId: number, n: number, dueEx
 }
 
 export async function runTimersBench(ctx: BenchContext) {
-  const tmp = await tempDatabase(ctx.adminUrl);
+  const tmp = await createServerDatabase(ctx.adminUrl);
   const database = await openDatabase({ url: tmp.url, max: 10 });
   try {
     await database.migrate();
