@@ -249,7 +249,7 @@ describe.each(drivers)('clocks on $name', (driver) => {
     // The occurrence's own due step is at the end of that working day; then the series rolls on.
     clock.set('2026-10-08T10:00:00Z');
     await bot.scheduler.tick();
-    expect((await stepRows(series!.id)).map((x) => x.dedupeKey.split(':')[2])).toEqual(['headsup', 'due']);
+    expect((await stepRows(series!.id)).map((x) => x.dedupeKey!.split(':')[2])).toEqual(['headsup', 'due']);
     const [next] = await db()
       .select()
       .from(timers)
