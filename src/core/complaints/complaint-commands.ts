@@ -48,7 +48,7 @@ function refuse(why: string): never {
 function complaintId(ref: unknown): number {
   const s = String(ref ?? '').toUpperCase();
   const m = /^T(\d{1,9})$/.exec(s);
-  if (!m) throw new UserInputError(`「${String(ref)}」不是投诉编号（应为 T 加数字，如 T7）。`);
+  if (!m) throw new UserInputError(`抱歉，「${String(ref)}」不是投诉编号（应为 T 加数字，如 T7）。`);
   return Number(m[1]);
 }
 
@@ -87,7 +87,7 @@ export function createComplaintCommands(deps: { playbook: ComplaintPlaybook; clo
   async function load(tx: Db, id: number, lock = false): Promise<ComplaintRow> {
     const q = tx.select().from(complaints).where(eq(complaints.id, id));
     const [c] = lock ? await q.for('update') : await q;
-    if (!c) throw new UserInputError(`没有找到投诉 ${complaintCode(id)}，请核对编号（可发送 /投诉 列表 查看）。`);
+    if (!c) throw new UserInputError(`抱歉，没有找到投诉 ${complaintCode(id)}，请核对编号（可发送 /投诉 列表 查看）。`);
     return c;
   }
 
@@ -183,9 +183,9 @@ export function createComplaintCommands(deps: { playbook: ComplaintPlaybook; clo
     const orderRef = args.order as string | undefined;
     if (orderRef) {
       const m = /^[Dd](\d{1,9})$/.exec(orderRef.trim());
-      if (!m) throw new UserInputError(`「${orderRef}」不是分配单编号（应为 D 加数字，如 D12）。`);
+      if (!m) throw new UserInputError(`抱歉，「${orderRef}」不是分配单编号（应为 D 加数字，如 D12）。`);
       [order] = await ctx.tx.select().from(orders).where(eq(orders.id, Number(m[1])));
-      if (!order) throw new UserInputError(`没有找到分配单 ${orderRef.toUpperCase()}，请核对单号。`);
+      if (!order) throw new UserInputError(`抱歉，没有找到分配单 ${orderRef.toUpperCase()}，请核对单号。`);
     } else if (ctx.group.orderId) {
       [order] = await ctx.tx.select().from(orders).where(eq(orders.id, ctx.group.orderId));
     }
@@ -200,10 +200,10 @@ export function createComplaintCommands(deps: { playbook: ComplaintPlaybook; clo
       }
     } else clientId = order?.clientId ?? ctx.group.clientId ?? null;
     if (!clientId) {
-      throw new UserInputError('请写明投诉的客户：/投诉 客户=<客户名称> <内容>（在已绑定的客户群里可以不写）。');
+      throw new UserInputError('抱歉，请写明投诉的客户：/投诉 客户=<客户名称> <内容>（在已绑定的客户群里可以不写）。');
     }
     if (order && clientName && order.clientId !== clientId) {
-      throw new UserInputError(`${orderCode(order.id)} 不是这位客户的分配单，请核对「客户=」和「单=」。`);
+      throw new UserInputError(`抱歉，${orderCode(order.id)} 不是这位客户的分配单，请核对「客户=」和「单=」。`);
     }
     const [client] = await ctx.tx.select().from(clients).where(eq(clients.id, clientId));
     return { client: client!, order };
@@ -233,7 +233,7 @@ export function createComplaintCommands(deps: { playbook: ComplaintPlaybook; clo
         .limit(1);
       if (last) return { content: last.text, relayed: true };
     }
-    throw new UserInputError('请写上投诉内容：/投诉 客户=<客户> <内容>，或回复（引用）客户的消息发送 /投诉。');
+    throw new UserInputError('抱歉，请写上投诉内容：/投诉 客户=<客户> <内容>，或回复（引用）客户的消息发送 /投诉。');
   }
 
   async function complaintNew(ctx: ChatContext, args: ParsedArgs) {
@@ -246,10 +246,10 @@ export function createComplaintCommands(deps: { playbook: ComplaintPlaybook; clo
     // 时间=2026-11-23 09:40 without quotes: the time of day is the first word of the content.
     if (timeText && /^\d{4}-\d{1,2}-\d{1,2}$/.test(timeText)) {
       const m = /^(\d{1,2}[:：]\d{2})(?:\s+|$)/.exec(content);
-      if (!m) throw new UserInputError(`「时间=${timeText}」缺少几点几分，请写成「时间="${timeText} HH:MM"」。`);
+      if (!m) throw new UserInputError(`抱歉，「时间=${timeText}」缺少几点几分，请写成「时间="${timeText} HH:MM"」。`);
       timeText = `${timeText} ${m[1]}`;
       content = content.slice(m[0].length).trim();
-      if (!content) throw new UserInputError('请写上投诉内容。');
+      if (!content) throw new UserInputError('抱歉，请写上投诉内容。');
     }
     let receivedAt = ctx.now;
     if (timeText) {
@@ -272,17 +272,17 @@ export function createComplaintCommands(deps: { playbook: ComplaintPlaybook; clo
     const handler = args.handler
       ? await resolvePerson(ctx.tx, String(args.handler), ctx.message.mentions)
       : await personById(ctx.tx, order?.handlerId);
-    if (handler && handler.role === 'sales') throw new UserInputError(`${handler.name} 是业务员，「负责人=」请写被投诉的具体负责人。`);
+    if (handler && handler.role === 'sales') throw new UserInputError(`抱歉，${handler.name} 是业务员，「负责人=」请写被投诉的具体负责人。`);
 
     let departmentId = order?.departmentId ?? (handler?.role !== 'management' ? handler?.departmentId : null) ?? null;
     if (args.dept) {
       const d = await findDepartment(ctx.tx, String(args.dept));
-      if (!d) throw new UserInputError(`没有找到部门「${args.dept}」。可发送 /部门 列表 查看。`);
+      if (!d) throw new UserInputError(`抱歉，没有找到部门「${args.dept}」。可发送 /部门 列表 查看。`);
       departmentId = d.id;
     }
     if (!departmentId && actor && ['handler', 'supervisor', 'head'].includes(actor.role)) departmentId = actor.departmentId;
     if (!departmentId) {
-      throw new UserInputError('请写明投诉涉及的分配单或部门：加上「单=D12」「负责人=@姓名」或「部门=专利部」。');
+      throw new UserInputError('抱歉，请写明投诉涉及的分配单或部门：加上「单=D12」「负责人=@姓名」或「部门=专利部」。');
     }
     const [dept] = await ctx.tx.select().from(departments).where(eq(departments.id, departmentId));
 
@@ -420,8 +420,8 @@ export function createComplaintCommands(deps: { playbook: ComplaintPlaybook; clo
     const code = complaintCode(c.id);
     if (!(r.isHandler || r.isSupervisor || r.isHead || r.isOwner || r.isManagement))
       refuse(`抱歉，${code} 的回电需由被投诉负责人、主管或部门负责人登记。`);
-    if (c.status === 'closed') throw new UserInputError(`${code} 已经结案了。`);
-    if (c.callbackAt) throw new UserInputError(`${code} 已在 ${formatInstant(c.callbackAt)} 登记过回电。补充情况请用 /处理 或在结案时写明。`);
+    if (c.status === 'closed') throw new UserInputError(`抱歉，${code} 已经结案了。`);
+    if (c.callbackAt) throw new UserInputError(`抱歉，${code} 已在 ${formatInstant(c.callbackAt)} 登记过回电。补充情况请用 /处理 或在结案时写明。`);
     const note = String(args.note);
     await set(ctx, c.id, { callbackAt: ctx.now, callbackNote: note });
     const lateMin = Math.floor((ctx.now.getTime() - c.receivedAt.getTime()) / 60_000) - 30;
@@ -443,10 +443,10 @@ export function createComplaintCommands(deps: { playbook: ComplaintPlaybook; clo
     const code = complaintCode(c.id);
     if (!(r.isHandler || r.isSupervisor || r.isFirst || r.isOwner || r.isManagement))
       refuse(`抱歉，${code} 需由主管、被投诉负责人或首问负责人上报。`);
-    if (c.status === 'closed') throw new UserInputError(`${code} 已经结案了。`);
-    if (c.escalatedAt) throw new UserInputError(`${code} 已在 ${formatInstant(c.escalatedAt)} 上报过部门负责人了。`);
+    if (c.status === 'closed') throw new UserInputError(`抱歉，${code} 已经结案了。`);
+    if (c.escalatedAt) throw new UserInputError(`抱歉，${code} 已在 ${formatInstant(c.escalatedAt)} 上报过部门负责人了。`);
     const heads = await headsOf(ctx.tx, c.departmentId);
-    if (!heads.length) throw new UserInputError('本部门还没有登记部门负责人，请总经办先用 /成员 添加 登记。');
+    if (!heads.length) throw new UserInputError('抱歉，本部门还没有登记部门负责人，请总经办先用 /成员 添加 登记。');
     const reason = String(args.reason);
     const previous = await personById(ctx.tx, c.ownerId);
     await set(ctx, c.id, { escalatedAt: ctx.now, escalationReason: reason, ownerId: heads[0]!.id });
@@ -471,7 +471,7 @@ export function createComplaintCommands(deps: { playbook: ComplaintPlaybook; clo
     const r = await roleIn(ctx, c);
     const code = complaintCode(c.id);
     if (!(r.isHead || r.isOwner || r.isManagement)) refuse(`抱歉，${code} 的处理意见需由所属部门负责人登记。`);
-    if (c.status === 'closed') throw new UserInputError(`${code} 已经结案了。`);
+    if (c.status === 'closed') throw new UserInputError(`抱歉，${code} 已经结案了。`);
     const note = String(args.note);
     await set(ctx, c.id, { ownerNoteAt: ctx.now, ownerNote: note });
     await record(ctx, c, 'handled', note);
@@ -485,14 +485,14 @@ export function createComplaintCommands(deps: { playbook: ComplaintPlaybook; clo
     const r = await roleIn(ctx, c);
     const code = complaintCode(c.id);
     if (!(r.isSupervisor || r.isHead || r.isManagement)) refuse(`抱歉，${code} 的级别需由主管或部门负责人确认。`);
-    if (c.status === 'closed') throw new UserInputError(`${code} 已经结案了。`);
+    if (c.status === 'closed') throw new UserInputError(`抱歉，${code} 已经结案了。`);
     const to = (args.level ? String(args.level).toUpperCase() : c.level ? null : c.proposedLevel) as ComplaintLevel | null;
-    if (!to) throw new UserInputError(`请写出级别：/定级 ${code} A|B|C|D [原因]`);
+    if (!to) throw new UserInputError(`抱歉，请写出级别：/定级 ${code} A|B|C|D [原因]`);
     const reason = (args.reason as string | undefined)?.trim() ?? null;
-    if (c.level === to) throw new UserInputError(`${code} 已经是 ${to} 级了。`);
-    if (c.level && !reason) throw new UserInputError(`调整已确认的级别需要写明原因：/定级 ${code} ${to} <原因>`);
+    if (c.level === to) throw new UserInputError(`抱歉，${code} 已经是 ${to} 级了。`);
+    if (c.level && !reason) throw new UserInputError(`抱歉，调整已确认的级别需要写明原因：/定级 ${code} ${to} <原因>`);
     if (!c.level && to !== c.proposedLevel && !reason)
-      throw new UserInputError(`建议级别是 ${c.proposedLevel} 级，定为 ${to} 级请写明原因：/定级 ${code} ${to} <原因>`);
+      throw new UserInputError(`抱歉，建议级别是 ${c.proposedLevel} 级，定为 ${to} 级请写明原因：/定级 ${code} ${to} <原因>`);
     const heads = await headsOf(ctx.tx, c.departmentId);
     const owner = (to === 'B' || to === 'D') && heads[0] ? heads[0] : null;
     await set(ctx, c.id, { level: to, ...(owner ? { ownerId: owner.id } : {}) });
@@ -531,7 +531,7 @@ export function createComplaintCommands(deps: { playbook: ComplaintPlaybook; clo
     const r = await roleIn(ctx, c);
     const code = complaintCode(c.id);
     if (!(r.isSupervisor || r.isHead || r.isManagement)) refuse(`抱歉，${code} 的解释需由主管登记（4.3.1）。`);
-    if (c.explainedAt) throw new UserInputError(`${code} 已在 ${formatInstant(c.explainedAt)} 登记过解释。`);
+    if (c.explainedAt) throw new UserInputError(`抱歉，${code} 已在 ${formatInstant(c.explainedAt)} 登记过解释。`);
     const note = String(args.note);
     await set(ctx, c.id, { explainedAt: ctx.now });
     await record(ctx, c, 'explained', note);
@@ -544,9 +544,9 @@ export function createComplaintCommands(deps: { playbook: ComplaintPlaybook; clo
     const code = complaintCode(c.id);
     if (!(r.isSupervisor || r.isHead || r.isManagement)) refuse(`抱歉，${code} 的更换负责人需由主管或部门负责人安排（4.3.2）。`);
     const to = await resolvePerson(ctx.tx, String(args.person), ctx.message.mentions);
-    if (to.role === 'sales' || to.role === 'management') throw new UserInputError(`${to.name} 不是服务负责人，请换成具体负责人。`);
+    if (to.role === 'sales' || to.role === 'management') throw new UserInputError(`抱歉，${to.name} 不是服务负责人，请换成具体负责人。`);
     const current = c.replacementId ?? c.handlerId;
-    if (to.id === current) throw new UserInputError(`${code} 现在就是 ${to.name} 负责，请换成另一位同事。`);
+    if (to.id === current) throw new UserInputError(`抱歉，${code} 现在就是 ${to.name} 负责，请换成另一位同事。`);
     const note = (args.note as string | undefined) ?? null;
     const related = c.orderIds.length
       ? await ctx.tx
@@ -591,7 +591,7 @@ export function createComplaintCommands(deps: { playbook: ComplaintPlaybook; clo
     const r = await roleIn(ctx, c);
     const code = complaintCode(c.id);
     if (!(r.isHead || r.isOwner || r.isSupervisor || r.isHandler || r.isManagement)) refuse(`抱歉，只有 ${code} 的相关同事可以登记。`);
-    if (c.salesInformedAt) throw new UserInputError(`${code} 已在 ${formatInstant(c.salesInformedAt)} 告知过业务员。`);
+    if (c.salesInformedAt) throw new UserInputError(`抱歉，${code} 已在 ${formatInstant(c.salesInformedAt)} 告知过业务员。`);
     const note = (args.note as string | undefined) ?? null;
     const [client] = await ctx.tx.select().from(clients).where(eq(clients.id, c.clientId));
     const sales = await personById(ctx.tx, client?.salespersonId);
@@ -610,8 +610,8 @@ export function createComplaintCommands(deps: { playbook: ComplaintPlaybook; clo
     const r = await roleIn(ctx, c);
     const code = complaintCode(c.id);
     if (!(r.isHead || r.isManagement)) refuse(`抱歉，${code} 的投诉处理报告由所属部门负责人登记（4.3.6）。`);
-    if (c.status !== 'closed') throw new UserInputError(`${code} 还没有结案；投诉处理报告在处理完毕后提交（4.3.6）。`);
-    if (c.reportAt) throw new UserInputError(`${code} 已在 ${formatInstant(c.reportAt)} 登记过报告。`);
+    if (c.status !== 'closed') throw new UserInputError(`抱歉，${code} 还没有结案；投诉处理报告在处理完毕后提交（4.3.6）。`);
+    if (c.reportAt) throw new UserInputError(`抱歉，${code} 已在 ${formatInstant(c.reportAt)} 登记过报告。`);
     const note = String(args.note);
     const [client] = await ctx.tx.select().from(clients).where(eq(clients.id, c.clientId));
     const sales = await personById(ctx.tx, client?.salespersonId);
@@ -635,8 +635,8 @@ export function createComplaintCommands(deps: { playbook: ComplaintPlaybook; clo
     const code = complaintCode(c.id);
     const isAccused = !!ctx.actor.person && ctx.actor.person.id === c.handlerId;
     if (!(isAccused || r.isHead || r.isManagement)) refuse(`抱歉，${code} 的检讨书由被投诉负责人提交、部门负责人建档。`);
-    if (!c.attitude) throw new UserInputError(`${code} 没有被认定为态度问题，不需要检讨书（4.4.1）。`);
-    if (c.reviewFiledAt) throw new UserInputError(`${code} 的检讨书已在 ${formatInstant(c.reviewFiledAt)} 建档。`);
+    if (!c.attitude) throw new UserInputError(`抱歉，${code} 没有被认定为态度问题，不需要检讨书（4.4.1）。`);
+    if (c.reviewFiledAt) throw new UserInputError(`抱歉，${code} 的检讨书已在 ${formatInstant(c.reviewFiledAt)} 建档。`);
     const note = String(args.note);
     await set(ctx, c.id, { reviewFiledAt: ctx.now, reviewNote: note });
     await record(ctx, c, 'review_filed', note);
@@ -648,7 +648,7 @@ export function createComplaintCommands(deps: { playbook: ComplaintPlaybook; clo
     const r = await roleIn(ctx, c);
     const code = complaintCode(c.id);
     const blockers = closeBlockers({ ...complaintFacts(c), id: c.id, status: c.status, callbackAt: c.callbackAt, escalatedAt: c.escalatedAt, ownerNoteAt: c.ownerNoteAt, explainedAt: c.explainedAt });
-    if (c.status === 'closed') throw new UserInputError(blockers[0]!);
+    if (c.status === 'closed') throw new UserInputError(`抱歉，${blockers[0]!}`);
     // A: the handler may close it (负责人自行处理); B–D are the department head's.
     const allowed = c.level === 'A' || !c.level ? r.isHandler || r.isSupervisor || r.isHead || r.isOwner || r.isManagement : r.isHead || r.isManagement;
     if (!allowed) refuse(`抱歉，${code} 是 ${c.level} 级投诉，需由部门负责人结案。`);
@@ -703,9 +703,9 @@ export function createComplaintCommands(deps: { playbook: ComplaintPlaybook; clo
     const code = complaintCode(c.id);
     if (!(r.isHead || r.isManagement)) refuse(`抱歉，${code} 的赠送服务需由部门负责人登记（4.4.2）。`);
     const fen = parseYuan(String(args.fee));
-    if (fen === null || fen === 0) throw new UserInputError(`「官费=${args.fee}」不是有效金额，请写元，最多两位小数，如 官费=850 或 官费=1234.56。`);
+    if (fen === null || fen === 0) throw new UserInputError(`抱歉，「官费=${args.fee}」不是有效金额，请写元，最多两位小数，如 官费=850 或 官费=1234.56。`);
     const fault = args.fault ? await resolvePerson(ctx.tx, String(args.fault), ctx.message.mentions) : await personById(ctx.tx, c.handlerId);
-    if (!fault) throw new UserInputError(`请写明工作失误人：/赠送 ${code} 官费=… 过失人=@姓名 <赠送的服务>`);
+    if (!fault) throw new UserInputError(`抱歉，请写明工作失误人：/赠送 ${code} 官费=… 过失人=@姓名 <赠送的服务>`);
     const supervisor = (await personById(ctx.tx, fault.supervisorId)) ?? (await personById(ctx.tx, c.supervisorId));
     const [head] = await headsOf(ctx.tx, c.departmentId);
     const [dept] = c.departmentId ? await ctx.tx.select().from(departments).where(eq(departments.id, c.departmentId)) : [];
@@ -739,11 +739,11 @@ export function createComplaintCommands(deps: { playbook: ComplaintPlaybook; clo
     let deptName = '全部';
     if (args.dept) {
       const d = await findDepartment(ctx.tx, String(args.dept));
-      if (!d) throw new UserInputError(`没有找到部门「${args.dept}」。可发送 /部门 列表 查看。`);
+      if (!d) throw new UserInputError(`抱歉，没有找到部门「${args.dept}」。可发送 /部门 列表 查看。`);
       deptId = d.id;
       deptName = d.name;
     } else if (!isMgmt) {
-      if (!p?.departmentId) throw new UserInputError('请写出部门：/投诉 列表 <部门>');
+      if (!p?.departmentId) throw new UserInputError('抱歉，请写出部门：/投诉 列表 <部门>');
       deptId = p.departmentId;
       const [d] = await ctx.tx.select().from(departments).where(eq(departments.id, deptId));
       deptName = d?.name ?? '';
