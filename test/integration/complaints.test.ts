@@ -87,6 +87,8 @@ describe.each(drivers)('complaints on $name', (driver) => {
       const breaches = (await timeline(c.id)).filter((e) => e.kind === 'breach');
       expect(breaches).toHaveLength(1);
       expect(await bot.say('liu', `/查 ${c.T}`)).toMatch(/超时：「主管判断并电话回访/);
+      at('2026-11-23T11:45:00');
+      expect(await bot.say('liu', '/逾期 部门')).toContain(`投诉 ${c.T}｜主管判断并电话回访投诉客户`);
     });
 
     it('时间= in the past shortens the clock; the full date and the unquoted form work too', async () => {
