@@ -9,6 +9,8 @@ import { createOrderClocks } from './core/clocks/order-clocks';
 import { createScheduler, type Scheduler } from './core/clocks/scheduler';
 import { startSchedulerLoop } from './core/clocks/scheduler-loop';
 import { loadPlaybooks } from './domain/playbooks';
+import { loadComplaintPlaybook } from './domain/complaints';
+import { createComplaints } from './core/complaints';
 import { createOutboxWorker, type OutboxWorker } from './core/outbox-worker';
 import type { PlatformSender } from './core/types';
 import { openDatabase, type Database } from './db/client';
@@ -55,8 +57,21 @@ export async function startApp(opts: AppOptions): Promise<App> {
   const [start, end] = config.WORKING_HOURS.split('-') as [string, string];
   const calendar = createCalendarProvider({ timeZone: config.TIMEZONE, workingHours: { start, end } });
   const clocks = createOrderClocks({ playbook, calendar });
-  const scheduler = createScheduler({ db, playbook, calendar, log, clock });
-  const chat = createChat({ db, log, clock, adminUserids: config.ADMIN_USERIDS, clocks });
+  // Complaints (投诉): commands, `/查 T7`, and their timers in the scheduler.
+  const complaints = createComplaints({
+    playbook: loadComplaintPlaybook(config.COMPLAINT_PLAYBOOK_FILE ? { overridePath: config.COMPLAINT_PLAYBOOK_FILE } : {}),
+    calendar,
+  });
+  const scheduler = createScheduler({ db, playbook, calendar, log, clock, subjects: [complaints.timerSubject] });
+  const chat = createChat({
+    db,
+    log,
+    clock,
+    adminUserids: config.ADMIN_USERIDS,
+    clocks,
+    extensions: complaints.extensions,
+    refs: complaints.refs,
+  });
   const senders: PlatformSender[] = [];
   if (config.sandboxEnabled) senders.push(sandboxSender);
   const outbox = createOutboxWorker({

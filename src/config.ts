@@ -60,6 +60,8 @@ export const configSchema = z.object({
     .default('09:00-18:00'),
   /** A JSON file whose rules override the built-in playbooks (numbers can change without code). */
   PLAYBOOK_FILE: optionalString,
+  /** A JSON file overriding the complaint playbook (levels, clocks, rate threshold, fee split). */
+  COMPLAINT_PLAYBOOK_FILE: optionalString,
   /** node-cron pattern of the scheduler tick (6 fields: with seconds). */
   SCHEDULER_CRON: z.string().default('*/5 * * * * *'),
   /** Messages one robot may send per minute (WeCom and DingTalk allow 20). */

@@ -22,6 +22,8 @@ export interface ChatOptions {
   clocks: OrderClocks;
   /** Extra commands from other modules (clocks, complaints, platforms): spec + handler. */
   extensions?: { spec: CommandDef; handler: Handler }[];
+  /** `/查 <ref>` for other kinds of ref, by the ref's letter (e.g. T → complaints). */
+  refs?: Record<string, (ctx: ChatContext, id: number) => Promise<void>>;
 }
 
 export type AcceptResult = 'accepted' | 'duplicate';
@@ -37,6 +39,13 @@ const MAX_ATTEMPTS = 3;
 export function createChat(opts: ChatOptions) {
   const { db, log, clock } = opts;
   const handlers = new Map<string, Handler>(Object.entries(BUILTIN_HANDLERS));
+  const refs = opts.refs ?? {};
+  handlers.set('show', async (ctx, a) => {
+    const ref = String(a.ref);
+    const extra = refs[ref.charAt(0)];
+    if (extra) return extra(ctx, Number(ref.slice(1)));
+    return BUILTIN_HANDLERS.show!(ctx, a);
+  });
   const specs: CommandDef[] = [...COMMANDS];
   for (const ext of opts.extensions ?? []) {
     specs.push(ext.spec);
@@ -300,7 +309,7 @@ const BUILTIN_HANDLERS: Record<string, Handler> = {
   show: async (ctx, a) => {
     const ref = String(a.ref);
     if (ref.startsWith('D')) return ord.orderShow(ctx, Number(ref.slice(1)));
-    throw new UserInputError(`「${ref}」不是可查询的编号（分配单以 D 开头，如 D12）。`);
+    throw new UserInputError(`「${ref}」不是可查询的编号（分配单以 D 开头，如 D12；投诉以 T 开头，如 T7）。`);
   },
 };
 

@@ -73,6 +73,8 @@ function startByTrigger(r: PlaybookRule): Timer {
       expect(occurrence.getTime()).toBeGreaterThan(T0.getTime());
       return startTimer(r, { order: r.trigger.scope === 'order' ? order : undefined, occurrence }, occurrence, cal)!;
     }
+    case 'complaint':
+      throw new Error(`${r.id}: complaint rules live in the complaint playbook, not the order playbook`);
   }
 }
 

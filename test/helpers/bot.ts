@@ -6,8 +6,11 @@ import { createCalendarProvider } from '../../src/core/clocks/clock-store';
 import { createOrderClocks } from '../../src/core/clocks/order-clocks';
 import { createScheduler } from '../../src/core/clocks/scheduler';
 import { loadPlaybooks } from '../../src/domain/playbooks';
+import { loadComplaintPlaybook } from '../../src/domain/complaints';
+import { createComplaints } from '../../src/core/complaints';
 
 export const playbook = loadPlaybooks();
+export const complaintPlaybook = loadComplaintPlaybook();
 
 export const silentLog = pino({ level: 'silent' });
 
@@ -33,9 +36,18 @@ export async function demoBot(db: Db, opts: { admins?: string[]; clock?: () => D
   const clock = opts.clock ?? fakeClock();
   const calendar = createCalendarProvider({ timeZone: 'Asia/Shanghai', workingHours: { start: '09:00', end: '18:00' } });
   const clocks = createOrderClocks({ playbook, calendar });
-  const scheduler = createScheduler({ db, playbook, calendar, log: silentLog, clock });
-  const chat = createChat({ db, log: silentLog, clock, adminUserids: opts.admins ?? [], clocks });
-  const say = async (from: string, text: string, o: { group?: string; mentions?: string[]; id?: string } = {}) => {
+  const complaints = createComplaints({ playbook: complaintPlaybook, calendar });
+  const scheduler = createScheduler({ db, playbook, calendar, log: silentLog, clock, subjects: [complaints.timerSubject] });
+  const chat = createChat({
+    db,
+    log: silentLog,
+    clock,
+    adminUserids: opts.admins ?? [],
+    clocks,
+    extensions: complaints.extensions,
+    refs: complaints.refs,
+  });
+  const say = async (from: string, text: string, o: { group?: string; mentions?: string[]; id?: string; quote?: string } = {}) => {
     const r = await chat.handleNow({
       platform: 'sandbox',
       conversationId: o.group ?? 'demo-internal',
@@ -43,11 +55,12 @@ export async function demoBot(db: Db, opts: { admins?: string[]; clock?: () => D
       messageId: o.id ?? `m${++seq}-${Math.random().toString(36).slice(2)}`,
       text,
       mentions: o.mentions ?? [],
+      ...(o.quote ? { quotedText: o.quote } : {}),
       receivedAt: clock(),
     });
     return r.replies.map((x) => x.text).join('\n');
   };
-  return { chat, say, clock, scheduler, calendar, clocks };
+  return { chat, say, clock, scheduler, calendar, clocks, complaints };
 }
 
 export const REFUSED = /^(抱歉|您好！这条命令仅供)/;

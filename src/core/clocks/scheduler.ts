@@ -27,6 +27,31 @@ export interface SchedulerOptions {
   clock: () => Date;
   /** Timers claimed per transaction. */
   batch?: number;
+  /** Timers of other subjects (e.g. `complaint:7`), each with its own rules, wording and targets. */
+  subjects?: TimerSubject[];
+}
+
+/**
+ * A kind of timer subject besides orders and department series: it names its rules, and for each batch
+ * says where a step goes, whom it mentions and what it says. The scheduler keeps claiming, marking and
+ * the outbox key `timer:<id>:<step>`, so exactly-once holds for every subject alike.
+ */
+export interface TimerSubject {
+  /** Subjects `<prefix>:<id>` are this kind's. */
+  prefix: string;
+  rule(id: string): PlaybookRule | undefined;
+  prepare(tx: Db, rows: TimerRow[], now: Date, cal: WorkCalendar): Promise<TimerSubjectBatch>;
+}
+
+export interface TimerSubjectBatch {
+  /** null target: nowhere to post (logged, the step still counts as handled). */
+  render(row: TimerRow, rule: PlaybookRule, step: LadderStep, t: Timer): {
+    target: { platform: string; conversationId: string } | null;
+    text: string;
+    mentions: { userid: string; name: string }[];
+  };
+  /** Called once per timer whose steps were marked in this tick, in the tick's transaction. */
+  afterSteps?(row: TimerRow, rule: PlaybookRule, steps: LadderStep[], t: Timer): Promise<void>;
 }
 
 interface OutRow {
@@ -121,14 +146,24 @@ export function createScheduler(opts: SchedulerOptions) {
     );
   }
 
-  async function processBatch(tx: Db, rows: TimerRow[], now: Date, cal: WorkCalendar) {
+  const subjects = opts.subjects ?? [];
+  const subjectOf = (row: Pick<TimerRow, 'subject'>) => subjects.find((s) => row.subject.startsWith(`${s.prefix}:`));
+
+  async function processBatch(tx: Db, allRows: TimerRow[], now: Date, cal: WorkCalendar) {
+    const rows = allRows.filter((r) => !subjectOf(r));
     const ctx = await loadContext(tx, rows);
+    const batches = new Map<TimerSubject, TimerSubjectBatch>();
+    for (const s of subjects) {
+      const mine = allRows.filter((r) => subjectOf(r) === s);
+      if (mine.length) batches.set(s, await s.prepare(tx, mine, now, cal));
+    }
     const out: OutRow[] = [];
     const updates: { id: number; t: Timer; nextStepAt: Date | null }[] = [];
     const rolls: { row: TimerRow; rule: PlaybookRule; t: Timer }[] = [];
     let sent = 0;
-    for (const row of rows) {
-      const rule = ruleById(playbook, row.ruleId);
+    for (const row of allRows) {
+      const subject = subjectOf(row);
+      const rule = subject ? subject.rule(row.ruleId) : ruleById(playbook, row.ruleId);
       let t = fromRow(row);
       if (!rule) {
         log.warn({ timer: row.id, rule: row.ruleId }, 'timer names a rule the playbook no longer has; cancelled');
@@ -136,7 +171,25 @@ export function createScheduler(opts: SchedulerOptions) {
         continue;
       }
       const steps = dueSteps(t, rule, now, cal);
-      if (steps.length) {
+      const batchOf = subject ? batches.get(subject) : undefined;
+      if (steps.length && batchOf) {
+        const step: LadderStep = steps[steps.length - 1]!;
+        const r = batchOf.render(row, rule, step, t);
+        if (r.target) {
+          const tags = r.mentions.map((p) => `@${p.name}`).join(' ');
+          out.push({
+            platform: r.target.platform,
+            conversationId: r.target.conversationId,
+            payload: { text: tags ? `${r.text}\n${tags}` : r.text, mentions: r.mentions.map((p) => p.userid) },
+            dedupeKey: `timer:${row.id}:${step.step}`,
+          });
+          sent++;
+        } else {
+          log.warn({ timer: row.id, rule: rule.id, subject: row.subject }, 'no internal group to post a reminder in; set one with /部门群');
+        }
+        t = markStepsSent(t, steps);
+        await batchOf.afterSteps?.(row, rule, steps, t);
+      } else if (steps.length) {
         // After a long pause or outage several steps may be due at once: send the most escalated, mark all.
         const step: LadderStep = steps[steps.length - 1]!;
         const o = row.orderId ? (ctx.ordersById.get(row.orderId) ?? null) : null;

@@ -2,6 +2,10 @@ import { and, asc, eq, lt, lte, or, sql } from 'drizzle-orm';
 import { calendarOverrides, clients, orders, people, timers } from '../../db/schema';
 import { describeDayInChinese, formatInstantInChinese } from '../../domain/calendar';
 import { orderCode } from '../../domain/orders';
+import { loadComplaintPlaybook } from '../../domain/complaints';
+
+/** Names of complaint clocks in these lists (their timers carry the department, not an order). */
+const DEFAULT_COMPLAINT_RULES = loadComplaintPlaybook();
 import { fromRow, ruleById, toRow } from '../clocks/clock-store';
 import type { ParsedArgs } from '../command-parser';
 import type { ChatContext } from '../context';
@@ -93,8 +97,9 @@ function line(
   cal: Awaited<ReturnType<ChatContext['clocks']['calendar']>>,
   late: boolean,
 ): string {
-  const rule = ruleById(ctx.clocks.playbook, r.t.ruleId);
-  const subject = r.code ? `${orderCode(r.code)} ${r.client ?? ''}` : '部门事项';
+  const rule = ruleById(ctx.clocks.playbook, r.t.ruleId) ?? DEFAULT_COMPLAINT_RULES.byId.get(r.t.ruleId)?.timer;
+  const complaint = /^complaint:(\d+)$/.exec(r.t.subject);
+  const subject = r.code ? `${orderCode(r.code)} ${r.client ?? ''}` : complaint ? `投诉 T${complaint[1]}` : '部门事项';
   const lateBy = late ? `，已超 ${Math.max(0.1, Math.round((cal.workingTimeBetween(r.t.dueAt, ctx.now) / cal.workingDayMs) * 10) / 10)} 个工作日` : '';
   return `· ${subject}｜${rule?.step ?? r.t.ruleId}｜期限 ${formatInstantInChinese(r.t.dueAt, cal, { now: ctx.now })}${lateBy}｜${r.handler ?? '未派单'}｜${rule?.clause ?? ''}`;
 }

@@ -298,6 +298,7 @@ const EVENT_NAMES: Record<string, string> = {
   cancelled: '取消',
   bound: '绑定群',
   fields: '设置',
+  complaint_handover: '投诉换人',
 };
 
 export async function orderShow(ctx: ChatContext, id: number) {

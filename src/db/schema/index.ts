@@ -1,3 +1,4 @@
 export * from './core';
 export * from './outbox';
 export * from './timers';
+export * from './complaints';

@@ -60,9 +60,14 @@ export const triggerSchema = z.discriminatedUnion('kind', [
     kind: z.literal('schedule'),
     cron: cronSchema,
     nonWorkingDay: z.enum(['next', 'previous', 'keep']).default('next'),
-    scope: z.enum(['order', 'department']),
+    scope: z.enum(['order', 'department', 'complaint']),
     from: orderEvent.optional(),
   }),
+  /**
+   * The clock starts on an event of a complaint (src/domain/complaints): those rules live in the
+   * complaint playbook, never in the order playbook, and complaint code starts and stops them.
+   */
+  z.object({ kind: z.literal('complaint'), event: z.string().min(1) }),
 ]);
 export type Trigger = z.infer<typeof triggerSchema>;
 

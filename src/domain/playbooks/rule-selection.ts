@@ -79,7 +79,7 @@ export function dateRulesFor(playbook: Playbook, order: OrderFacts): PlaybookRul
 }
 
 /** Recurring rules of one scope (department series are run per department, order series per open order). */
-export function scheduleRules(playbook: Playbook, scope: 'order' | 'department'): PlaybookRule[] {
+export function scheduleRules(playbook: Playbook, scope: 'order' | 'department' | 'complaint'): PlaybookRule[] {
   return playbook.rules.filter((r) => r.trigger.kind === 'schedule' && r.trigger.scope === scope);
 }
 

@@ -112,6 +112,7 @@ export function startTimer(rule: PlaybookRule, facts: StartFacts, now: Date, cal
   let due: Date;
   switch (rule.trigger.kind) {
     case 'event':
+    case 'complaint':
       start = facts.at ?? now;
       due = shiftByDuration(start, rule.duration, 1, cal);
       break;

@@ -35,6 +35,8 @@ const postBody = z.object({
   id: id.optional(),
   title: z.string().max(100).optional(),
   name: z.string().max(50).optional(),
+  /** Text of the message this one replies to or forwards (e.g. a client's message relayed with /投诉). */
+  quote: z.string().min(1).max(4000).optional(),
 });
 
 const PAGE = readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), 'sandbox-page.html'), 'utf8');
@@ -63,6 +65,7 @@ export function createSandboxRouter(deps: { db: Db; chat: Chat; outbox: OutboxWo
       messageId: b.id ?? randomUUID(),
       text: b.text,
       mentions: b.mentions,
+      ...(b.quote ? { quotedText: b.quote } : {}),
       receivedAt: deps.clock(),
     });
     // Replies are in the outbox; deliver them now so the transcript shows them at once.

@@ -1,0 +1,165 @@
+import { and, eq, inArray, or, sql } from 'drizzle-orm';
+import type { Db } from '../../db/client';
+import { clients, complaintEvents, complaints, groups, people } from '../../db/schema';
+import type { WorkCalendar } from '../../domain/calendar';
+import { buildComplaintReminder, complaintCode, type ComplaintPlaybook } from '../../domain/complaints';
+import { formatInstantInChinese } from '../../domain/calendar';
+import type { MentionRole } from '../../domain/playbooks';
+import type { TimerRow } from '../clocks/clock-store';
+import type { TimerSubject } from '../clocks/scheduler';
+import { writeAudit } from '../context';
+
+type Person = typeof people.$inferSelect;
+type Complaint = typeof complaints.$inferSelect;
+
+/** Where a department's complaint notices go: its internal group, never a client group. */
+export async function departmentGroup(tx: Db, departmentId: number | null) {
+  if (!departmentId) return null;
+  const [g] = await tx
+    .select()
+    .from(groups)
+    .where(and(eq(groups.departmentId, departmentId), eq(groups.kind, 'internal')))
+    .orderBy(groups.id)
+    .limit(1);
+  return g ?? null;
+}
+
+/** Whom a mention role names on a complaint. Nobody found → the department heads, so no step goes unheard. */
+export function complaintMentions(
+  roles: readonly MentionRole[],
+  c: Complaint,
+  staff: { byId: Map<number, Person>; heads: Person[]; supervisors: Person[]; management: Person[]; salesId: number | null },
+): Person[] {
+  const out = new Map<number, Person>();
+  const add = (p: Person | undefined | null) => p && p.active && out.set(p.id, p);
+  for (const role of roles) {
+    if (role === 'handler') add(c.handlerId ? staff.byId.get(c.handlerId) : null);
+    else if (role === 'supervisor') {
+      const sup = c.supervisorId ? staff.byId.get(c.supervisorId) : undefined;
+      if (sup) add(sup);
+      else staff.supervisors.forEach(add);
+    } else if (role === 'head') staff.heads.forEach(add);
+    else if (role === 'sales') add(staff.salesId ? staff.byId.get(staff.salesId) : null);
+    else if (role === 'management') staff.management.forEach(add);
+  }
+  if (!out.size) staff.heads.forEach(add);
+  return [...out.values()];
+}
+
+/**
+ * The scheduler's view of complaint timers: target = the complaint department's internal group,
+ * mentions per ladder step, wording from the pure builder. Reaching the due time of a clock whose rule
+ * says `breach` records the breach on the complaint's timeline and in the audit trail.
+ */
+export function complaintTimerSubject(pb: ComplaintPlaybook): TimerSubject {
+  return {
+    prefix: 'complaint',
+    rule: (id) => pb.byId.get(id)?.timer,
+    async prepare(tx: Db, rows: TimerRow[], now: Date, cal: WorkCalendar) {
+      const ids = [...new Set(rows.map((r) => Number(r.subject.split(':')[1])))].filter(Number.isInteger);
+      const list = ids.length
+        ? await tx
+            .select({ c: complaints, clientName: clients.name, salesId: clients.salespersonId })
+            .from(complaints)
+            .innerJoin(clients, eq(clients.id, complaints.clientId))
+            .where(inArray(complaints.id, ids))
+        : [];
+      const byComplaint = new Map(list.map((x) => [x.c.id, x]));
+      const deptIds = [...new Set(list.map((x) => x.c.departmentId).filter((d): d is number => d !== null))];
+      const personIds = list.flatMap((x) => [x.c.handlerId, x.c.supervisorId, x.c.ownerId, x.salesId]).filter((v): v is number => v !== null);
+      const staff = await tx
+        .select()
+        .from(people)
+        .where(
+          or(
+            personIds.length ? inArray(people.id, personIds) : sql`false`,
+            deptIds.length ? inArray(people.departmentId, deptIds) : sql`false`,
+            eq(people.role, 'management'),
+          ),
+        );
+      const byId = new Map(staff.map((p) => [p.id, p]));
+      const groupByDept = new Map<number, typeof groups.$inferSelect>();
+      for (const d of deptIds) {
+        const g = await departmentGroup(tx, d);
+        if (g) groupByDept.set(d, g);
+      }
+      const mentioned = new Map<number, { step: string; mentions: string[] }>();
+      return {
+        render(row, _rule, step, t) {
+          const x = byComplaint.get(Number(row.subject.split(':')[1]));
+          const rule = pb.byId.get(row.ruleId)!;
+          if (!x) return { target: null, text: '', mentions: [] };
+          const c = x.c;
+          const active = staff.filter((p) => p.active && p.departmentId === c.departmentId);
+          const who = complaintMentions(step.mention, c, {
+            byId,
+            heads: active.filter((p) => p.role === 'head'),
+            supervisors: active.filter((p) => p.role === 'supervisor'),
+            management: staff.filter((p) => p.active && p.role === 'management'),
+            salesId: x.salesId,
+          });
+          const g = c.departmentId ? groupByDept.get(c.departmentId) : undefined;
+          mentioned.set(row.id, { step: step.step, mentions: who.map((p) => p.userid) });
+          const text = buildComplaintReminder({
+            rule,
+            step: step.step,
+            dueAt: t.dueAt,
+            calendar: cal,
+            now,
+            complaint: {
+              id: c.id,
+              clientName: x.clientName,
+              channel: c.channel,
+              level: c.level,
+              content: c.content,
+              handlerName: c.handlerId ? byId.get(c.handlerId)?.name : null,
+              ownerName: c.ownerId ? byId.get(c.ownerId)?.name : null,
+            },
+          });
+          return {
+            target: g && g.kind === 'internal' ? { platform: g.platform, conversationId: g.conversationId } : null,
+            text,
+            mentions: who.map((p) => ({ userid: p.userid, name: p.name })),
+          };
+        },
+        async afterSteps(row, _timerRule, steps, t) {
+          const complaintId = Number(row.subject.split(':')[1]);
+          const rule = pb.byId.get(row.ruleId);
+          if (!rule || !byComplaint.has(complaintId)) return;
+          const sent = mentioned.get(row.id);
+          if (sent) {
+            await tx.insert(complaintEvents).values({
+              complaintId,
+              at: now,
+              kind: 'reminder',
+              note: `${rule.step}（${sent.step}）`,
+              data: { rule: rule.id, step: sent.step, mentions: sent.mentions, timer: row.id },
+            });
+          }
+          if (rule.breach && steps.some((s) => s.step === 'due')) {
+            const due = formatInstantInChinese(t.dueAt, cal, { now });
+            await tx.insert(complaintEvents).values({
+              complaintId,
+              at: now,
+              kind: 'breach',
+              note: `「${rule.step}」超过期限 ${due}（${rule.clause}）`,
+              data: { rule: rule.id, dueAt: t.dueAt.toISOString(), timer: row.id },
+            });
+            if (rule.id === 'complaint.callback' || rule.id === 'complaint.callback-head') {
+              await tx
+                .update(complaints)
+                .set({ breachedAt: sql`coalesce(${complaints.breachedAt}, ${now.toISOString()}::timestamptz)` })
+                .where(eq(complaints.id, complaintId));
+            }
+            await writeAudit(tx, {
+              at: now,
+              action: 'complaint.breach',
+              subject: `complaint:${complaintId}`,
+              data: { code: complaintCode(complaintId), rule: rule.id, clause: rule.clause, dueAt: t.dueAt.toISOString() },
+            });
+          }
+        },
+      };
+    },
+  };
+}

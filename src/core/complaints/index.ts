@@ -1,0 +1,33 @@
+import type { ComplaintPlaybook } from '../../domain/complaints';
+import type { Handler } from '../chat';
+import type { CalendarProvider } from '../clocks/clock-store';
+import type { TimerSubject } from '../clocks/scheduler';
+import type { ChatContext } from '../context';
+import { createComplaintClocks } from './complaint-clocks';
+import { createComplaintCommands } from './complaint-commands';
+import { COMPLAINT_COMMANDS } from './complaint-specs';
+import { complaintTimerSubject } from './complaint-subject';
+
+/**
+ * The complaints capability as one plug-in: chat commands (extensions), `/查 T7` (a ref kind), and
+ * the scheduler's complaint timers (a timer subject).
+ */
+export function createComplaints(deps: { playbook: ComplaintPlaybook; calendar: CalendarProvider }) {
+  const clocks = createComplaintClocks(deps);
+  const commands = createComplaintCommands({ playbook: deps.playbook, clocks });
+  const extensions = COMPLAINT_COMMANDS.map((spec) => {
+    const handler = commands.handlers[spec.id];
+    if (!handler) throw new Error(`no handler for ${spec.id}`);
+    return { spec, handler: handler as Handler };
+  });
+  return {
+    clocks,
+    extensions,
+    /** `/查 T7`. */
+    refs: { T: (ctx: ChatContext, id: number) => commands.show(ctx, id) },
+    timerSubject: complaintTimerSubject(deps.playbook) as TimerSubject,
+  };
+}
+
+export type Complaints = ReturnType<typeof createComplaints>;
+export { COMPLAINT_COMMANDS } from './complaint-specs';
