@@ -55,6 +55,8 @@ export const configSchema = z.object({
 
   /** How often the outbox worker looks for messages to deliver, in milliseconds. */
   OUTBOX_POLL_MS: z.coerce.number().int().min(10).default(1000),
+  /** Messages one robot may send per minute, counted across all instances (WeCom and DingTalk allow 20). */
+  OUTBOX_RATE_PER_MINUTE: z.coerce.number().int().min(1).max(1000).default(20),
 
   /** WeCom / DingTalk credentials, base URLs and paths (src/platforms/config-schema.ts). */
   ...platformEnvShape,

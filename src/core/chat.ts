@@ -5,10 +5,11 @@ import type { Logger } from '../log';
 import { parseCommand } from './command-parser';
 import * as admin from './commands/admin-commands';
 import * as ord from './commands/order-commands';
+import { OUTBOX_COMMANDS } from './commands/outbox-commands';
 import { COMMANDS, type CommandDef } from './commands/specs';
 import { enqueue, writeAudit, type Actor, type ChatContext, type Group } from './context';
 import { PermissionError, UserInputError } from './errors';
-import type { InboundMessage, OutboundMessage } from './types';
+import type { InboundMessage, OutboundMessage, RobotSetting } from './types';
 
 export type Handler = (ctx: ChatContext, args: Record<string, string | number | boolean | undefined>) => Promise<void>;
 
@@ -19,6 +20,8 @@ export interface ChatOptions {
   adminUserids: readonly string[];
   /** Extra commands from other modules (clocks, complaints, platforms): spec + handler. */
   extensions?: { spec: CommandDef; handler: Handler }[];
+  /** What `/群 机器人=…` does per platform (platform adapters); absent: the command says it is not needed. */
+  robotSetting?: RobotSetting;
 }
 
 export type AcceptResult = 'accepted' | 'duplicate';
@@ -35,10 +38,11 @@ export function createChat(opts: ChatOptions) {
   const { db, log, clock } = opts;
   const handlers = new Map<string, Handler>(Object.entries(BUILTIN_HANDLERS));
   const specs: CommandDef[] = [...COMMANDS];
-  for (const ext of opts.extensions ?? []) {
+  for (const ext of [...OUTBOX_COMMANDS, ...(opts.extensions ?? [])]) {
     specs.push(ext.spec);
     handlers.set(ext.spec.id, ext.handler);
   }
+  handlers.set('group.set', (ctx, a) => admin.groupSet(ctx, a, opts.robotSetting));
 
   async function identify(tx: Db, userid: string, name?: string): Promise<Actor> {
     const [person] = await tx.select().from(people).where(and(eq(people.userid, userid), eq(people.active, true)));
@@ -120,7 +124,7 @@ export function createChat(opts: ChatOptions) {
         log: mlog,
         reply,
         post: async (target, m, dedupeKey) => {
-          await enqueue(tx, { platform: target.platform, conversationId: target.conversationId, payload: { ...m }, dedupeKey });
+          await enqueue(tx, { platform: target.platform, conversationId: target.conversationId, payload: { ...m }, dedupeKey, notBefore: now });
         },
         audit: (action, subject, data) => writeAudit(tx, { at: now, actor, action, subject, message: msg, data }),
       };
@@ -156,6 +160,8 @@ export function createChat(opts: ChatOptions) {
         payload: { text: r.text, mentions: r.mentions },
         dedupeKey: `reply:${msg.platform}:${msg.messageId}:${i}`,
         replyTo: msg.messageId,
+        // Due by the app's clock, not the database's: the worker compares with the same clock.
+        notBefore: now,
       });
     }
     return replies;
@@ -227,6 +233,7 @@ export function createChat(opts: ChatOptions) {
                 payload: { text: '抱歉，处理您的消息时系统出了问题，已记录并通知管理员，请稍后再试。', mentions: [msg.senderId] },
                 dedupeKey: `reply:${msg.platform}:${msg.messageId}:error`,
                 replyTo: msg.messageId,
+                notBefore: clock(),
               });
             }
           }

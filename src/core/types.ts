@@ -55,3 +55,14 @@ export interface PlatformSender {
    */
   rateKey?(target: OutboundTarget): string | null;
 }
+
+/**
+ * What `/群 机器人=<…> [密钥=<…>]` does on one platform, supplied by the composition root so the core
+ * never imports a platform: check the value, and return the group's new route (merged with what is
+ * stored) plus a short description for the reply that never contains the secret.
+ */
+export type RobotSetting = (
+  platform: Platform,
+  input: { robot: string; secret?: string },
+  stored: Record<string, unknown> | null,
+) => { ok: true; route: Record<string, unknown>; summary: string } | { ok: false; reason: string };
