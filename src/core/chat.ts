@@ -157,7 +157,7 @@ export function createChat(opts: ChatOptions) {
       await enqueue(tx, {
         platform: msg.platform,
         conversationId: msg.conversationId,
-        payload: { text: r.text, mentions: r.mentions },
+        payload: { text: r.text, mentions: r.mentions, ...(msg.route ? { replyRoute: msg.route } : {}) },
         dedupeKey: `reply:${msg.platform}:${msg.messageId}:${i}`,
         replyTo: msg.messageId,
         // Due by the app's clock, not the database's: the worker compares with the same clock.

@@ -104,7 +104,13 @@ export function createOutboxWorker(opts: OutboxWorkerOptions) {
 
       const claimed: Claimed[] = ordered.map((c) => ({
         ...c,
-        target: { platform: c.platform as Platform, conversationId: c.conversation_id, route: c.route, replyTo: c.reply_to },
+        target: {
+          platform: c.platform as Platform,
+          conversationId: c.conversation_id,
+          route: c.route,
+          replyTo: c.reply_to,
+          replyRoute: c.payload.replyRoute ?? null,
+        },
       }));
 
       // Per-robot budget, counted in the database. Keys are locked in sorted order (no deadlocks).
@@ -165,7 +171,8 @@ export function createOutboxWorker(opts: OutboxWorkerOptions) {
     const sender = senders.get(row.platform);
     try {
       if (!sender) throw Object.assign(new Error(`no sender for platform ${row.platform}`), { retryable: false });
-      await sender.send(row.target, row.payload);
+      const { replyRoute: _, ...message } = row.payload;
+      await sender.send(row.target, message);
       const now = clock();
       await db.transaction(async (tx) => {
         await tx.update(outbox).set({ status: 'sent', sentAt: now, lastError: null, attempts: row.attempts + 1 }).where(eq(outbox.id, row.id));

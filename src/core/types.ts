@@ -43,6 +43,11 @@ export interface OutboundTarget {
   route: Record<string, unknown> | null;
   /** Inbound message id this answers, if any. */
   replyTo?: string | null;
+  /**
+   * Route facts of the message this answers (its own WeCom response_url …), so a reply goes back
+   * through its own message's channel even after a later message replaced the group's route.
+   */
+  replyRoute?: Record<string, unknown> | null;
 }
 
 /** An adapter's sending half. Throws a PlatformApiError / UpstreamHttpError on failure. */

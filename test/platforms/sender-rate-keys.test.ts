@@ -22,10 +22,12 @@ describe('sender rate keys', () => {
     expect(a).not.toContain('secret-key');
   });
 
-  it('WeCom: a valid response_url spends the conversation budget; an expired one falls back to the webhook', () => {
-    const route = { kind: 'wecom', webhookKey: 'secret-key-0001', responseUrl: 'https://qyapi.weixin.qq.com/cgi-bin/aibot/response?response_code=abc', responseUrlExpiresAt: now + 3_600_000 };
-    expect(wecom.rateKey(wt('g1', route))).toBe('wecom:aibot:g1');
-    expect(wecom.rateKey(wt('g1', { ...route, responseUrlExpiresAt: now + 30_000 }))).toMatch(/^wecom:webhook:/);
+  it('WeCom: a reply through its valid response_url spends the conversation budget; an expired one falls back to the webhook', () => {
+    const learned = { kind: 'wecom', responseUrl: 'https://qyapi.weixin.qq.com/cgi-bin/aibot/response?response_code=abc', responseUrlExpiresAt: now + 3_600_000 };
+    const route = { ...learned, webhookKey: 'secret-key-0001' };
+    expect(wecom.rateKey({ ...wt('g1', route), replyTo: 'm1', replyRoute: learned })).toBe('wecom:aibot:g1');
+    expect(wecom.rateKey({ ...wt('g1', route), replyTo: 'm1', replyRoute: { ...learned, responseUrlExpiresAt: now + 30_000 } })).toMatch(/^wecom:webhook:/);
+    expect(wecom.rateKey(wt('g1', learned))).toBe('wecom:aibot:g1');
     expect(wecom.rateKey(wt('g1', { kind: 'wecom', appChatId: 'chat1' }))).toBe('wecom:appchat:chat1');
     expect(wecom.rateKey(wt('g1', null))).toBeNull();
   });

@@ -61,18 +61,25 @@ export class WecomSender implements PlatformSender {
     return null;
   }
 
+  /**
+   * A reply goes through its own message's response_url while that is valid and unused; otherwise
+   * (and for posts that answer nothing) the group robot, then appchat; only a group with neither
+   * falls back to the latest response_url the group has seen.
+   */
   private choose(target: OutboundTarget, now: number): { route: WecomRoute; channel: Channel | null; responseUrl: string | null } {
     const stored = parseStoredRoute(target.route);
-    const route: WecomRoute = stored?.kind === 'wecom' ? stored : { kind: 'wecom' };
-    const responseUrl = this.usableResponseUrl(route, now);
-    const channel: Channel | null = responseUrl
-      ? 'response_url'
-      : route.webhookKey
-        ? 'webhook'
-        : route.appChatId && this.tokens
-          ? 'appchat'
-          : null;
-    return { route, channel, responseUrl };
+    const group: WecomRoute = stored?.kind === 'wecom' ? stored : { kind: 'wecom' };
+    const own = parseStoredRoute(target.replyRoute);
+    const ownUrl = own?.kind === 'wecom' ? this.usableResponseUrl(own, now) : null;
+    // `route` carries the response_url in use, so send() marks the right one spent.
+    if (ownUrl && own?.kind === 'wecom') {
+      const route = { ...group, responseUrl: own.responseUrl, responseUrlExpiresAt: own.responseUrlExpiresAt };
+      return { route, channel: 'response_url', responseUrl: ownUrl };
+    }
+    if (group.webhookKey) return { route: group, channel: 'webhook', responseUrl: null };
+    if (group.appChatId && this.tokens) return { route: group, channel: 'appchat', responseUrl: null };
+    const latest = this.usableResponseUrl(group, now);
+    return { route: group, channel: latest ? 'response_url' : null, responseUrl: latest };
   }
 
   async send(target: OutboundTarget, message: OutboundMessage): Promise<void> {
