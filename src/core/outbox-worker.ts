@@ -189,11 +189,12 @@ export function createOutboxWorker(opts: OutboxWorkerOptions) {
       opts.onResult?.({ id: row.id, ok: true });
       return { ok: true };
     } catch (err) {
-      const e = err as { retryable?: boolean; rateLimited?: boolean };
+      const e = err as { retryable?: boolean; rateLimited?: boolean; retryAfterMs?: number };
       const attempts = row.attempts + 1;
       const failed = e.retryable === false || attempts >= maxAttempts;
       const message = err instanceof Error ? err.message : String(err);
-      const delay = e.rateLimited ? Math.max(RATE_LIMITED_MIN_DELAY, backoff(attempts)) : backoff(attempts);
+      // A platform that says how long it blocks (DingTalk: 10 minutes after 130101) is believed.
+      const delay = e.rateLimited ? Math.max(RATE_LIMITED_MIN_DELAY, e.retryAfterMs ?? 0, backoff(attempts)) : backoff(attempts);
       const retryAt = new Date(clock().getTime() + delay);
       log.warn({ outboxId: row.id, platform: row.platform, attempts, failed, error: message }, 'outbox delivery failed');
       await db
