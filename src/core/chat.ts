@@ -2,6 +2,7 @@ import { and, asc, eq, isNull, lte, or, sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { chatLog, groups, inboundMessages, people } from '../db/schema';
 import type { Logger } from '../log';
+import { createAcceptBatcher, type AcceptResult } from './accept-batcher';
 import { parseCommand } from './command-parser';
 import * as admin from './commands/admin-commands';
 import * as ord from './commands/order-commands';
@@ -24,7 +25,7 @@ export interface ChatOptions {
   robotSetting?: RobotSetting;
 }
 
-export type AcceptResult = 'accepted' | 'duplicate';
+export type { AcceptResult };
 
 const CLIENT_REFUSAL = '您好！这条命令仅供本公司服务人员使用。如需帮助，请直接在群里留言，我们的同事会尽快回复您，谢谢！';
 const MAX_ATTEMPTS = 3;
@@ -171,21 +172,7 @@ export function createChat(opts: ChatOptions) {
     specs,
 
     /** Durably record an inbound message for later handling; returns fast (platform ack windows). */
-    async accept(msg: InboundMessage): Promise<AcceptResult> {
-      const rows = await db
-        .insert(inboundMessages)
-        .values({
-          platform: msg.platform,
-          messageId: msg.messageId,
-          receivedAt: msg.receivedAt,
-          payload: { ...msg, receivedAt: msg.receivedAt.toISOString() },
-          status: 'pending',
-          nextAttemptAt: msg.receivedAt,
-        })
-        .onConflictDoNothing()
-        .returning({ id: inboundMessages.messageId });
-      return rows.length ? 'accepted' : 'duplicate';
-    },
+    accept: createAcceptBatcher(db),
 
     /** Handle accepted messages. Safe to run from any number of instances (row locks, SKIP LOCKED). */
     async processPending(limit = 20): Promise<number> {
