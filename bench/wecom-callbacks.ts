@@ -21,7 +21,10 @@ import type { BenchContext, BenchModule } from './run';
  * → normalise → dedupe insert into inbound_messages → 200), beside a bare Koa route answering 200,
  * on the same machine in the same run, both driven by bench/load-generator.mjs in its own process
  * over 64 keep-alive connections. Every callback is distinct (its own msgid), so every one is a real
- * insert. The app runs as in production: JSON logs at info (to /dev/null), background loops on.
+ * insert. The app runs as in production: JSON logs at info (to /dev/null), background loops on
+ * (`--loops=off` leaves out the handling that follows the acknowledgement, for diagnosis).
+ * Options: --requests=N (10000) --warmup=N (1000) --database-url=postgres://… (a throw-away database
+ * is created there and dropped; default postgres://postgres@127.0.0.1:5432/postgres).
  */
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -164,8 +167,8 @@ const figure = (s: LoadStats) => ({
 const wecomCallbacks: BenchModule = {
   name: 'wecom-callbacks',
   async run(ctx) {
-    const n = Number(ctx.options.requests ?? 20_000);
-    const warmup = Number(ctx.options.warmup ?? 2_000);
+    const n = Number(ctx.options.requests ?? 10_000);
+    const warmup = Number(ctx.options.warmup ?? 1_000);
     const pgUrl = ctx.options['database-url'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
     const keys = { token: `bench${randomBytes(8).toString('hex')}`, aesKey: randomBytes(32).toString('base64').slice(0, 43) };
     const dir = mkdtempSync(path.join(tmpdir(), 'bench-wecom-'));
