@@ -18,6 +18,19 @@ import { seedDemo } from './db/seed-demo';
 import { createHttpApp } from './http/server';
 import type { Logger } from './log';
 import { createSandboxRouter, sandboxSender } from './platforms/sandbox/sandbox-router';
+import {
+  configuredPlatforms,
+  createDingtalkRouter,
+  createDingtalkStream,
+  createRobotSetting,
+  createSenders,
+  createWecomRouter,
+  type DingtalkStream,
+  type OnInbound,
+} from './platforms';
+
+const INBOUND_BATCH = 20;
+const OUTBOX_BATCH = 50;
 
 export interface AppOptions {
   config: Config;
@@ -38,6 +51,8 @@ export interface App {
   server: Server;
   url: string;
   seeded: boolean;
+  /** Callback paths mounted for WeCom and DingTalk (for the startup log and the setup steps). */
+  callbackPaths: string[];
   close(): Promise<void>;
 }
 
@@ -71,15 +86,20 @@ export async function startApp(opts: AppOptions): Promise<App> {
     clocks,
     extensions: complaints.extensions,
     refs: complaints.refs,
+    robotSetting: createRobotSetting(config),
   });
   const senders: PlatformSender[] = [];
   if (config.sandboxEnabled) senders.push(sandboxSender);
+  // ---- WeCom / DingTalk: senders (platforms integration) ----
+  const platforms = configuredPlatforms(config);
+  senders.push(...createSenders(config, { clock, log }));
   const outbox = createOutboxWorker({
     db,
     senders,
     log,
     clock,
-    ratePerWindow: config.ROBOT_RATE_PER_MINUTE,
+    batch: OUTBOX_BATCH,
+    ratePerWindow: config.OUTBOX_RATE_PER_MINUTE,
     concurrency: config.OUTBOX_CONCURRENCY,
   });
 
@@ -87,6 +107,28 @@ export async function startApp(opts: AppOptions): Promise<App> {
   if (config.sandboxEnabled) {
     routers.push(createSandboxRouter({ db, chat, outbox, clock, bodyLimit: config.BODY_LIMIT_BYTES }));
   }
+
+  // ---- WeCom / DingTalk: callbacks in (platforms integration) ----
+  // Acknowledge first, then handle: the callback only records the message (the database's unique key
+  // dedupes retries) and wakes the inbound loop; the reply goes out later through the outbox.
+  let pokeInbound = () => {};
+  let pokeOutbox = () => {};
+  const onInbound: OnInbound = async (msg) => {
+    const outcome = await chat.accept(msg);
+    if (outcome === 'accepted') pokeInbound();
+    return outcome;
+  };
+  const callbackPaths: string[] = [];
+  if (platforms.wecomApp) callbackPaths.push(config.WECOM_CALLBACK_PATH);
+  if (platforms.wecomAibot) callbackPaths.push(config.WECOM_AIBOT_PATH);
+  if (platforms.wecomApp || platforms.wecomAibot) routers.push(createWecomRouter({ config, clock, onInbound, log }));
+  if (platforms.dingtalk && config.DINGTALK_MODE === 'http') {
+    callbackPaths.push(config.DINGTALK_CALLBACK_PATH);
+    routers.push(createDingtalkRouter({ config, clock, onInbound, log }));
+  }
+  const stream: DingtalkStream | null =
+    platforms.dingtalk && config.DINGTALK_MODE === 'stream' ? createDingtalkStream({ config, clock, onInbound, log }) : null;
+  // ---- end platforms integration ----
   const http = createHttpApp({ log, ping: database.ping, routers });
   const server = http.listen(config.PORT, config.HOST);
   await new Promise<void>((resolve, reject) => {
@@ -98,18 +140,48 @@ export async function startApp(opts: AppOptions): Promise<App> {
   const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? '127.0.0.1' : config.HOST;
   const url = `http://${host}:${addr.port}`;
 
-  const outboxLoop = opts.loops === false ? null : startLoop('outbox', () => outbox.runOnce(), config.OUTBOX_POLL_MS, log);
-  const loops = opts.loops === false ? [] : [outboxLoop!, startLoop('inbound', () => chat.processPending(), 250, log)];
+  let loops: ReturnType<typeof startLoop>[] = [];
+  if (opts.loops !== false) {
+    const outboxLoop = startLoop(
+      'outbox',
+      async () => {
+        // A full batch means more may be due: go again at once.
+        if ((await outbox.runOnce()) >= OUTBOX_BATCH) outboxLoop.poke();
+      },
+      config.OUTBOX_POLL_MS,
+      log,
+    );
+    const inboundLoop = startLoop(
+      'inbound',
+      async () => {
+        const handled = await chat.processPending(INBOUND_BATCH);
+        if (handled > 0) outboxLoop.poke(); // replies were just queued
+        if (handled >= INBOUND_BATCH) inboundLoop.poke();
+      },
+      250,
+      log,
+    );
+    pokeInbound = () => inboundLoop.poke();
+    pokeOutbox = () => outboxLoop.poke();
+    loops = [outboxLoop, inboundLoop];
+  }
+  // Stream mode connects out; connect() retries on its own, so startup does not wait for it.
+  const streamStarted = stream ? stream.start() : Promise.resolve();
 
   const schedulerLoop =
     opts.loops === false
       ? null
-      : startSchedulerLoop({ db, scheduler, cron: config.SCHEDULER_CRON, log, clock, onSent: () => outboxLoop?.poke() });
+      : startSchedulerLoop({ db, scheduler, cron: config.SCHEDULER_CRON, log, clock, onSent: () => pokeOutbox() });
 
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
       // Stop accepting, let in-flight requests finish (bounded), stop the loops, then the database.
+      if (stream) {
+        stream.stop();
+        // A connect still in flight would open the socket after stop(): close it once it settles.
+        void streamStarted.then(() => stream.stop());
+      }
       const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const force = setTimeout(() => server.closeAllConnections(), 3_000);
@@ -120,5 +192,5 @@ export async function startApp(opts: AppOptions): Promise<App> {
       if (!opts.database) await database.close();
     })());
 
-  return { config, database, chat, outbox, scheduler, server, url, seeded, close };
+  return { config, database, chat, outbox, scheduler, server, url, seeded, callbackPaths, close };
 }

@@ -64,12 +64,12 @@ export const configSchema = z.object({
   COMPLAINT_PLAYBOOK_FILE: optionalString,
   /** node-cron pattern of the scheduler tick (6 fields: with seconds). */
   SCHEDULER_CRON: z.string().default('*/5 * * * * *'),
-  /** Messages one robot may send per minute (WeCom and DingTalk allow 20). */
-  ROBOT_RATE_PER_MINUTE: z.coerce.number().int().min(1).max(1000).default(20),
   /** Conversations one instance sends to at once (1: a crash duplicates at most one message). */
   OUTBOX_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
   /** How often the outbox worker looks for messages to deliver, in milliseconds. */
   OUTBOX_POLL_MS: z.coerce.number().int().min(10).default(1000),
+  /** Messages one robot may send per minute, counted across all instances (WeCom and DingTalk allow 20). */
+  OUTBOX_RATE_PER_MINUTE: z.coerce.number().int().min(1).max(1000).default(20),
 
   /** WeCom / DingTalk credentials, base URLs and paths (src/platforms/config-schema.ts). */
   ...platformEnvShape,

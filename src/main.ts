@@ -19,6 +19,9 @@ async function main() {
     { url: app.url, database: app.database.kind, sandbox: config.sandboxEnabled },
     `服务助手已启动 / bot started on ${app.url}`,
   );
+  for (const p of app.callbackPaths) {
+    log.info(`回调地址 / callback URL: ${config.PUBLIC_URL ?? app.url}${p}`);
+  }
   if (config.sandboxEnabled) {
     log.info(`沙盒群聊：在浏览器打开 ${app.url}/sandbox/ ${app.seeded ? '（已写入演示组织：选择“刘经理”等身份，发送 /帮助 试试）' : ''}`);
   }

@@ -2,15 +2,17 @@ import { and, asc, eq, isNull, lte, or, sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { chatLog, groups, inboundMessages, people } from '../db/schema';
 import type { Logger } from '../log';
+import { createAcceptBatcher, type AcceptResult } from './accept-batcher';
 import { parseCommand } from './command-parser';
 import * as admin from './commands/admin-commands';
 import * as ord from './commands/order-commands';
 import * as clk from './commands/clock-commands';
 import type { OrderClocks } from './clocks/order-clocks';
+import { OUTBOX_COMMANDS } from './commands/outbox-commands';
 import { COMMANDS, type CommandDef } from './commands/specs';
 import { enqueue, writeAudit, type Actor, type ChatContext, type Group } from './context';
 import { PermissionError, UserInputError } from './errors';
-import type { InboundMessage, OutboundMessage } from './types';
+import type { InboundMessage, OutboundMessage, RobotSetting } from './types';
 
 export type Handler = (ctx: ChatContext, args: Record<string, string | number | boolean | undefined>) => Promise<void>;
 
@@ -24,9 +26,11 @@ export interface ChatOptions {
   extensions?: { spec: CommandDef; handler: Handler }[];
   /** `/查 <ref>` for other kinds of ref, by the ref's letter (e.g. T → complaints). */
   refs?: Record<string, (ctx: ChatContext, id: number) => Promise<void>>;
+  /** What `/群 机器人=…` does per platform (platform adapters); absent: the command says it is not needed. */
+  robotSetting?: RobotSetting;
 }
 
-export type AcceptResult = 'accepted' | 'duplicate';
+export type { AcceptResult };
 
 const CLIENT_REFUSAL = '您好！这条命令仅供本公司服务人员使用。如需帮助，请直接在群里留言，我们的同事会尽快回复您，谢谢！';
 const MAX_ATTEMPTS = 3;
@@ -47,10 +51,11 @@ export function createChat(opts: ChatOptions) {
     return BUILTIN_HANDLERS.show!(ctx, a);
   });
   const specs: CommandDef[] = [...COMMANDS];
-  for (const ext of opts.extensions ?? []) {
+  for (const ext of [...OUTBOX_COMMANDS, ...(opts.extensions ?? [])]) {
     specs.push(ext.spec);
     handlers.set(ext.spec.id, ext.handler);
   }
+  handlers.set('group.set', (ctx, a) => admin.groupSet(ctx, a, opts.robotSetting));
 
   async function identify(tx: Db, userid: string, name?: string): Promise<Actor> {
     const [person] = await tx.select().from(people).where(and(eq(people.userid, userid), eq(people.active, true)));
@@ -132,7 +137,7 @@ export function createChat(opts: ChatOptions) {
         log: mlog,
         reply,
         post: async (target, m, dedupeKey) => {
-          await enqueue(tx, { platform: target.platform, conversationId: target.conversationId, payload: { ...m }, dedupeKey });
+          await enqueue(tx, { platform: target.platform, conversationId: target.conversationId, payload: { ...m }, dedupeKey, notBefore: now });
         },
         audit: (action, subject, data) => writeAudit(tx, { at: now, actor, action, subject, message: msg, data }),
         clocks: opts.clocks,
@@ -166,9 +171,11 @@ export function createChat(opts: ChatOptions) {
       await enqueue(tx, {
         platform: msg.platform,
         conversationId: msg.conversationId,
-        payload: { text: r.text, mentions: r.mentions },
+        payload: { text: r.text, mentions: r.mentions, ...(msg.route ? { replyRoute: msg.route } : {}) },
         dedupeKey: `reply:${msg.platform}:${msg.messageId}:${i}`,
         replyTo: msg.messageId,
+        // Due by the app's clock, not the database's: the worker compares with the same clock.
+        notBefore: now,
       });
     }
     return replies;
@@ -178,21 +185,7 @@ export function createChat(opts: ChatOptions) {
     specs,
 
     /** Durably record an inbound message for later handling; returns fast (platform ack windows). */
-    async accept(msg: InboundMessage): Promise<AcceptResult> {
-      const rows = await db
-        .insert(inboundMessages)
-        .values({
-          platform: msg.platform,
-          messageId: msg.messageId,
-          receivedAt: msg.receivedAt,
-          payload: { ...msg, receivedAt: msg.receivedAt.toISOString() },
-          status: 'pending',
-          nextAttemptAt: msg.receivedAt,
-        })
-        .onConflictDoNothing()
-        .returning({ id: inboundMessages.messageId });
-      return rows.length ? 'accepted' : 'duplicate';
-    },
+    accept: createAcceptBatcher(db),
 
     /** Handle accepted messages. Safe to run from any number of instances (row locks, SKIP LOCKED). */
     async processPending(limit = 20): Promise<number> {
@@ -240,6 +233,7 @@ export function createChat(opts: ChatOptions) {
                 payload: { text: '抱歉，处理您的消息时系统出了问题，已记录并通知管理员，请稍后再试。', mentions: [msg.senderId] },
                 dedupeKey: `reply:${msg.platform}:${msg.messageId}:error`,
                 replyTo: msg.messageId,
+                notBefore: clock(),
               });
             }
           }

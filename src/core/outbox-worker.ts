@@ -117,6 +117,7 @@ export function createOutboxWorker(opts: OutboxWorkerOptions) {
           route: c.route,
           replyTo: c.reply_to,
           messageKey: c.dedupe_key ?? String(c.id),
+          replyRoute: c.payload.replyRoute ?? null,
         },
       }));
 
@@ -178,7 +179,8 @@ export function createOutboxWorker(opts: OutboxWorkerOptions) {
     const sender = senders.get(row.platform);
     try {
       if (!sender) throw Object.assign(new Error(`no sender for platform ${row.platform}`), { retryable: false });
-      await sender.send(row.target, row.payload);
+      const { replyRoute: _, ...message } = row.payload;
+      await sender.send(row.target, message);
       const now = clock();
       await db.transaction(async (tx) => {
         await tx.update(outbox).set({ status: 'sent', sentAt: now, lastError: null, attempts: row.attempts + 1 }).where(eq(outbox.id, row.id));
@@ -195,11 +197,12 @@ export function createOutboxWorker(opts: OutboxWorkerOptions) {
       opts.onResult?.({ id: row.id, ok: true });
       return { ok: true };
     } catch (err) {
-      const e = err as { retryable?: boolean; rateLimited?: boolean };
+      const e = err as { retryable?: boolean; rateLimited?: boolean; retryAfterMs?: number };
       const attempts = row.attempts + 1;
       const failed = e.retryable === false || attempts >= maxAttempts;
       const message = err instanceof Error ? err.message : String(err);
-      const delay = e.rateLimited ? Math.max(RATE_LIMITED_MIN_DELAY, backoff(attempts)) : backoff(attempts);
+      // A platform that says how long it blocks (DingTalk: 10 minutes after 130101) is believed.
+      const delay = e.rateLimited ? Math.max(RATE_LIMITED_MIN_DELAY, e.retryAfterMs ?? 0, backoff(attempts)) : backoff(attempts);
       const retryAt = new Date(clock().getTime() + delay);
       log.warn({ outboxId: row.id, platform: row.platform, attempts, failed, error: message }, 'outbox delivery failed');
       await db

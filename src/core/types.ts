@@ -45,6 +45,11 @@ export interface OutboundTarget {
   replyTo?: string | null;
   /** The outbox row's key (dedupe key, else its id): stable across retries of one message. */
   messageKey?: string;
+  /**
+   * Route facts of the message this answers (its own WeCom response_url …), so a reply goes back
+   * through its own message's channel even after a later message replaced the group's route.
+   */
+  replyRoute?: Record<string, unknown> | null;
 }
 
 /** An adapter's sending half. Throws a PlatformApiError / UpstreamHttpError on failure. */
@@ -57,3 +62,14 @@ export interface PlatformSender {
    */
   rateKey?(target: OutboundTarget): string | null;
 }
+
+/**
+ * What `/群 机器人=<…> [密钥=<…>]` does on one platform, supplied by the composition root so the core
+ * never imports a platform: check the value, and return the group's new route (merged with what is
+ * stored) plus a short description for the reply that never contains the secret.
+ */
+export type RobotSetting = (
+  platform: Platform,
+  input: { robot: string; secret?: string },
+  stored: Record<string, unknown> | null,
+) => { ok: true; route: Record<string, unknown>; summary: string } | { ok: false; reason: string };

@@ -8,3 +8,4 @@ export { deliverInbound, type OnInbound } from './http/deliver-inbound';
 export * from './split-by-bytes';
 export * from './dingtalk/index';
 export * from './wecom/index';
+export * from './robot-setting';

@@ -14,6 +14,8 @@ export interface RecordedRequest {
   /** Parsed JSON body, or the raw text when it is not JSON, or undefined when empty. */
   body: unknown;
   bodyBytes: number;
+  /** What the fake answered (unset while a 'hang' holds the request): HTTP status and errcode, if any. */
+  answered?: { status: number; errcode?: number | string };
 }
 
 export type Reply = { status: number; json?: unknown; hang?: boolean };
@@ -49,6 +51,11 @@ export class FakeHttpServer {
     const q = this.script.get(path) ?? [];
     for (let i = 0; i < times; i++) q.push(failure);
     this.script.set(path, q);
+  }
+
+  /** Requests to one path that the fake answered with success (HTTP 2xx and errcode 0 or none). */
+  delivered(path: string): RecordedRequest[] {
+    return this.requestsTo(path).filter((r) => r.answered && r.answered.status < 300 && (r.answered.errcode ?? 0) === 0);
   }
 
   /** Requests to one path, in arrival order. */
@@ -88,6 +95,10 @@ export class FakeHttpServer {
     this.requests.push(rec);
     const failure = this.script.get(rec.path)?.shift();
     const reply = this.route(rec, failure);
+    if (!reply.hang) {
+      const b = reply.json as { errcode?: number; code?: string } | undefined;
+      rec.answered = { status: reply.status, errcode: b?.errcode ?? b?.code };
+    }
     if (reply.hang) {
       this.hanging.add(res);
       return;

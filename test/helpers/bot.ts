@@ -10,6 +10,12 @@ import { loadComplaintPlaybook } from '../../src/domain/complaints';
 import { createComplaints } from '../../src/core/complaints';
 
 export const playbook = loadPlaybooks();
+
+/** The order clocks on the default playbook and calendar, for tests that build the chat core themselves. */
+export function testClocks() {
+  const calendar = createCalendarProvider({ timeZone: 'Asia/Shanghai', workingHours: { start: '09:00', end: '18:00' } });
+  return { calendar, clocks: createOrderClocks({ playbook, calendar }) };
+}
 export const complaintPlaybook = loadComplaintPlaybook();
 
 export const silentLog = pino({ level: 'silent' });
@@ -34,8 +40,7 @@ let seq = 0;
 export async function demoBot(db: Db, opts: { admins?: string[]; clock?: () => Date } = {}) {
   await seedDemo(db);
   const clock = opts.clock ?? fakeClock();
-  const calendar = createCalendarProvider({ timeZone: 'Asia/Shanghai', workingHours: { start: '09:00', end: '18:00' } });
-  const clocks = createOrderClocks({ playbook, calendar });
+  const { calendar, clocks } = testClocks();
   const complaints = createComplaints({ playbook: complaintPlaybook, calendar });
   const scheduler = createScheduler({ db, playbook, calendar, log: silentLog, clock, subjects: [complaints.timerSubject] });
   const chat = createChat({

@@ -60,3 +60,27 @@ export const postgresDriver: Driver | null = TEST_DATABASE_URL
   : null;
 
 export const drivers: Driver[] = [pgliteDriver, ...(postgresDriver ? [postgresDriver] : [])];
+
+/**
+ * Two handles on one fresh database, as two app instances would have: on PostgreSQL two separate
+ * connection pools; on PGlite (one process, one embedded server) the same handle twice.
+ */
+export async function openTwoInstances(driver: Driver): Promise<{ a: Database; b: Database; close(): Promise<void> }> {
+  if (driver.name === 'pglite') {
+    const d = await driver.open();
+    return { a: d, b: d, close: () => d.close() };
+  }
+  const tmp = await createServerDatabase(TEST_DATABASE_URL!);
+  const a = await openDatabase({ url: tmp.url, max: 5 });
+  await a.migrate();
+  const b = await openDatabase({ url: tmp.url, max: 5 });
+  return {
+    a,
+    b,
+    async close() {
+      await a.close();
+      await b.close();
+      await tmp.drop();
+    },
+  };
+}

@@ -64,12 +64,15 @@ describe('WecomSender against the fake WeCom API', () => {
     expect(rejoined.replace(/\n/g, '')).toBe(text.replace(/\n/g, ''));
   });
 
-  it('answers to the AI bot response_url once while valid, then falls back to the webhook', async () => {
+  it('answers a reply through its own response_url once while valid, then falls back to the webhook', async () => {
     const s = make();
+    const learned = { kind: 'wecom', responseUrl: fake.responseUrl('rc-1'), responseUrlExpiresAt: NOW + 3_600_000 };
     const target: OutboundTarget = {
       platform: 'wecom',
       conversationId: 'chat-3',
-      route: { kind: 'wecom', webhookKey: KEY, responseUrl: fake.responseUrl('rc-1'), responseUrlExpiresAt: NOW + 3_600_000 },
+      route: { ...learned, webhookKey: KEY },
+      replyTo: 'msg-1',
+      replyRoute: learned,
     };
     await s.send(target, { text: '收到，已记录', mentions: [] });
     expect(fake.requestsTo(WECOM_PATHS.aibotResponse).map((r) => r.query.response_code)).toEqual(['rc-1']);
@@ -78,11 +81,20 @@ describe('WecomSender against the fake WeCom API', () => {
     expect(fake.requestsTo(WECOM_PATHS.aibotResponse)).toHaveLength(1);
     expect(fake.requestsTo(WECOM_PATHS.webhook)).toHaveLength(1);
 
-    const fresh = { ...target, route: { ...target.route, responseUrl: fake.responseUrl('rc-2') } };
-    clock.set(NOW + 3_600_000);
-    await make().send(fresh, { text: '一小时后', mentions: [] });
+    // A post that answers no message takes the group robot, even with a fresh response_url stored.
+    const fresh = { kind: 'wecom', responseUrl: fake.responseUrl('rc-2'), responseUrlExpiresAt: NOW + 3_600_000 };
+    await make().send({ platform: 'wecom', conversationId: 'chat-3', route: { ...fresh, webhookKey: KEY } }, { text: '提醒', mentions: [] });
     expect(fake.requestsTo(WECOM_PATHS.aibotResponse)).toHaveLength(1);
     expect(fake.requestsTo(WECOM_PATHS.webhook)).toHaveLength(2);
+
+    // A group without a robot falls back to the latest response_url it has seen, once.
+    await s.send({ platform: 'wecom', conversationId: 'chat-3', route: fresh }, { text: '无机器人的群', mentions: [] });
+    expect(fake.requestsTo(WECOM_PATHS.aibotResponse).map((r) => r.query.response_code)).toEqual(['rc-1', 'rc-2']);
+
+    clock.set(NOW + 3_600_000);
+    await make().send({ ...target, replyRoute: { ...learned, responseUrl: fake.responseUrl('rc-3') } }, { text: '一小时后', mentions: [] });
+    expect(fake.requestsTo(WECOM_PATHS.aibotResponse)).toHaveLength(2);
+    expect(fake.requestsTo(WECOM_PATHS.webhook)).toHaveLength(3);
   });
 
   it('refuses a response_url on another host and reports a missing route', async () => {

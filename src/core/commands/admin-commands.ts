@@ -5,6 +5,7 @@ import { parseRole, ROLE_NAMES } from '../../domain/roles';
 import type { ParsedArgs } from '../command-parser';
 import { findDepartment, resolvePerson, type ChatContext } from '../context';
 import { PermissionError, UserInputError } from '../errors';
+import type { RobotSetting } from '../types';
 
 export async function memberAdd(ctx: ChatContext, args: ParsedArgs) {
   const userid = String(args.userid).trim();
@@ -109,15 +110,44 @@ export async function deptList(ctx: ChatContext) {
   ctx.reply(['部门：', ...rows.map((d) => `· ${d.name}${d.services.length ? '：' + d.services.join('、') : ''}`)].join('\n'));
 }
 
-export async function groupSet(ctx: ChatContext, args: ParsedArgs) {
-  const kind = args.kind === '客户' || args.kind === 'client' ? 'client' : 'internal';
-  await ctx.tx.update(groups).set({ kind }).where(eq(groups.id, ctx.group.id));
-  await ctx.audit('group.kind_set', `group:${ctx.group.id}`, { kind });
-  ctx.reply(
-    kind === 'client'
-      ? '本群已设为客户群：内部信息（名册、记录、提醒升级）不会在这里显示。'
-      : '本群已设为内部群。',
-  );
+/**
+ * `/群 类型=…` and `/群 机器人=… [密钥=…]`. The robot's secret never appears in a reply, the audit
+ * trail or a log line: only the summary the platform gives.
+ */
+export async function groupSet(ctx: ChatContext, args: ParsedArgs, robotSetting?: RobotSetting) {
+  const form = '请写明要设置的内容，例如：/群 类型=客户，或 /群 机器人=<Webhook 地址或 key>。';
+  if (args.kind === undefined && args.robot === undefined) throw new UserInputError(`抱歉，${form}`);
+  let secret = args.secret === undefined ? undefined : String(args.secret);
+  if (args.extra !== undefined) {
+    // Only a signing secret may follow the robot; never echo what was written (it may be a secret).
+    const m = /^(?:[^=＝:：\s]+[=＝:：])?(SEC\S+)$/.exec(String(args.extra).trim());
+    if (args.robot === undefined || !m || secret !== undefined) {
+      throw new UserInputError(`抱歉，命令后面有无法识别的内容。${form}`);
+    }
+    secret = m[1];
+  }
+  if (secret !== undefined && args.robot === undefined) throw new UserInputError('抱歉，密钥需要和机器人一起设置：/群 机器人=<Webhook 地址> 密钥=<SEC…>。');
+
+  const lines: string[] = [];
+  if (args.kind !== undefined) {
+    const kind = args.kind === '客户' || args.kind === 'client' ? 'client' : 'internal';
+    await ctx.tx.update(groups).set({ kind }).where(eq(groups.id, ctx.group.id));
+    await ctx.audit('group.kind_set', `group:${ctx.group.id}`, { kind });
+    lines.push(
+      kind === 'client'
+        ? '本群已设为客户群：内部信息（名册、记录、提醒升级）不会在这里显示。'
+        : '本群已设为内部群。',
+    );
+  }
+  if (args.robot !== undefined) {
+    if (!robotSetting) throw new UserInputError('抱歉，这个平台不需要设置机器人，消息会直接发到本群。');
+    const r = robotSetting(ctx.message.platform, { robot: String(args.robot), secret }, ctx.group.route ?? null);
+    if (!r.ok) throw new UserInputError(`抱歉，${r.reason}`);
+    await ctx.tx.update(groups).set({ route: r.route }).where(eq(groups.id, ctx.group.id));
+    await ctx.audit('group.robot_set', `group:${ctx.group.id}`, { robot: r.summary });
+    lines.push(`已设置本群发消息用的机器人：${r.summary}。之后的回复和提醒会通过它发到本群，谢谢！`);
+  }
+  ctx.reply(lines.join('\n'));
 }
 
 export async function groupDept(ctx: ChatContext, args: ParsedArgs) {

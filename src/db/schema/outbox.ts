@@ -9,6 +9,8 @@ export interface OutboxPayload {
   mentions: string[];
   /** Optional markdown rendering, for platforms that have it. */
   markdown?: string;
+  /** Route facts of the inbound message a reply answers (OutboundTarget.replyRoute). */
+  replyRoute?: Record<string, unknown>;
 }
 
 /**

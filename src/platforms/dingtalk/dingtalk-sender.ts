@@ -8,6 +8,7 @@ import { checkErrcode, shortMessage } from '../outbound-errors';
 import { byteLength, splitIntoNumberedParts } from '../split-by-bytes';
 import { TokenCache } from '../token-cache';
 import type { SenderDeps } from '../wecom/wecom-sender';
+import { secretDigest } from '../secret-digest';
 import { dingtalkSign } from './dingtalk-sign';
 
 /** DingTalk refuses a robot message body over 20000 bytes (errcode 460101). */
@@ -37,10 +38,23 @@ export class DingtalkSender implements PlatformSender {
       config.DINGTALK_APP_KEY && config.DINGTALK_APP_SECRET ? new TokenCache(() => this.fetchToken(), deps.clock) : null;
   }
 
-  async send(target: OutboundTarget, message: OutboundMessage): Promise<void> {
+  /**
+   * The robot whose budget (20 a minute, then a 10-minute block) a send spends, named without secrets:
+   * - webhook: the custom robot, by a hash of its access_token;
+   * - session / openapi: the enterprise robot in this conversation (robotCode + conversation). The
+   *   limit is per robot and group, so one busy group does not hold back every other group.
+   * null when there is no route: the send fails at once without spending anything.
+   */
+  rateKey(target: OutboundTarget): string | null {
+    const { route, channel, robotCode } = this.choose(target, this.deps.clock().getTime());
+    if (channel === 'webhook') return `dingtalk:webhook:${secretDigest(route.webhookAccessToken!)}`;
+    if (channel === 'session' || channel === 'openapi') return `dingtalk:robot:${robotCode ?? 'session'}:${target.conversationId}`;
+    return null;
+  }
+
+  private choose(target: OutboundTarget, now: number) {
     const stored = parseStoredRoute(target.route);
     const route: DingtalkRoute = stored?.kind === 'dingtalk' ? stored : { kind: 'dingtalk' };
-    const now = this.deps.clock().getTime();
     const session = this.usableSession(route, now);
     const robotCode = route.robotCode ?? this.config.DINGTALK_ROBOT_CODE ?? this.config.DINGTALK_APP_KEY;
     const channel: Channel | null = session
@@ -50,6 +64,11 @@ export class DingtalkSender implements PlatformSender {
         : this.tokens && robotCode
           ? 'openapi'
           : null;
+    return { route, session, robotCode, channel };
+  }
+
+  async send(target: OutboundTarget, message: OutboundMessage): Promise<void> {
+    const { route, session, robotCode, channel } = this.choose(target, this.deps.clock().getTime());
     if (!channel) {
       throw new PlatformApiError('dingtalk', 'send', 'no_route', 'no usable route for this group (set one with /群 机器人=…)', false);
     }

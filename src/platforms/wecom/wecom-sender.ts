@@ -6,6 +6,7 @@ import type { PlatformConfig } from '../config-schema';
 import { fetchJson, type JsonResponse } from '../http/fetch-json';
 import { parseStoredRoute, rebaseLearnedUrl, type WecomRoute } from '../group-route';
 import { checkErrcode, shortMessage } from '../outbound-errors';
+import { secretDigest } from '../secret-digest';
 import { splitIntoNumberedParts } from '../split-by-bytes';
 import { TokenCache } from '../token-cache';
 
@@ -45,20 +46,46 @@ export class WecomSender implements PlatformSender {
       config.WECOM_CORP_ID && config.WECOM_CORP_SECRET ? new TokenCache(() => this.fetchToken(), deps.clock) : null;
   }
 
-  async send(target: OutboundTarget, message: OutboundMessage): Promise<void> {
+  /**
+   * The robot whose budget (20 a minute) a send spends, named without the secret itself:
+   * - webhook: the group robot, by a hash of its key (one key may be pasted into several groups);
+   * - response_url: the AI bot's answer into this conversation;
+   * - appchat: the app's sends into this app-created chat.
+   * null when there is no route: the send fails at once without spending anything.
+   */
+  rateKey(target: OutboundTarget): string | null {
+    const { route, channel } = this.choose(target, this.deps.clock().getTime());
+    if (channel === 'webhook') return `wecom:webhook:${secretDigest(route.webhookKey!)}`;
+    if (channel === 'response_url') return `wecom:aibot:${target.conversationId}`;
+    if (channel === 'appchat') return `wecom:appchat:${route.appChatId!}`;
+    return null;
+  }
+
+  /**
+   * A reply goes through its own message's response_url while that is valid and unused; otherwise
+   * (and for posts that answer nothing) the group robot, then appchat; only a group with neither
+   * falls back to the latest response_url the group has seen.
+   */
+  private choose(target: OutboundTarget, now: number): { route: WecomRoute; channel: Channel | null; responseUrl: string | null } {
     const stored = parseStoredRoute(target.route);
-    const route: WecomRoute = stored?.kind === 'wecom' ? stored : { kind: 'wecom' };
+    const group: WecomRoute = stored?.kind === 'wecom' ? stored : { kind: 'wecom' };
+    const own = parseStoredRoute(target.replyRoute);
+    const ownUrl = own?.kind === 'wecom' ? this.usableResponseUrl(own, now) : null;
+    // `route` carries the response_url in use, so send() marks the right one spent.
+    if (ownUrl && own?.kind === 'wecom') {
+      const route = { ...group, responseUrl: own.responseUrl, responseUrlExpiresAt: own.responseUrlExpiresAt };
+      return { route, channel: 'response_url', responseUrl: ownUrl };
+    }
+    if (group.webhookKey) return { route: group, channel: 'webhook', responseUrl: null };
+    if (group.appChatId && this.tokens) return { route: group, channel: 'appchat', responseUrl: null };
+    const latest = this.usableResponseUrl(group, now);
+    return { route: group, channel: latest ? 'response_url' : null, responseUrl: latest };
+  }
+
+  async send(target: OutboundTarget, message: OutboundMessage): Promise<void> {
     const now = this.deps.clock().getTime();
     this.pruneSpent(now);
-
-    const responseUrl = this.usableResponseUrl(route, now);
-    const channel: Channel | null = responseUrl
-      ? 'response_url'
-      : route.webhookKey
-        ? 'webhook'
-        : route.appChatId && this.tokens
-          ? 'appchat'
-          : null;
+    const { route, channel, responseUrl } = this.choose(target, now);
     if (!channel) {
       throw new PlatformApiError('wecom', 'send', 'no_route', 'no usable route for this group (set one with /群 机器人=…)', false);
     }
@@ -178,4 +205,3 @@ function markdownOf(message: OutboundMessage): string {
   const missing = message.mentions.filter((id) => !md.includes(`<@${id}>`));
   return missing.length > 0 ? `${missing.map((id) => `<@${id}>`).join(' ')}\n${md}` : md;
 }
-

@@ -1,0 +1,218 @@
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import Router from '@koa/router';
+import { sql } from 'drizzle-orm';
+import Koa from 'koa';
+import pino from 'pino';
+import postgres from 'postgres';
+import { startApp } from '../src/app';
+import { loadConfig } from '../src/config';
+import { rowsOf } from '../src/db/rows';
+import { createLogger } from '../src/log';
+import { sealMessage } from '../src/platforms/wecom/wecom-crypto';
+import type { BenchContext, BenchModule } from './run';
+
+/**
+ * Signed + encrypted WeCom AI-bot callbacks through the real app (route → verify signature → decrypt
+ * → normalise → dedupe insert into inbound_messages → 200), beside a bare Koa route answering 200,
+ * on the same machine in the same run, both driven by bench/load-generator.mjs in its own process
+ * over 64 keep-alive connections. Every callback is distinct (its own msgid), so every one is a real
+ * insert. The app runs as in production: JSON logs at info (to /dev/null), background loops on
+ * (`--loops=off` leaves out the handling that follows the acknowledgement, for diagnosis).
+ * Options: --requests=N (10000) --warmup=N (1000) --database-url=postgres://… (a throw-away database
+ * is created there and dropped; default postgres://postgres@127.0.0.1:5432/postgres).
+ */
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+const CONCURRENCY = 64;
+const TARGET_RATIO = 0.5;
+const TARGET_P99_MS = 20;
+
+interface LoadStats {
+  count: number;
+  errors: number;
+  statuses: Record<string, number>;
+  durationMs: number;
+  rps: number;
+  p50Ms: number;
+  p90Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+function runLoad(baseUrl: string, requestsFile: string, warmup: number): Promise<LoadStats> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      process.execPath,
+      [path.join(HERE, 'load-generator.mjs'), `--url=${baseUrl}`, `--requests=${requestsFile}`, `--concurrency=${CONCURRENCY}`, `--warmup=${warmup}`],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString('utf8')));
+    child.on('error', reject);
+    child.on('exit', (code) => (code === 0 ? resolve(JSON.parse(out.trim().split('\n').at(-1)!) as LoadStats) : reject(new Error(`load generator exited ${code}`))));
+  });
+}
+
+/** N distinct AI-bot group messages, each sealed and signed like WeCom does. */
+function makeCallbacks(n: number, keys: { token: string; aesKey: string }) {
+  const timestamp = String(Math.floor(Date.now() / 1000));
+  const run = randomBytes(4).toString('hex');
+  return Array.from({ length: n }, (_, i) => {
+    const inner = {
+      msgid: `bench-${run}-${i}`,
+      aibotid: 'aibot-bench',
+      chatid: `bench-chat-${i % 50}`,
+      chattype: 'group',
+      from: { userid: `user${i % 200}` },
+      response_url: `https://qyapi.weixin.qq.com/cgi-bin/aibot/response?response_code=rc${i}`,
+      msgtype: 'text',
+      text: { content: `@服务助手 第 ${i} 条：收到，谢谢` },
+    };
+    const env = sealMessage({ token: keys.token, encodingAesKey: keys.aesKey, receiveId: '' }, JSON.stringify(inner), timestamp, randomBytes(8).toString('hex'));
+    const q = new URLSearchParams({ msg_signature: env.msgsignature, timestamp: env.timestamp, nonce: env.nonce });
+    return { path: `/wecom/aibot?${q}`, body: JSON.stringify({ encrypt: env.encrypt }) };
+  });
+}
+
+async function bareKoa(): Promise<{ url: string; close(): Promise<void> }> {
+  const app = new Koa();
+  const router = new Router();
+  router.post('/wecom/aibot', (ctx) => {
+    ctx.status = 200;
+    ctx.body = '';
+  });
+  app.use(router.routes());
+  const server = app.listen(0, '127.0.0.1');
+  await new Promise<void>((r) => server.once('listening', () => r()));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  };
+}
+
+/** A throw-away database on the PostgreSQL server, or null when none answers. */
+async function serverDatabase(adminUrl: string): Promise<{ url: string; drop(): Promise<void> } | null> {
+  const name = `bench_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => {}, connect_timeout: 3 });
+  try {
+    await admin.unsafe(`create database "${name}"`);
+  } catch {
+    await admin.end({ timeout: 1 }).catch(() => {});
+    return null;
+  }
+  await admin.end();
+  const u = new URL(adminUrl);
+  u.pathname = `/${name}`;
+  return {
+    url: u.toString(),
+    async drop() {
+      const a = postgres(adminUrl, { max: 1, onnotice: () => {} });
+      await a.unsafe(`drop database if exists "${name}" with (force)`);
+      await a.end();
+    },
+  };
+}
+
+async function measureApp(
+  ctx: BenchContext,
+  database: { kind: 'pglite'; dataDir: string } | { kind: 'postgres'; url: string },
+  keys: { token: string; aesKey: string },
+  requestsFile: string,
+  warmup: number,
+  expected: number,
+): Promise<LoadStats> {
+  const config = loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    SANDBOX: 'off',
+    LOG_LEVEL: 'info',
+    WECOM_AIBOT_TOKEN: keys.token,
+    WECOM_AIBOT_ENCODING_AES_KEY: keys.aesKey,
+    WECOM_BOT_NAME: '服务助手',
+    ...(database.kind === 'pglite' ? { DATA_DIR: database.dataDir } : { DATABASE_URL: database.url }),
+  });
+  const log = createLogger('info', pino.destination({ dest: '/dev/null', sync: false }));
+  const app = await startApp({ config, log, loops: ctx.options.loops !== 'off' });
+  try {
+    const stats = await runLoad(app.url, requestsFile, warmup);
+    const [row] = rowsOf<{ n: string | number }>(await app.database.db.execute(sql`select count(*) as n from inbound_messages`));
+    const recorded = Number(row!.n);
+    if (recorded !== expected) ctx.note(`warning: ${recorded} callbacks recorded, expected ${expected}`);
+    return stats;
+  } finally {
+    await app.close();
+  }
+}
+
+const figure = (s: LoadStats) => ({
+  requests: s.count,
+  errors: s.errors,
+  rps: s.rps,
+  p50Ms: s.p50Ms,
+  p90Ms: s.p90Ms,
+  p99Ms: s.p99Ms,
+  maxMs: s.maxMs,
+});
+
+const wecomCallbacks: BenchModule = {
+  name: 'wecom-callbacks',
+  async run(ctx) {
+    const n = Number(ctx.options.requests ?? 10_000);
+    const warmup = Number(ctx.options.warmup ?? 1_000);
+    const pgUrl = ctx.options['database-url'] ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+    const keys = { token: `bench${randomBytes(8).toString('hex')}`, aesKey: randomBytes(32).toString('base64').slice(0, 43) };
+    const dir = mkdtempSync(path.join(tmpdir(), 'bench-wecom-'));
+    const machine = { cpus: cpus().length, node: process.version, concurrency: CONCURRENCY };
+    try {
+      ctx.note(`sealing ${n + warmup} distinct callbacks…`);
+      const requestsFile = path.join(dir, 'requests.json');
+      writeFileSync(requestsFile, JSON.stringify({ requests: makeCallbacks(n + warmup, keys) }));
+
+      ctx.note('bare Koa route…');
+      const bare = await bareKoa();
+      const bareStats = await runLoad(bare.url, requestsFile, warmup).finally(() => bare.close());
+      ctx.report({ figure: 'bare-koa', ...figure(bareStats), ...machine });
+
+      const targets: ({ kind: 'pglite'; dataDir: string } | { kind: 'postgres'; url: string; drop(): Promise<void> })[] = [
+        { kind: 'pglite', dataDir: path.join(dir, 'pg') },
+      ];
+      const server = await serverDatabase(pgUrl);
+      if (server) targets.push({ kind: 'postgres', url: server.url, drop: server.drop });
+      else ctx.note(`PostgreSQL not reachable at ${new URL(pgUrl).host}: measuring PGlite only`);
+
+      for (const t of targets) {
+        ctx.note(`app with WeCom AI-bot callbacks on ${t.kind}…`);
+        try {
+          const s = await measureApp(ctx, t, keys, requestsFile, warmup, n + warmup);
+          ctx.report({ figure: 'wecom-callback', database: t.kind, ...figure(s), ...machine });
+          const ratio = Math.round((s.rps / bareStats.rps) * 1000) / 1000;
+          ctx.report({
+            figure: 'ratio',
+            database: t.kind,
+            ratio,
+            p99Ms: s.p99Ms,
+            targetRatio: TARGET_RATIO,
+            targetP99Ms: TARGET_P99_MS,
+            meetsTarget: ratio >= TARGET_RATIO && s.p99Ms <= TARGET_P99_MS && s.errors === 0,
+          });
+        } finally {
+          if (t.kind === 'postgres') await t.drop();
+        }
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  },
+};
+
+export default wecomCallbacks;
