@@ -3,6 +3,7 @@
  * Add a module by exporting `{ name, run }` (see BenchModule) and listing it below.
  * Options: --only=<name> runs one module; modules read their own `--key=value` options.
  */
+import timers from './timers-bench';
 import wecomCallbacks from './wecom-callbacks';
 
 export interface BenchModule {
@@ -19,7 +20,7 @@ export interface BenchContext {
   note(text: string): void;
 }
 
-const MODULES: BenchModule[] = [wecomCallbacks];
+const MODULES: BenchModule[] = [wecomCallbacks, timers];
 
 const options = Object.fromEntries(
   process.argv

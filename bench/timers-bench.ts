@@ -22,7 +22,9 @@ import { createServerDatabase } from '../test/helpers/databases';
 const log = pino({ level: 'silent' });
 const N = 10_000;
 
-export interface BenchContext {
+import type { BenchModule } from './run';
+
+interface TimersBenchContext {
   adminUrl: string;
   print(figure: Record<string, unknown>): void;
 }
@@ -59,7 +61,7 @@ async function insertTimers(db: Database['db'], deptId: number, n: number, dueEx
   );
 }
 
-export async function runTimersBench(ctx: BenchContext) {
+export async function runTimersBench(ctx: TimersBenchContext) {
   const tmp = await createServerDatabase(ctx.adminUrl);
   const database = await openDatabase({ url: tmp.url, max: 10 });
   try {
@@ -110,7 +112,7 @@ export async function runTimersBench(ctx: BenchContext) {
     const oursPerS = N / (median(ours) / 1000);
     const theirsPerS = N / (median(theirs) / 1000);
     ctx.print({
-      bench: 'timers.claim_10k',
+      figure: 'claim-10k-vs-pgboss',
       ours_ms: Math.round(median(ours)),
       ours_per_s: Math.round(oursPerS),
       pgboss_ms: Math.round(median(theirs)),
@@ -136,7 +138,7 @@ export async function runTimersBench(ctx: BenchContext) {
       .map((r) => Object.values(r)[0])
       .join(' | ');
     ctx.print({
-      bench: 'timers.tick_with_1m_future',
+      figure: 'tick-with-1m-future-timers',
       p50_ms: Number(median(ticks).toFixed(2)),
       p99_ms: Number(percentile(ticks, 99).toFixed(2)),
       uses_index: /timers_due_idx/.test(plan),
@@ -161,7 +163,7 @@ export async function runTimersBench(ctx: BenchContext) {
         where t.subject like 'late:%'`),
     ).map((r) => Number(r.ms));
     ctx.print({
-      bench: 'timers.reminder_lateness',
+      figure: 'reminder-lateness',
       reminders: late.length,
       p50_ms: Math.round(percentile(late, 50)),
       p99_ms: Math.round(percentile(late, 99)),
@@ -174,7 +176,13 @@ export async function runTimersBench(ctx: BenchContext) {
   }
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
-  const adminUrl = process.argv[2] ?? 'postgres://postgres@127.0.0.1:5432/test';
-  await runTimersBench({ adminUrl, print: (f) => console.log(JSON.stringify(f)) });
-}
+const timersBench: BenchModule = {
+  name: 'timers',
+  async run(ctx) {
+    const adminUrl = ctx.options['database-url'] ?? 'postgres://postgres@127.0.0.1:5432/test';
+    ctx.note('claim 10,000 due timers vs pg-boss; tick with 1,000,000 future timers; lateness over ~60 s…');
+    await runTimersBench({ adminUrl, print: (f) => ctx.report(f) });
+  },
+};
+
+export default timersBench;

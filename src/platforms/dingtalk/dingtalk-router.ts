@@ -44,7 +44,7 @@ export function createDingtalkRouter(opts: DingtalkRouterOptions): Router {
       ctx.body = {};
       return;
     }
-    const outcome = await deliverInbound(onInbound, d.message, log.child({ messageId: d.message.messageId }), timeoutMs);
+    const outcome = await deliverInbound(onInbound, d.message, log, timeoutMs);
     if (outcome === 'failed' || outcome === 'timeout') {
       ctx.status = 503;
       ctx.body = { error: 'retry later' };

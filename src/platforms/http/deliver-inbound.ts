@@ -14,20 +14,23 @@ export type DeliveryOutcome = 'accepted' | 'duplicate' | 'failed' | 'timeout';
 export async function deliverInbound(
   onInbound: OnInbound,
   message: InboundMessage,
-  log: Logger,
+  routeLog: Logger,
   timeoutMs: number,
 ): Promise<DeliveryOutcome> {
+  // The message itself is on record in the database (inbound_messages, chat_log); the success line is
+  // debug, and the per-message child logger is only made when there is something to say.
+  const log = () => routeLog.child({ messageId: message.messageId });
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<'timeout'>((resolve) => {
     timer = setTimeout(() => resolve('timeout'), timeoutMs);
   });
   try {
     const outcome = await Promise.race([onInbound(message), timeout]);
-    if (outcome === 'timeout') log.error({ timeoutMs }, 'onInbound did not finish in time; asking the platform to retry');
-    else log.info({ outcome }, 'inbound message recorded');
+    if (outcome === 'timeout') log().error({ timeoutMs }, 'onInbound did not finish in time; asking the platform to retry');
+    else if (routeLog.isLevelEnabled('debug')) log().debug({ outcome }, 'inbound message recorded');
     return outcome;
   } catch (err) {
-    log.error({ err: errorSummary(err) }, 'onInbound failed; asking the platform to retry');
+    log().error({ err: errorSummary(err) }, 'onInbound failed; asking the platform to retry');
     return 'failed';
   } finally {
     clearTimeout(timer);

@@ -70,8 +70,7 @@ export function createWecomRouter(opts: WecomRouterOptions): Router {
         ctx.body = okBody;
         return;
       }
-      const msgLog = routeLog.child({ messageId: d.message.messageId });
-      const outcome = await deliverInbound(onInbound, d.message, msgLog, timeoutMs);
+      const outcome = await deliverInbound(onInbound, d.message, routeLog, timeoutMs);
       if (outcome === 'failed' || outcome === 'timeout') {
         ctx.status = 503;
         ctx.body = 'retry later';
