@@ -8,12 +8,12 @@ import Router from '@koa/router';
 import { sql } from 'drizzle-orm';
 import Koa from 'koa';
 import pino from 'pino';
-import postgres from 'postgres';
 import { startApp } from '../src/app';
 import { loadConfig } from '../src/config';
 import { rowsOf } from '../src/db/rows';
 import { createLogger } from '../src/log';
 import { sealMessage } from '../src/platforms/wecom/wecom-crypto';
+import { createServerDatabase } from '../test/helpers/databases';
 import type { BenchContext, BenchModule } from './run';
 
 /**
@@ -147,25 +147,11 @@ async function bareKoa(): Promise<{ url: string; close(): Promise<void> }> {
 
 /** A throw-away database on the PostgreSQL server, or null when none answers. */
 async function serverDatabase(adminUrl: string): Promise<{ url: string; drop(): Promise<void> } | null> {
-  const name = `bench_${Date.now().toString(36)}_${randomBytes(3).toString('hex')}`;
-  const admin = postgres(adminUrl, { max: 1, onnotice: () => {}, connect_timeout: 3 });
   try {
-    await admin.unsafe(`create database "${name}"`);
+    return await createServerDatabase(adminUrl);
   } catch {
-    await admin.end({ timeout: 1 }).catch(() => {});
     return null;
   }
-  await admin.end();
-  const u = new URL(adminUrl);
-  u.pathname = `/${name}`;
-  return {
-    url: u.toString(),
-    async drop() {
-      const a = postgres(adminUrl, { max: 1, onnotice: () => {} });
-      await a.unsafe(`drop database if exists "${name}" with (force)`);
-      await a.end();
-    },
-  };
 }
 
 async function measureApp(
