@@ -1,4 +1,4 @@
-import { eq, sql } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { orders, timers } from '../../db/schema';
 import { formatInstantInChinese, type WorkCalendar } from '../../domain/calendar';
@@ -214,7 +214,3 @@ export function createOrderClocks(deps: { playbook: Playbook; calendar: Calendar
 }
 
 export type OrderClocks = ReturnType<typeof createOrderClocks>;
-
-/** Count of running timers (health and benchmarks). */
-export const runningTimerCount = (tx: Db) =>
-  tx.select({ n: sql<number>`count(*)::int` }).from(timers).where(eq(timers.state, 'running'));

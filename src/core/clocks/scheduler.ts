@@ -14,7 +14,7 @@ import {
 } from '../../domain/playbooks';
 import { completeTimer, dueSteps, markStepsSent, nextOccurrence, nextWakeUp, startTimer, type LadderStep, type Timer } from '../../domain/timers';
 import type { Logger } from '../../log';
-import { fromRow, ruleById, toRow, type CalendarProvider, type TimerRow } from './clock-store';
+import { fromRow, loadStaff, ruleById, toRow, type CalendarProvider, type TimerRow } from './clock-store';
 
 type Person = typeof people.$inferSelect;
 type Group = typeof groups.$inferSelect;
@@ -85,19 +85,7 @@ export function createScheduler(opts: SchedulerOptions) {
       ...new Set([...rows.map((r) => r.departmentId), ...orderRows.map((r) => r.o.departmentId)].filter((x): x is number => x !== null)),
     ];
     const handlerIds = orderRows.flatMap((r) => [r.o.handlerId, r.o.salespersonId]).filter((x): x is number => x !== null);
-    const staff = await tx
-      .select()
-      .from(people)
-      .where(
-        and(
-          eq(people.active, true),
-          or(
-            handlerIds.length ? inArray(people.id, handlerIds) : sql`false`,
-            deptIds.length ? inArray(people.departmentId, deptIds) : sql`false`,
-            eq(people.role, 'management'),
-          ),
-        ),
-      );
+    const staff = await loadStaff(tx, handlerIds, deptIds);
     const extraSupervisorIds = staff.map((p) => p.supervisorId).filter((x): x is number => x !== null && !staff.some((s) => s.id === x));
     if (extraSupervisorIds.length) staff.push(...(await tx.select().from(people).where(inArray(people.id, extraSupervisorIds))));
     const byId = new Map(staff.map((p) => [p.id, p]));

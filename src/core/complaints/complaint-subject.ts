@@ -1,11 +1,11 @@
-import { and, eq, inArray, or, sql } from 'drizzle-orm';
+import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { clients, complaintEvents, complaints, groups, people } from '../../db/schema';
 import type { WorkCalendar } from '../../domain/calendar';
 import { buildComplaintReminder, complaintCode, type ComplaintPlaybook } from '../../domain/complaints';
 import { formatInstantInChinese } from '../../domain/calendar';
 import type { MentionRole } from '../../domain/playbooks';
-import type { TimerRow } from '../clocks/clock-store';
+import { loadStaff, type TimerRow } from '../clocks/clock-store';
 import type { TimerSubject } from '../clocks/scheduler';
 import { writeAudit } from '../context';
 
@@ -67,16 +67,7 @@ export function complaintTimerSubject(pb: ComplaintPlaybook): TimerSubject {
       const byComplaint = new Map(list.map((x) => [x.c.id, x]));
       const deptIds = [...new Set(list.map((x) => x.c.departmentId).filter((d): d is number => d !== null))];
       const personIds = list.flatMap((x) => [x.c.handlerId, x.c.supervisorId, x.c.ownerId, x.salesId]).filter((v): v is number => v !== null);
-      const staff = await tx
-        .select()
-        .from(people)
-        .where(
-          or(
-            personIds.length ? inArray(people.id, personIds) : sql`false`,
-            deptIds.length ? inArray(people.departmentId, deptIds) : sql`false`,
-            eq(people.role, 'management'),
-          ),
-        );
+      const staff = await loadStaff(tx, personIds, deptIds);
       const byId = new Map(staff.map((p) => [p.id, p]));
       const groupByDept = new Map<number, typeof groups.$inferSelect>();
       for (const d of deptIds) {
