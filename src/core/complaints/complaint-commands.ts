@@ -425,7 +425,7 @@ export function createComplaintCommands(deps: { playbook: ComplaintPlaybook; clo
 
     if (ctx.group.kind === 'client') {
       // Says which client it was filed under (the group's), so a wrong binding shows at once.
-      ctx.reply(`${CLIENT_GROUP_ACK}（已登记为「${client.name}」的投诉 ${code}）`);
+      ctx.reply(`${CLIENT_GROUP_ACK}（已登记为「${client.name}」的投诉）`);
     } else if (!(await isHere(ctx, c))) {
       ctx.reply(
         `已登记投诉 ${code}（${client.name}），谢谢您！您是首问负责人，请跟进到底，直至移交。\n` +
