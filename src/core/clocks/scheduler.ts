@@ -149,7 +149,7 @@ export function createScheduler(opts: SchedulerOptions) {
     const rows = allRows.filter((r) => !subjectOf(r));
     const ctx = await loadContext(tx, rows);
     const fallbacks = new Map<number | null, Promise<NoticeRoute>>();
-    const managementFallback = async (_tx: Db, deptId: number | null) => {
+    const managementFallback = async (deptId: number | null) => {
       if (!fallbacks.has(deptId)) fallbacks.set(deptId, noticeRoute(tx, deptId));
       const r = await fallbacks.get(deptId)!;
       return r.kind === 'fallback' ? r : undefined;
@@ -212,7 +212,7 @@ export function createScheduler(opts: SchedulerOptions) {
         const who = client ? [] : mentionsFor(step.mention, ctx, o?.o ?? null, deptId);
         const own = targetFor(client, ctx, o?.o ?? null, deptId) ?? (client ? targetFor(false, ctx, o?.o ?? null, deptId) : undefined);
         // No group of its own: 总经办's group, saying why; else kept as unrouted until /部门群 (never lost).
-        const fallback = own ? undefined : await managementFallback(tx, deptId);
+        const fallback = own ? undefined : await managementFallback(deptId);
         const target = own ?? fallback?.group;
         const tags = who.map((p) => `@${p.name}`).join(' ');
         const body = fallback && target ? `${text}\n${fallback.note}` : text;
