@@ -120,6 +120,8 @@ export function createChat(opts: ChatOptions) {
     });
 
     const replies: OutboundMessage[] = [];
+    /** The replies of an internal command run in an internal group: refused later if the group turns client. */
+    let internalReplies = false;
     const reply = (text: string, mentions: string[] = []) => replies.push({ text, mentions: [...new Set(mentions)] });
     const parsed = parseCommand(msg.text, specs);
     if (!parsed.ok) {
@@ -137,7 +139,13 @@ export function createChat(opts: ChatOptions) {
         log: mlog,
         reply,
         post: async (target, m, dedupeKey) => {
-          await enqueue(tx, { platform: target.platform, conversationId: target.conversationId, payload: { ...m }, dedupeKey, notBefore: now });
+          // A post into an internal group is for staff only: the worker re-checks the kind when sending.
+          const [g] = await tx
+            .select({ kind: groups.kind })
+            .from(groups)
+            .where(and(eq(groups.platform, target.platform), eq(groups.conversationId, target.conversationId)));
+          const internal = g?.kind === 'internal';
+          await enqueue(tx, { platform: target.platform, conversationId: target.conversationId, payload: { ...m, ...(internal ? { internal } : {}) }, dedupeKey, notBefore: now });
         },
         audit: (action, subject, data) => writeAudit(tx, { at: now, actor, action, subject, message: msg, data }),
         clocks: opts.clocks,
@@ -153,6 +161,7 @@ export function createChat(opts: ChatOptions) {
       } else {
         const handler = handlers.get(def.id);
         if (!handler) throw new Error(`no handler for ${def.id}`);
+        internalReplies = !!def.internal;
         try {
           // A savepoint: a refused command leaves nothing half-written, yet its reply and dedupe row stay.
           await tx.transaction(async (inner) => handler({ ...ctx, tx: inner as unknown as Db }, parsed.args));
@@ -171,7 +180,7 @@ export function createChat(opts: ChatOptions) {
       await enqueue(tx, {
         platform: msg.platform,
         conversationId: msg.conversationId,
-        payload: { text: r.text, mentions: r.mentions, ...(msg.route ? { replyRoute: msg.route } : {}) },
+        payload: { text: r.text, mentions: r.mentions, ...(msg.route ? { replyRoute: msg.route } : {}), ...(internalReplies ? { internal: true } : {}) },
         dedupeKey: `reply:${msg.platform}:${msg.messageId}:${i}`,
         replyTo: msg.messageId,
         // Due by the app's clock, not the database's: the worker compares with the same clock.

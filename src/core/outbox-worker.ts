@@ -39,6 +39,8 @@ interface CandidateRow {
   attempts: number;
   /** The group's stored route (joined in the claim, inside its transaction). */
   route: Record<string, unknown> | null;
+  /** The group's kind at the moment of sending (an internal message never goes to a client group). */
+  kind: string | null;
 }
 
 interface Claimed extends CandidateRow {
@@ -48,6 +50,8 @@ interface Claimed extends CandidateRow {
 const convKey = (r: { platform: string; conversation_id: string }) => `${r.platform}\u001f${r.conversation_id}`;
 const defaultBackoff = (n: number) => Math.min(5 * 60_000, 1000 * 2 ** (n - 1));
 const RATE_LIMITED_MIN_DELAY = 60_000;
+/** Shown by `/发送失败`: why an internal message was kept back. */
+export const INTERNAL_REFUSED = '内部消息未发出：本群现在是客户群（消息排队时本群还是内部群）';
 
 /**
  * Delivers the durable outbox, from any number of instances against one PostgreSQL:
@@ -81,7 +85,7 @@ export function createOutboxWorker(opts: OutboxWorkerOptions) {
     return db.transaction(async (tx) => {
       const candidates = rowsOf<CandidateRow>(
         await tx.execute(sql`
-          select o.id, o.platform, o.conversation_id, o.payload, o.reply_to, o.dedupe_key, o.attempts, g.route
+          select o.id, o.platform, o.conversation_id, o.payload, o.reply_to, o.dedupe_key, o.attempts, g.route, g.kind
           from ${outbox} o
           left join ${groups} g on g.platform = o.platform and g.conversation_id = o.conversation_id
           where o.status = 'pending' and o.next_attempt_at <= ${now.toISOString()}::timestamptz
@@ -104,10 +108,21 @@ export function createOutboxWorker(opts: OutboxWorkerOptions) {
           group by platform, conversation_id`),
       );
       const gapOf = new Map(gaps.map((g) => [convKey(g), Number(g.gap)]));
-      const ordered = candidates.filter((c) => {
+      const inOrder = candidates.filter((c) => {
         const gap = gapOf.get(convKey(c));
         return gap === undefined || c.id < gap;
       });
+      // The group's kind is read now, not when the message was queued: a message for staff only that
+      // was queued while the group was internal is refused if the group has since become a client group.
+      const refused = inOrder.filter((c) => c.payload.internal === true && c.kind === 'client');
+      if (refused.length) {
+        await tx
+          .update(outbox)
+          .set({ status: 'failed', lastError: INTERNAL_REFUSED })
+          .where(inArray(outbox.id, refused.map((c) => c.id)));
+        for (const c of refused) log.warn({ outboxId: c.id, platform: c.platform }, 'internal message not sent: the group is now a client group');
+      }
+      const ordered = inOrder.filter((c) => !refused.includes(c));
 
       const claimed: Claimed[] = ordered.map((c) => ({
         ...c,
@@ -179,7 +194,7 @@ export function createOutboxWorker(opts: OutboxWorkerOptions) {
     const sender = senders.get(row.platform);
     try {
       if (!sender) throw Object.assign(new Error(`no sender for platform ${row.platform}`), { retryable: false });
-      const { replyRoute: _, ...message } = row.payload;
+      const { replyRoute: _, internal: _internal, ...message } = row.payload;
       await sender.send(row.target, message);
       const now = clock();
       await db.transaction(async (tx) => {

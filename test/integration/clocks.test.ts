@@ -58,13 +58,14 @@ describe.each(drivers)('clocks on $name', (driver) => {
     bot = await demoBot(database.db, { clock, admins: ['root'] });
     // Every department gets an internal group so every reminder has somewhere to go.
     const db = database.db;
+    // A department has one 部门群: the demo's 专利部 group gives way to `dept-<id>` first.
+    await db.update(groups).set({ departmentId: null }).where(eq(groups.conversationId, 'demo-internal'));
     for (const d of await db.select().from(departments)) {
       await db
         .insert(groups)
         .values({ platform: 'sandbox', conversationId: `dept-${d.id}`, title: `${d.name}群`, kind: 'internal', departmentId: d.id })
         .onConflictDoNothing();
     }
-    await db.update(groups).set({ departmentId: null }).where(eq(groups.conversationId, 'demo-internal'));
   });
   afterAll(async () => database?.close());
 

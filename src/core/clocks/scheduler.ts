@@ -14,6 +14,7 @@ import {
 } from '../../domain/playbooks';
 import { completeTimer, dueSteps, markStepsSent, nextOccurrence, nextWakeUp, startTimer, type LadderStep, type Timer } from '../../domain/timers';
 import type { Logger } from '../../log';
+import { noticeRoute, type NoticeRoute } from '../department-group';
 import { fromRow, loadStaff, ruleById, toRow, type CalendarProvider, type TimerRow } from './clock-store';
 
 type Person = typeof people.$inferSelect;
@@ -44,9 +45,13 @@ export interface TimerSubject {
 }
 
 export interface TimerSubjectBatch {
-  /** null target: nowhere to post (logged, the step still counts as handled). */
+  /**
+   * null target: nowhere to post. With `hold`, the notice is kept as an `unrouted` outbox row for that
+   * department (shown by `/发送失败 全部`, sent when `/部门群` sets a group); without, it is dropped.
+   */
   render(row: TimerRow, rule: PlaybookRule, step: LadderStep, t: Timer): {
-    target: { platform: string; conversationId: string } | null;
+    target: { platform: string; conversationId: string; internal?: boolean } | null;
+    hold?: { departmentId: number | null };
     text: string;
     mentions: { userid: string; name: string }[];
   };
@@ -57,8 +62,11 @@ export interface TimerSubjectBatch {
 interface OutRow {
   platform: string;
   conversationId: string;
-  payload: { text: string; mentions: string[] };
+  payload: { text: string; mentions: string[]; internal?: boolean };
   dedupeKey: string;
+  /** 'unrouted': held for `departmentId` (platform and conversation are ''). */
+  status?: 'pending' | 'unrouted';
+  departmentId?: number | null;
 }
 
 /**
@@ -140,6 +148,12 @@ export function createScheduler(opts: SchedulerOptions) {
   async function processBatch(tx: Db, allRows: TimerRow[], now: Date, cal: WorkCalendar) {
     const rows = allRows.filter((r) => !subjectOf(r));
     const ctx = await loadContext(tx, rows);
+    const fallbacks = new Map<number | null, Promise<NoticeRoute>>();
+    const managementFallback = async (deptId: number | null) => {
+      if (!fallbacks.has(deptId)) fallbacks.set(deptId, noticeRoute(tx, deptId));
+      const r = await fallbacks.get(deptId)!;
+      return r.kind === 'fallback' ? r : undefined;
+    };
     const batches = new Map<TimerSubject, TimerSubjectBatch>();
     for (const s of subjects) {
       const mine = allRows.filter((r) => subjectOf(r) === s);
@@ -163,15 +177,18 @@ export function createScheduler(opts: SchedulerOptions) {
       if (steps.length && batchOf) {
         const step: LadderStep = steps[steps.length - 1]!;
         const r = batchOf.render(row, rule, step, t);
+        const tags = r.mentions.map((p) => `@${p.name}`).join(' ');
+        const payload = { text: tags ? `${r.text}\n${tags}` : r.text, mentions: r.mentions.map((p) => p.userid) };
         if (r.target) {
-          const tags = r.mentions.map((p) => `@${p.name}`).join(' ');
           out.push({
             platform: r.target.platform,
             conversationId: r.target.conversationId,
-            payload: { text: tags ? `${r.text}\n${tags}` : r.text, mentions: r.mentions.map((p) => p.userid) },
+            payload: { ...payload, ...(r.target.internal ? { internal: true } : {}) },
             dedupeKey: `timer:${row.id}:${step.step}`,
           });
           sent++;
+        } else if (r.hold) {
+          out.push({ platform: '', conversationId: '', payload, dedupeKey: `timer:${row.id}:${step.step}`, status: 'unrouted', departmentId: r.hold.departmentId });
         } else {
           log.warn({ timer: row.id, rule: rule.id, subject: row.subject }, 'no internal group to post a reminder in; set one with /部门群');
         }
@@ -193,18 +210,24 @@ export function createScheduler(opts: SchedulerOptions) {
           ...(o ? { order: { code: orderCode(o.o.id), clientName: o.clientName, handlerName: handler?.name, fields: o.o.fields } } : {}),
         });
         const who = client ? [] : mentionsFor(step.mention, ctx, o?.o ?? null, deptId);
-        const target = targetFor(client, ctx, o?.o ?? null, deptId) ?? (client ? targetFor(false, ctx, o?.o ?? null, deptId) : undefined);
+        const own = targetFor(client, ctx, o?.o ?? null, deptId) ?? (client ? targetFor(false, ctx, o?.o ?? null, deptId) : undefined);
+        // No group of its own: 总经办's group, saying why; else kept as unrouted until /部门群 (never lost).
+        const fallback = own ? undefined : await managementFallback(deptId);
+        const target = own ?? fallback?.group;
+        const tags = who.map((p) => `@${p.name}`).join(' ');
+        const body = fallback && target ? `${text}\n${fallback.note}` : text;
+        const payload = { text: tags ? `${body}\n${tags}` : body, mentions: who.map((p) => p.userid) };
         if (target) {
-          const tags = who.map((p) => `@${p.name}`).join(' ');
           out.push({
             platform: target.platform,
             conversationId: target.conversationId,
-            payload: { text: tags ? `${text}\n${tags}` : text, mentions: who.map((p) => p.userid) },
+            payload: { ...payload, ...(target.kind === 'internal' ? { internal: true } : {}) },
             dedupeKey: `timer:${row.id}:${step.step}`,
           });
           sent++;
         } else {
-          log.warn({ timer: row.id, rule: rule.id, order: row.orderId }, 'no group to post a reminder in; set one with /部门群 or /绑定');
+          out.push({ platform: '', conversationId: '', payload, dedupeKey: `timer:${row.id}:${step.step}`, status: 'unrouted', departmentId: deptId });
+          log.warn({ timer: row.id, rule: rule.id, order: row.orderId }, 'no group to post a reminder in; kept as unrouted until /部门群 sets one');
         }
         t = markStepsSent(t, steps);
       }
@@ -219,10 +242,19 @@ export function createScheduler(opts: SchedulerOptions) {
     // One statement each, the rows passed as one JSON parameter (no thousands of bind parameters).
     if (out.length) {
       await tx.execute(sql`
-        insert into ${outbox} (platform, conversation_id, payload, dedupe_key)
-        select platform, conversation_id, payload, dedupe_key
-        from jsonb_to_recordset(${JSON.stringify(out.map((o) => ({ platform: o.platform, conversation_id: o.conversationId, payload: o.payload, dedupe_key: o.dedupeKey })))}::jsonb)
-          as x(platform text, conversation_id text, payload jsonb, dedupe_key text)
+        insert into ${outbox} (platform, conversation_id, payload, dedupe_key, status, department_id)
+        select platform, conversation_id, payload, dedupe_key, coalesce(status, 'pending'), department_id
+        from jsonb_to_recordset(${JSON.stringify(
+          out.map((o) => ({
+            platform: o.platform,
+            conversation_id: o.conversationId,
+            payload: o.payload,
+            dedupe_key: o.dedupeKey,
+            status: o.status ?? null,
+            department_id: o.departmentId ?? null,
+          })),
+        )}::jsonb)
+          as x(platform text, conversation_id text, payload jsonb, dedupe_key text, status text, department_id integer)
         on conflict (dedupe_key) do nothing`);
     }
     if (updates.length) {

@@ -1,9 +1,10 @@
-import { asc, eq } from 'drizzle-orm';
-import { departments, groups, people } from '../../db/schema';
+import { and, asc, desc, eq, isNull } from 'drizzle-orm';
+import { chatLog, departments, groups, people } from '../../db/schema';
 import { normaliseServiceType, SERVICE_TYPES } from '../../domain/service-types';
 import { parseRole, ROLE_NAMES } from '../../domain/roles';
 import type { ParsedArgs } from '../command-parser';
 import { findDepartment, resolvePerson, type ChatContext } from '../context';
+import { departmentGroup, groupName, managementGroup, releaseHeldNotices } from '../department-group';
 import { PermissionError, UserInputError } from '../errors';
 import type { RobotSetting } from '../types';
 
@@ -102,12 +103,43 @@ export async function deptAdd(ctx: ChatContext, args: ParsedArgs) {
 }
 
 export async function deptList(ctx: ChatContext) {
-  const rows = await ctx.tx.select().from(departments).orderBy(asc(departments.id));
+  const rows = await ctx.tx
+    .select({ d: departments, g: groups })
+    .from(departments)
+    .leftJoin(groups, and(eq(groups.departmentId, departments.id), eq(groups.kind, 'internal')))
+    .orderBy(asc(departments.id));
   if (rows.length === 0) {
     ctx.reply('还没有部门。请总经办用 /部门 添加 <部门名称> 业务=… 设置。');
     return;
   }
-  ctx.reply(['部门：', ...rows.map((d) => `· ${d.name}${d.services.length ? '：' + d.services.join('、') : ''}`)].join('\n'));
+  // The group shown is the row the notices are routed by (department-group.ts), not a second copy.
+  const mgmt = await managementGroup(ctx.tx);
+  const lines = rows.map(({ d, g }) => {
+    const where = g ? `部门群「${groupName(g)}」` : `部门群未设置（提醒暂发到${mgmt ? `「${groupName(mgmt)}」` : '登记投诉的内部群，否则保留待发'}）`;
+    return `· ${d.name}${d.services.length ? '：' + d.services.join('、') : ''}｜${where}`;
+  });
+  ctx.reply(['部门：', ...lines, '设置部门群：在该部门的内部群里发送 /部门群 <部门名称>。'].join('\n'));
+}
+
+/** People outside the roster who have spoken in this group (client contacts), newest first. */
+async function outsidersWhoSpoke(ctx: ChatContext): Promise<string[]> {
+  const rows = await ctx.tx
+    .selectDistinct({ sender: chatLog.sender, name: chatLog.senderName, id: chatLog.id })
+    .from(chatLog)
+    .leftJoin(people, and(eq(people.userid, chatLog.sender), eq(people.active, true)))
+    .where(
+      and(
+        eq(chatLog.platform, ctx.group.platform),
+        eq(chatLog.conversationId, ctx.group.conversationId),
+        eq(chatLog.direction, 'in'),
+        isNull(people.id),
+      ),
+    )
+    .orderBy(desc(chatLog.id))
+    .limit(200);
+  const names = new Map<string, string>();
+  for (const r of rows) if (!names.has(r.sender) && r.sender !== ctx.actor.userid) names.set(r.sender, r.name ?? r.sender);
+  return [...names.values()];
 }
 
 /**
@@ -129,15 +161,44 @@ export async function groupSet(ctx: ChatContext, args: ParsedArgs, robotSetting?
   if (secret !== undefined && args.robot === undefined) throw new UserInputError('抱歉，密钥需要和机器人一起设置：/群 机器人=<Webhook 地址> 密钥=<SEC…>。');
 
   const lines: string[] = [];
+  if (args.confirm === true && args.kind === undefined) throw new UserInputError('抱歉，「确认」只用于 /群 类型=内部 确认。');
   if (args.kind !== undefined) {
     const kind = args.kind === '客户' || args.kind === 'client' ? 'client' : 'internal';
+    const risks: string[] = [];
+    if (kind === 'internal') {
+      // A group with people outside the firm must not turn internal by one message: internal replies
+      // (/查 shows the owner, payment state and every log line) would then be shown to them.
+      const outsiders = await outsidersWhoSpoke(ctx);
+      if (outsiders.length) {
+        const shown = outsiders.slice(0, 3).join('、') + (outsiders.length > 3 ? ` 等 ${outsiders.length} 人` : '');
+        risks.push(`本群有不在名册里的人发过言（${shown}），可能是客户`);
+      }
+      if (ctx.group.kind === 'client') risks.push('本群目前是客户群');
+      if (risks.length && args.confirm !== true) {
+        throw new UserInputError(
+          `请注意：${risks.join('；')}。设为内部群后，/查 等命令会在这里显示负责人、收款情况和全部记录，群里的每个人都能看到。\n` +
+            '如果确认本群只有本公司同事（客户已移出），请发送：/群 类型=内部 确认',
+        );
+      }
+    }
+    let leftDept: string | null = null;
+    if (kind === 'client' && ctx.group.departmentId) {
+      // A client group is never a department's group: the department's notices stop coming here.
+      const [d] = await ctx.tx.select().from(departments).where(eq(departments.id, ctx.group.departmentId));
+      leftDept = d?.name ?? null;
+      await ctx.tx.update(groups).set({ departmentId: null }).where(eq(groups.id, ctx.group.id));
+      await ctx.audit('group.department_unset', `group:${ctx.group.id}`, { department: leftDept, reason: 'client' });
+    }
     await ctx.tx.update(groups).set({ kind }).where(eq(groups.id, ctx.group.id));
-    await ctx.audit('group.kind_set', `group:${ctx.group.id}`, { kind });
+    await ctx.audit('group.kind_set', `group:${ctx.group.id}`, { kind, ...(risks.length ? { confirmedRisks: risks } : {}) });
     lines.push(
       kind === 'client'
         ? '本群已设为客户群：内部信息（名册、记录、提醒升级）不会在这里显示。'
-        : '本群已设为内部群。',
+        : risks.length
+          ? '已按您的确认把本群设为内部群。请确保客户已不在群里。'
+          : '本群已设为内部群。',
     );
+    if (leftDept) lines.push(`本群不再是「${leftDept}」的部门群，该部门的提醒不会再发到这里；请部门负责人在部门内部群发送 /部门群 ${leftDept} 重新设置。`);
   }
   if (args.robot !== undefined) {
     if (!robotSetting) throw new UserInputError('抱歉，这个平台不需要设置机器人，消息会直接发到本群。');
@@ -150,6 +211,10 @@ export async function groupSet(ctx: ChatContext, args: ParsedArgs, robotSetting?
   ctx.reply(lines.join('\n'));
 }
 
+/**
+ * `/部门群 <部门>`: this group becomes the department's one 部门群 (groups.department_id is unique).
+ * The group that stops being it is told so; notices held for lack of a group go out here now.
+ */
 export async function groupDept(ctx: ChatContext, args: ParsedArgs) {
   const dept = await findDepartment(ctx.tx, String(args.dept));
   if (!dept) throw new UserInputError(`没有找到部门「${args.dept}」。可发送 /部门 列表 查看。`);
@@ -157,7 +222,34 @@ export async function groupDept(ctx: ChatContext, args: ParsedArgs) {
   if (!(ctx.actor.isAdmin || p?.role === 'management' || p?.departmentId === dept.id))
     throw new PermissionError('抱歉，部门负责人只能设置本部门的内部群。');
   if (ctx.group.kind === 'client') throw new UserInputError('客户群不能设为部门群，请在内部群里发送这条命令。');
+  const here = groupName(ctx.group);
+  const old = await departmentGroup(ctx.tx, dept.id);
+  if (old?.id === ctx.group.id) {
+    ctx.reply(`本群已经是「${dept.name}」的部门群，该部门的提醒会发到这里，不需要重新设置。`);
+    return;
+  }
+  const lines: string[] = [];
+  if (ctx.group.departmentId && ctx.group.departmentId !== dept.id) {
+    const [prev] = await ctx.tx.select().from(departments).where(eq(departments.id, ctx.group.departmentId));
+    lines.push(`本群不再是「${prev?.name ?? '原部门'}」的部门群，该部门的提醒不会再发到这里；请该部门负责人另行设置 /部门群 ${prev?.name ?? ''}。`);
+    await ctx.audit('group.department_unset', `group:${ctx.group.id}`, { department: prev?.name ?? null, reason: 'moved', to: dept.name });
+  }
+  if (old) {
+    await ctx.tx.update(groups).set({ departmentId: null }).where(eq(groups.id, old.id));
+    await ctx.audit('group.department_unset', `group:${old.id}`, { department: dept.name, reason: 'moved', to: here });
+    await ctx.post(
+      { platform: old.platform, conversationId: old.conversationId },
+      { text: `本群不再是「${dept.name}」的部门群：${ctx.actor.displayName} 已把部门群改为「${here}」，之后该部门的提醒会发到那里。谢谢！`, mentions: [] },
+      `notice:department-group-moved:${dept.id}:${old.id}:${ctx.message.platform}:${ctx.message.messageId}`,
+    );
+  }
   await ctx.tx.update(groups).set({ departmentId: dept.id }).where(eq(groups.id, ctx.group.id));
-  await ctx.audit('group.department_set', `group:${ctx.group.id}`, { department: dept.name });
-  ctx.reply(`本群已设为「${dept.name}」的内部群，该部门的提醒会发到这里。`);
+  await ctx.audit('group.department_set', `group:${ctx.group.id}`, { department: dept.name, previous: old ? groupName(old) : null });
+  const released = await releaseHeldNotices(ctx.tx, dept.id, ctx.group, ctx.now);
+  lines.unshift(
+    `本群已设为「${dept.name}」的部门群，该部门的提醒（分配单、投诉、报告）都会发到这里。` +
+      (old ? `原部门群「${groupName(old)}」已收到通知，不再收到提醒。` : ''),
+  );
+  if (released) lines.push(`此前因没有部门群而未能发出的 ${released} 条通知，现在发到本群。`);
+  ctx.reply(lines.join('\n'));
 }

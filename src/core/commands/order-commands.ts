@@ -381,12 +381,32 @@ export async function groupBind(ctx: ChatContext, args: ParsedArgs) {
   const o = await loadOrder(ctx.tx, Number(args.order));
   const inv = await involvement(ctx, o);
   if (!inv.any) refuse(`抱歉，只有 ${orderCode(o.id)} 的相关同事可以绑定它。`);
+  // 0b: a client group belongs to one client; another client's order is never bound into it.
+  const groupClientId = ctx.group.clientId ?? (ctx.group.orderId ? (await loadOrder(ctx.tx, ctx.group.orderId)).clientId : null);
+  if (ctx.group.kind === 'client' && groupClientId !== null && groupClientId !== o.clientId) {
+    const names = new Map((await ctx.tx.select().from(clients).where(inArray(clients.id, [groupClientId, o.clientId]))).map((c) => [c.id, c.name]));
+    throw new UserInputError(
+      `抱歉，本群是「${names.get(groupClientId)}」的客户群，${orderCode(o.id)} 是「${names.get(o.clientId)}」的分配单，不能绑定到这里` +
+        `（否则另一位客户的提醒和投诉会记到本群）。请在「${names.get(o.clientId)}」的客户群里发送 /绑定 ${orderCode(o.id)}。`,
+    );
+  }
   await ctx.tx
     .update(groups)
     .set({ orderId: o.id, clientId: o.clientId })
     .where(eq(groups.id, ctx.group.id));
   await recordOrderEvent(ctx, o.id, 'bound', ctx.group.title ?? ctx.group.conversationId, { group: ctx.group.conversationId });
-  ctx.reply(`本群已绑定到 ${orderCode(o.id)}，之后与它相关的提醒会发到这里。`);
+  // Says what the scheduler does (targetFor): a client group gets the client-facing steps, an
+  // internal group the order's internal reminders (before the 部门群).
+  if (ctx.group.kind === 'client') {
+    const [dg] = o.departmentId
+      ? await ctx.tx.select().from(groups).where(and(eq(groups.departmentId, o.departmentId), eq(groups.kind, 'internal')))
+      : [];
+    ctx.reply(
+      `本群已绑定到 ${orderCode(o.id)}，之后它需要客户知道的提醒会发到这里；内部提醒发到${dg ? `部门群「${dg.title ?? dg.conversationId}」` : '部门群（尚未设置）'}。`,
+    );
+  } else {
+    ctx.reply(`本群已绑定到 ${orderCode(o.id)}，之后它的内部提醒会发到这里。`);
+  }
 }
 
 /** Date fields and facts the playbooks read (SERVICE-RULES.md); 截止 is the order's own deadline. */

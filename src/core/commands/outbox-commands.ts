@@ -1,5 +1,5 @@
-import { and, desc, eq } from 'drizzle-orm';
-import { groups, outbox } from '../../db/schema';
+import { and, desc, eq, inArray } from 'drizzle-orm';
+import { departments, groups, outbox } from '../../db/schema';
 import type { Handler } from '../chat';
 import type { ParsedArgs } from '../command-parser';
 import type { ChatContext } from '../context';
@@ -52,13 +52,15 @@ function firstWords(text: string, chars = 24): string {
 async function failedList(ctx: ChatContext, args: ParsedArgs) {
   const all = args.scope === '全部' || args.scope === 'all';
   if (all && !seesAll(ctx)) throw new PermissionError('抱歉，查看所有群的发送失败消息需要总经办或管理员权限。发送 /发送失败 可以查看本群的。');
+  // `全部` also lists the notices that had no group to go to (status unrouted, department-group.ts).
   const where = all
-    ? eq(outbox.status, 'failed')
+    ? inArray(outbox.status, ['failed', 'unrouted'])
     : and(eq(outbox.status, 'failed'), eq(outbox.platform, ctx.message.platform), eq(outbox.conversationId, ctx.message.conversationId));
   const rows = await ctx.tx
-    .select({ o: outbox, title: groups.title })
+    .select({ o: outbox, title: groups.title, dept: departments.name })
     .from(outbox)
     .leftJoin(groups, and(eq(groups.platform, outbox.platform), eq(groups.conversationId, outbox.conversationId)))
+    .leftJoin(departments, eq(departments.id, outbox.departmentId))
     .where(where)
     .orderBy(desc(outbox.id))
     .limit(LIST_LIMIT + 1);
@@ -67,7 +69,13 @@ async function failedList(ctx: ChatContext, args: ParsedArgs) {
     return;
   }
   const lines = [`${all ? '所有群' : '本群'}发送失败的消息（最近 ${Math.min(rows.length, LIST_LIMIT)} 条，新的在前）：`];
-  for (const { o, title } of rows.slice(0, LIST_LIMIT)) {
+  for (const { o, title, dept } of rows.slice(0, LIST_LIMIT)) {
+    if (o.status === 'unrouted') {
+      lines.push(
+        `· 编号 ${o.id}｜${formatInstant(o.createdAt)}｜未发出：${dept ?? '该部门'}还没有部门群（用 /部门群 ${dept ?? '<部门名称>'} 设置后自动补发）\n  「${firstWords(o.payload.text)}」`,
+      );
+      continue;
+    }
     const where = all ? `｜${PLATFORM_NAMES[o.platform] ?? o.platform} ${title ?? o.conversationId}` : '';
     lines.push(
       `· 编号 ${o.id}｜${formatInstant(o.createdAt)}${where}｜尝试 ${o.attempts} 次｜原因：${firstWords(o.lastError ?? '未知', 60)}\n  「${firstWords(o.payload.text)}」`,
@@ -86,6 +94,9 @@ async function resend(ctx: ChatContext, args: ParsedArgs) {
   if (!row || (!isThisGroup(ctx, row) && !seesAll(ctx))) {
     // Someone outside that group learns nothing about it, not even that it exists.
     throw new UserInputError(`本群没有编号 ${id} 的消息。请发送 /发送失败 查看本群的编号。`);
+  }
+  if (row.status === 'unrouted') {
+    throw new UserInputError(`编号 ${id} 的消息还没有可发的群：请先用 /部门群 设置该部门的部门群，设置后会自动补发。`);
   }
   if (row.status !== 'failed') {
     throw new UserInputError(row.status === 'sent' ? `编号 ${id} 的消息已经发送成功，不需要重发。` : `编号 ${id} 的消息还在发送队列中，请稍候。`);

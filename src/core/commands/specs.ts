@@ -80,7 +80,7 @@ export const COMMANDS: CommandDef[] = [
     id: 'dept.list',
     zh: ['部门', '列表'],
     en: ['dept', 'list'],
-    summary: '查看部门和它们承接的业务',
+    summary: '查看部门、它们承接的业务和部门群',
     usage: '/部门 列表',
     example: '/部门 列表',
     args: {},
@@ -271,6 +271,8 @@ export const COMMANDS: CommandDef[] = [
       ],
       // A signing secret written after the URL with a space (as DingTalk shows it) lands here.
       rest: { name: 'extra', label: '加签密钥', optional: true },
+      // 确认: the group has people outside the firm and is still made internal (they will see internal replies).
+      flags: [{ key: 'confirm', names: ['确认', 'confirm'] }],
     },
     gate: ['head', 'supervisor', 'management'],
   },
@@ -278,7 +280,7 @@ export const COMMANDS: CommandDef[] = [
     id: 'group.dept',
     zh: ['部门群'],
     en: ['deptgroup'],
-    summary: '把本群设为某部门的内部群（提醒会发到这里）',
+    summary: '把本群设为某部门的部门群（该部门的提醒都发到这里，原部门群不再收到）',
     usage: '/部门群 <部门名称>',
     example: '/部门群 专利部',
     args: { positional: [{ name: 'dept', label: '部门名称', kind: 'text' }] },

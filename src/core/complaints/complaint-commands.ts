@@ -26,6 +26,7 @@ import { PermissionError, UserInputError } from '../errors';
 import { formatInstant } from '../commands/format';
 import { complaintFacts, type ComplaintClocks, type ComplaintRow } from './complaint-clocks';
 import { departmentGroup } from './complaint-subject';
+import { groupName, holdNotice, noticeRoute } from '../department-group';
 
 const CHANNEL_WORDS: Record<string, ComplaintChannel> = {
   电话: 'phone',
@@ -122,24 +123,34 @@ export function createComplaintCommands(deps: { playbook: ComplaintPlaybook; clo
     return { isManagement, isHead, isSupervisor, isHandler, isOwner, isFirst };
   }
 
-  /** Posts a notice to the department's internal group; when the command was sent there, it is the reply. */
+  /**
+   * Posts a notice to the department's 部门群, else the fallback (this internal group, else 总经办's
+   * group), else keeps it unrouted until /部门群 (department-group.ts); when the route is this group, it
+   * is the reply. Returns the group's name, or null when the notice was held.
+   */
   async function notifyDepartment(ctx: ChatContext, c: ComplaintRow, text: string, mentions: Person[], key: string): Promise<string | null> {
-    const g = await departmentGroup(ctx.tx, c.departmentId);
+    const route = await noticeRoute(ctx.tx, c.departmentId, { loggedIn: ctx.group });
+    const body = route.kind === 'fallback' ? `${text}\n${route.note}` : text;
     const tags = mentions.map(mention).join(' ');
-    const full = tags ? `${text}\n${tags}` : text;
+    const full = tags ? `${body}\n${tags}` : body;
     const ids = [...new Set(mentions.map((p) => p.userid))];
-    if (!g) return null;
+    const dedupeKey = `complaint:${c.id}:${key}:${ctx.message.messageId}`;
+    if (route.kind === 'unrouted') {
+      await holdNotice(ctx.tx, c.departmentId, { text: full, mentions: ids, internal: true }, dedupeKey);
+      return null;
+    }
+    const g = route.group;
     if (g.platform === ctx.group.platform && g.conversationId === ctx.group.conversationId) {
       ctx.reply(full, ids);
     } else {
-      await ctx.post({ platform: g.platform, conversationId: g.conversationId }, { text: full, mentions: ids }, `complaint:${c.id}:${key}:${ctx.message.messageId}`);
+      await ctx.post({ platform: g.platform, conversationId: g.conversationId }, { text: full, mentions: ids }, dedupeKey);
     }
-    return g.title ?? g.conversationId;
+    return groupName(g);
   }
 
   const isHere = async (ctx: ChatContext, c: ComplaintRow) => {
-    const g = await departmentGroup(ctx.tx, c.departmentId);
-    return !!g && g.platform === ctx.group.platform && g.conversationId === ctx.group.conversationId;
+    const route = await noticeRoute(ctx.tx, c.departmentId, { loggedIn: ctx.group });
+    return route.kind !== 'unrouted' && route.group.platform === ctx.group.platform && route.group.conversationId === ctx.group.conversationId;
   };
 
   /** 4.4.3: tells the head and 总经办 once a year when the department's complaint rate goes over. */
@@ -188,9 +199,19 @@ export function createComplaintCommands(deps: { playbook: ComplaintPlaybook; clo
       if (!order) throw new UserInputError(`抱歉，没有找到分配单 ${orderRef.toUpperCase()}，请核对单号。`);
     } else if (ctx.group.orderId) {
       [order] = await ctx.tx.select().from(orders).where(eq(orders.id, ctx.group.orderId));
+      // 0b: in a client group the client is the group's; a bound order of another client is not it.
+      if (order && ctx.group.kind === 'client' && ctx.group.clientId && order.clientId !== ctx.group.clientId) order = null;
     }
     let clientId: number | null = null;
     const clientName = (args.client as string | undefined)?.trim();
+    if (ctx.group.kind === 'client' && ctx.group.clientId) {
+      const [own] = await ctx.tx.select().from(clients).where(eq(clients.id, ctx.group.clientId));
+      if (clientName && own && clientName !== own.name)
+        throw new UserInputError(`抱歉，本群是「${own.name}」的客户群，投诉的客户取自本群；「${clientName}」的投诉请在其客户群或内部群登记。`);
+      if (order && order.clientId !== ctx.group.clientId)
+        throw new UserInputError(`抱歉，${orderCode(order.id)} 不是本群客户「${own?.name ?? ''}」的分配单，请核对「单=」。`);
+      return { client: own!, order };
+    }
     if (clientName) {
       const [existing] = await ctx.tx.select().from(clients).where(eq(clients.name, clientName));
       if (existing) clientId = existing.id;
@@ -396,18 +417,19 @@ export function createComplaintCommands(deps: { playbook: ComplaintPlaybook; clo
     if (level === 'D') lines.push('严重投诉：专案处理，已报总经办。');
     lines.push('请先安抚客户情绪、耐心倾听，对给客户带来的不便表示歉意。谢谢大家！');
     const where = await notifyDepartment(ctx, c, lines.join('\n') + clockText, who, 'received');
-    await record(ctx, c, 'notified', `通知 ${who.map((p) => p.name).join('、') || '—'}${where ? `（${where}）` : ''}`, {
+    await record(ctx, c, 'notified', where ? `通知 ${who.map((p) => p.name).join('、') || '—'}（${where}）` : `未能通知 ${who.map((p) => p.name).join('、') || '—'}：${dept?.name ?? '本部门'}还没有部门群，通知已保留，设置 /部门群 后补发`, {
       mentions: who.map((p) => p.userid),
       group: where,
     });
     await checkRate(ctx, c, cal);
 
     if (ctx.group.kind === 'client') {
-      ctx.reply(CLIENT_GROUP_ACK);
+      // Says which client it was filed under (the group's), so a wrong binding shows at once.
+      ctx.reply(`${CLIENT_GROUP_ACK}（已登记为「${client.name}」的投诉）`);
     } else if (!(await isHere(ctx, c))) {
       ctx.reply(
         `已登记投诉 ${code}（${client.name}），谢谢您！您是首问负责人，请跟进到底，直至移交。\n` +
-          (where ? `已在「${where}」通知 ${who.map((p) => p.name).join('、') || '部门负责人'}。` : '本部门还没有内部群，请部门负责人用 /部门群 设置，以便收到提醒。') +
+          (where ? `已在「${where}」通知 ${who.map((p) => p.name).join('、') || '部门负责人'}。` : `${dept?.name ?? '本部门'}还没有部门群，通知暂未发出（已保留，/发送失败 全部 可见）；请部门负责人用 /部门群 ${dept?.name ?? '<部门名称>'} 设置，设置后会补发。`) +
           (deadline ? `\n回电期限：${deadline}` : '') +
           (level ? '' : `\n建议级别：${proposed} 级（${pb.levels[proposed].name}），请主管确认：/定级 ${code}`),
       );
@@ -795,6 +817,7 @@ export function createComplaintCommands(deps: { playbook: ComplaintPlaybook; clo
     review_filed: '检讨书建档',
     gift: '赠送服务',
     reminder: '提醒',
+    reminder_held: '提醒未发出',
     breach: '超时',
   };
 

@@ -1,6 +1,6 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client';
-import { clients, complaintEvents, complaints, groups, people } from '../../db/schema';
+import { clients, complaintEvents, complaints, events, groups, people } from '../../db/schema';
 import type { WorkCalendar } from '../../domain/calendar';
 import { buildComplaintReminder, complaintCode, type ComplaintPlaybook } from '../../domain/complaints';
 import { formatInstantInChinese } from '../../domain/calendar';
@@ -8,20 +8,23 @@ import type { MentionRole } from '../../domain/playbooks';
 import { loadStaff, type TimerRow } from '../clocks/clock-store';
 import type { TimerSubject } from '../clocks/scheduler';
 import { writeAudit } from '../context';
+import { departmentGroup, groupName, noticeRoute, type NoticeRoute } from '../department-group';
 
 type Person = typeof people.$inferSelect;
 type Complaint = typeof complaints.$inferSelect;
 
-/** Where a department's complaint notices go: its internal group, never a client group. */
-export async function departmentGroup(tx: Db, departmentId: number | null) {
-  if (!departmentId) return null;
-  const [g] = await tx
-    .select()
-    .from(groups)
-    .where(and(eq(groups.departmentId, departmentId), eq(groups.kind, 'internal')))
-    .orderBy(groups.id)
-    .limit(1);
-  return g ?? null;
+/** Where a department's complaint notices go: its one 部门群 (src/core/department-group.ts). */
+export { departmentGroup };
+
+/** The internal group a complaint was logged in (from the audit trail of its `received` event). */
+async function loggedInGroups(tx: Db, ids: number[]) {
+  if (!ids.length) return new Map<number, typeof groups.$inferSelect>();
+  const rows = await tx
+    .select({ subject: events.subject, g: groups })
+    .from(events)
+    .innerJoin(groups, and(eq(groups.platform, events.platform), eq(groups.conversationId, events.conversationId)))
+    .where(and(eq(events.action, 'complaint.received'), inArray(events.subject, ids.map((id) => `complaint:${id}`))));
+  return new Map(rows.map((r) => [Number(r.subject!.split(':')[1]), r.g]));
 }
 
 /** Whom a mention role names on a complaint. Nobody found → the department heads, so no step goes unheard. */
@@ -69,12 +72,11 @@ export function complaintTimerSubject(pb: ComplaintPlaybook): TimerSubject {
       const personIds = list.flatMap((x) => [x.c.handlerId, x.c.supervisorId, x.c.ownerId, x.salesId]).filter((v): v is number => v !== null);
       const staff = await loadStaff(tx, personIds, deptIds);
       const byId = new Map(staff.map((p) => [p.id, p]));
-      const groupByDept = new Map<number, typeof groups.$inferSelect>();
-      for (const d of deptIds) {
-        const g = await departmentGroup(tx, d);
-        if (g) groupByDept.set(d, g);
-      }
-      const mentioned = new Map<number, { step: string; mentions: string[] }>();
+      // One route per complaint, decided here so the post and the timeline entry agree (0c).
+      const logged = await loggedInGroups(tx, ids);
+      const routes = new Map<number, NoticeRoute>();
+      for (const x of list) routes.set(x.c.id, await noticeRoute(tx, x.c.departmentId, { loggedIn: logged.get(x.c.id) ?? null }));
+      const mentioned = new Map<number, { step: string; mentions: string[]; route: NoticeRoute }>();
       return {
         render(row, _rule, step, t) {
           const x = byComplaint.get(Number(row.subject.split(':')[1]));
@@ -89,8 +91,8 @@ export function complaintTimerSubject(pb: ComplaintPlaybook): TimerSubject {
             management: staff.filter((p) => p.active && p.role === 'management'),
             salesId: x.salesId,
           });
-          const g = c.departmentId ? groupByDept.get(c.departmentId) : undefined;
-          mentioned.set(row.id, { step: step.step, mentions: who.map((p) => p.userid) });
+          const route = routes.get(c.id)!;
+          mentioned.set(row.id, { step: step.step, mentions: who.map((p) => p.userid), route });
           const text = buildComplaintReminder({
             rule,
             step: step.step,
@@ -108,8 +110,9 @@ export function complaintTimerSubject(pb: ComplaintPlaybook): TimerSubject {
             },
           });
           return {
-            target: g && g.kind === 'internal' ? { platform: g.platform, conversationId: g.conversationId } : null,
-            text,
+            target: route.kind === 'unrouted' ? null : { platform: route.group.platform, conversationId: route.group.conversationId, internal: true },
+            ...(route.kind === 'unrouted' ? { hold: { departmentId: c.departmentId } } : {}),
+            text: route.kind === 'fallback' ? `${text}\n${route.note}` : text,
             mentions: who.map((p) => ({ userid: p.userid, name: p.name })),
           };
         },
@@ -119,12 +122,23 @@ export function complaintTimerSubject(pb: ComplaintPlaybook): TimerSubject {
           if (!rule || !byComplaint.has(complaintId)) return;
           const sent = mentioned.get(row.id);
           if (sent) {
+            // The timeline says what was queued, and where: never a reminder that went nowhere.
+            const r = sent.route;
             await tx.insert(complaintEvents).values({
               complaintId,
               at: now,
-              kind: 'reminder',
-              note: `${rule.step}（${sent.step}）`,
-              data: { rule: rule.id, step: sent.step, mentions: sent.mentions, timer: row.id },
+              kind: r.kind === 'unrouted' ? 'reminder_held' : 'reminder',
+              note:
+                r.kind === 'unrouted'
+                  ? `${rule.step}（${sent.step}）未能发出：${r.departmentName}还没有部门群，已保留，设置 /部门群 后补发`
+                  : `${rule.step}（${sent.step}），发到「${groupName(r.group)}」${r.kind === 'fallback' ? '（本部门还没有部门群）' : ''}`,
+              data: {
+                rule: rule.id,
+                step: sent.step,
+                mentions: sent.mentions,
+                timer: row.id,
+                group: r.kind === 'unrouted' ? null : { platform: r.group.platform, conversationId: r.group.conversationId },
+              },
             });
           }
           if (rule.breach && steps.some((s) => s.step === 'due')) {

@@ -64,7 +64,10 @@ export const groups = pgTable(
     conversationId: text('conversation_id').notNull(),
     title: text('title'),
     kind: text('kind', { enum: GROUP_KINDS }).notNull().default('internal'),
-    /** Set when this is a department's internal group (部门群). */
+    /**
+     * Set when this is a department's group (部门群): the one group where that department's notices go.
+     * At most one group per department (unique), moved by `/部门群`; never a client group.
+     */
     departmentId: integer('department_id').references(() => departments.id),
     clientId: integer('client_id').references(() => clients.id),
     orderId: integer('order_id').references((): AnyPgColumn => orders.id),
@@ -74,7 +77,7 @@ export const groups = pgTable(
   },
   (t) => [
     uniqueIndex('groups_platform_conversation_uq').on(t.platform, t.conversationId),
-    index('groups_department_idx').on(t.departmentId),
+    uniqueIndex('groups_department_uq').on(t.departmentId),
     index('groups_order_idx').on(t.orderId),
   ],
 );

@@ -1,6 +1,10 @@
 import { bigserial, index, integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
 
-export const OUTBOX_STATUSES = ['pending', 'sent', 'failed'] as const;
+/**
+ * `unrouted`: a department notice with no group to go to (no 部门群, no fallback); kept visible in
+ * `/发送失败 全部` and released to the department's group when `/部门群` sets one.
+ */
+export const OUTBOX_STATUSES = ['pending', 'sent', 'failed', 'unrouted'] as const;
 export type OutboxStatus = (typeof OUTBOX_STATUSES)[number];
 
 export interface OutboxPayload {
@@ -11,6 +15,11 @@ export interface OutboxPayload {
   markdown?: string;
   /** Route facts of the inbound message a reply answers (OutboundTarget.replyRoute). */
   replyRoute?: Record<string, unknown>;
+  /**
+   * Meant for staff only (an internal command's reply, a notice to an internal group): the worker
+   * re-reads the group's kind when sending and refuses it if the group has become a client group.
+   */
+  internal?: boolean;
 }
 
 /**
@@ -28,6 +37,8 @@ export const outbox = pgTable(
     dedupeKey: text('dedupe_key').unique(),
     /** Inbound message this answers, if any (lets an adapter reply in-thread or via response_url). */
     replyTo: text('reply_to'),
+    /** For an `unrouted` row: the department whose group it waits for (platform and conversation are ''). */
+    departmentId: integer('department_id'),
     status: text('status', { enum: OUTBOX_STATUSES }).notNull().default('pending'),
     attempts: integer('attempts').notNull().default(0),
     nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull().defaultNow(),
