@@ -10,7 +10,7 @@ import { normaliseDate } from '../command-parser';
 import { PermissionError, UserInputError } from '../errors';
 import { formatInstant } from './format';
 import type { ClockChange } from '../clocks/order-clocks';
-import { eventsInNote, type OrderEvent } from '../../domain/playbooks';
+import { durationInChinese, eventsInNote, isAssignmentRule, type OrderEvent } from '../../domain/playbooks';
 import { formatInstantInChinese } from '../../domain/calendar';
 import { fromRow, ruleById } from '../clocks/clock-store';
 
@@ -130,11 +130,24 @@ export async function orderNew(ctx: ChatContext, args: ParsedArgs) {
     `已新建分配单 ${orderCode(o.id)}，谢谢！`,
     `客户：${clientName}　类型：${type}　部门：${dept.name}`,
     `业务员：${sales.name}　${o.paid ? '已付款' : '未付款（收款后请发送 /收款 ' + orderCode(o.id) + '）'}${o.deadline ? '　截止：' + o.deadline : ''}`,
-    heads.length
-      ? `请 ${heads.map(mention).join(' ')} 在 2 个工作日内派单：/派单 ${orderCode(o.id)} @负责人`
-      : `请部门负责人派单：/派单 ${orderCode(o.id)} @负责人`,
+    `请${heads.length ? ' ' + heads.map(mention).join(' ') + ' ' : '部门负责人'}${await assignmentDeadline(ctx, o.id)}派单：/派单 ${orderCode(o.id)} @负责人`,
   ];
   ctx.reply(lines.join('\n') + clocks, heads.map((h) => h.userid));
+}
+
+/**
+ * "在 1 个工作日内（3.3.2，期限 …）" from the assignment timer the order just got (its rule's number and
+ * clause, the timer's due time), or nothing when no assignment rule applies to the service type.
+ */
+async function assignmentDeadline(ctx: ChatContext, orderId: number): Promise<string> {
+  const row = (await ctx.clocks.active(ctx.tx, orderId)).find((r) => {
+    const rule = ruleById(ctx.clocks.playbook, r.ruleId);
+    return !!rule && isAssignmentRule(rule);
+  });
+  const rule = row && ruleById(ctx.clocks.playbook, row.ruleId);
+  if (!row || !rule) return '';
+  const cal = await ctx.clocks.calendar(ctx.tx);
+  return `在 ${durationInChinese(rule.duration)}内（${rule.clause}，期限 ${formatInstantInChinese(fromRow(row).dueAt, cal, { now: ctx.now })}）`;
 }
 
 export async function orderAssign(ctx: ChatContext, args: ParsedArgs) {

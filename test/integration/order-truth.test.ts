@@ -1,0 +1,72 @@
+import { and, desc, eq, like } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fromRow } from '../../src/core/clocks/clock-store';
+import type { Database } from '../../src/db/client';
+import { departments, groups, orders, outbox, people, timers } from '../../src/db/schema';
+import { formatInstantInChinese } from '../../src/domain/calendar';
+import { demoBot, fakeClock, playbook } from '../helpers/bot';
+import { drivers } from '../helpers/databases';
+
+/**
+ * Issue 8, "what the bot says must be true": each reply that names a deadline, a person or a group is
+ * compared with the timer row that drives the clock and the outbox row that carries the reply.
+ */
+describe.each(drivers)('order replies tell the truth on $name', (driver) => {
+  let database: Database;
+  let bot: Awaited<ReturnType<typeof demoBot>>;
+  const clock = fakeClock('2026-11-23T01:30:00Z'); // Monday 09:30 in Shanghai
+  beforeAll(async () => {
+    database = await driver.open();
+    bot = await demoBot(database.db, { clock, admins: ['root'] });
+    for (const d of await database.db.select().from(departments)) {
+      await database.db
+        .insert(groups)
+        .values({ platform: 'sandbox', conversationId: `dept-${d.id}`, title: `${d.name}群`, kind: 'internal', departmentId: d.id })
+        .onConflictDoNothing();
+    }
+    await database.db.update(groups).set({ departmentId: null }).where(eq(groups.conversationId, 'demo-internal'));
+  });
+  afterAll(async () => database?.close());
+
+  const db = () => database.db;
+  const idOf = (reply: string) => Number(/D(\d+)/.exec(reply)![1]);
+  const timerOf = async (orderId: number, ruleId: string) =>
+    (await db().select().from(timers).where(and(eq(timers.orderId, orderId), eq(timers.ruleId, ruleId))).orderBy(desc(timers.id)))[0];
+  const dueText = async (row: typeof timers.$inferSelect) => formatInstantInChinese(fromRow(row).dueAt, await bot.calendar(db()), { now: clock() });
+  /** The outbox row the last reply in a group went out as. */
+  const lastReply = async (group = 'demo-internal') =>
+    (await db().select().from(outbox).where(and(eq(outbox.conversationId, group), like(outbox.dedupeKey, 'reply:%'))).orderBy(desc(outbox.id)))[0]!;
+  const userid = async (name: string) => (await db().select().from(people).where(eq(people.name, name)))[0]!.userid;
+
+  describe('defect 2: /单 新建 quotes the assignment rule that applies', () => {
+    it.each([
+      ['专利', 'patent.assign', '2 个工作日', '3.1.2'],
+      ['软件', 'software.assign', '1 个工作日', '3.3.2'],
+      ['商标', 'trademark.assign', '1 个工作日', '3.4.2'],
+    ])('3.1.2 / 3.3.2 / 3.4.2: %s names its own deadline, clause and the timer due time', async (type, ruleId, span, clause) => {
+      clock.set('2026-11-23T01:30:00Z');
+      const r = await bot.say('wang', `/单 新建 客户=派单时限-${type} 类型=${type} 业务员=wang`);
+      const row = await timerOf(idOf(r), ruleId);
+      expect(row, 'assignment timer started').toBeDefined();
+      const rule = playbook.byId.get(ruleId)!;
+      expect(rule.clause).toBe(clause);
+      expect(r).toContain(`在 ${span}内（${clause}，期限 ${await dueText(row!)}）派单`);
+      expect(r).not.toContain(type === '专利' ? '1 个工作日内' : '2 个工作日内');
+      const out = await lastReply();
+      expect(out.payload.text).toBe(r);
+      // The heads @-mentioned are the heads of the department the order (and its timer) belongs to.
+      const heads = await db().select().from(people).where(and(eq(people.departmentId, row!.departmentId!), eq(people.role, 'head')));
+      expect(out.payload.mentions.sort()).toEqual(heads.map((h) => h.userid).sort());
+      for (const h of heads) expect(r).toContain(`@${h.name}`);
+    });
+
+    it.each(['审计', '财税', '高新', '资助', '集成电路布图', '专利流程事务'])('3.1.2, 3.3.2, 3.4.2 name only 专利, 软件, 商标: %s has no assignment rule: the reply names no deadline', async (type) => {
+      const r = await bot.say('wang', `/单 新建 客户=无派单时限-${type} 类型=${type} 业务员=wang`);
+      const id = idOf(r);
+      const running = await db().select().from(timers).where(eq(timers.orderId, id));
+      expect(running.some((t) => t.ruleId.endsWith('.assign'))).toBe(false);
+      expect(r).not.toMatch(/个工作日内.*派单/);
+      expect(r).toContain(`派单：/派单 D${id} @负责人`);
+    });
+  });
+});
