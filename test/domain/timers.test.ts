@@ -38,7 +38,8 @@ const rule = (id: string) => {
 };
 
 /** A moment well after everything in these tests, to ask "is anything still to send?". */
-const FAR = bj('2030-01-01T12:00:00');
+// A working moment far ahead (quiet-hours rules send nothing outside working time).
+const FAR = bj('2030-01-02T12:00:00');
 /** Start of every generic run: Tuesday 2026-03-10 10:00, an ordinary working moment. */
 const T0 = bj('2026-03-10T10:00:00');
 const ANCHOR = '2026-12-21';

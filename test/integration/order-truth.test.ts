@@ -69,4 +69,40 @@ describe.each(drivers)('order replies tell the truth on $name', (driver) => {
       expect(r).toContain(`派单：/派单 D${id} @负责人`);
     });
   });
+
+  describe('defect 8: staff reminders wait for working hours', () => {
+    it('quiet hours (3.1.6 项目 back-dated): no 【超时通报·总经办】 at 02:15, sent once at 09:00', async () => {
+      clock.set('2026-11-24T18:15:00Z'); // Wednesday 2026-11-25 02:15 in Shanghai
+      const r = await bot.say('wang', '/单 新建 客户=深夜补录 类型=高新 业务员=wang 已付款');
+      const id = idOf(r);
+      // A date already past: every step of the 3.1.6 clock (due Wed 11-18 18:00) lies in the past.
+      expect(await bot.say('wang', `/单 设置 D${id} 申报截止=2026-11-20`)).toContain('已更新');
+      const row = (await timerOf(id, 'project.application-complete'))!;
+      expect(fromRow(row).dueAt.toISOString()).toBe('2026-11-18T10:00:00.000Z');
+      const sent = () => db().select().from(outbox).where(like(outbox.dedupeKey, `timer:${row.id}:%`));
+      for (const night of ['2026-11-24T18:15:00Z', '2026-11-24T18:15:05Z', '2026-11-24T22:00:00Z', '2026-11-25T00:59:59Z']) {
+        clock.set(night);
+        await bot.scheduler.tick();
+        expect(await sent(), `nothing at ${night}`).toHaveLength(0);
+      }
+      // The timer sleeps until the next working moment instead of being claimed every tick all night.
+      const [waiting] = await db().select().from(timers).where(eq(timers.id, row.id));
+      expect(waiting!.nextStepAt!.toISOString()).toBe('2026-11-25T01:00:00.000Z');
+      clock.set('2026-11-25T01:00:00Z'); // 09:00
+      await bot.scheduler.tick();
+      const rows = await sent();
+      expect(rows).toHaveLength(1);
+      expect(rows[0]!.payload.text).toMatch(/^【超时通报·总经办】/);
+      await bot.scheduler.tick();
+      expect(await sent()).toHaveLength(1);
+    });
+
+    it('quiet hours: only the complaint 30-minute clocks (4.3.3) run on wall-clock time', async () => {
+      expect(playbook.rules.filter((r) => r.quietHours !== 'respect').map((r) => r.id)).toEqual([]);
+      const { complaintPlaybook } = await import('../helpers/bot');
+      const ignoring = complaintPlaybook.rules.filter((r) => r.timer.quietHours === 'ignore');
+      expect(ignoring.length).toBeGreaterThan(0);
+      for (const r of ignoring) expect(r.timer.duration).toEqual({ amount: 30, unit: 'minutes' });
+    });
+  });
 });

@@ -45,7 +45,7 @@ export function createOrderClocks(deps: { playbook: Playbook; calendar: Calendar
   const { playbook } = deps;
 
   async function save(tx: Db, row: TimerRow | null, t: Timer, rule: PlaybookRule, cal: WorkCalendar, o: Order, now: Date) {
-    const values = toRow(t, rule, cal);
+    const values = toRow(t, rule, cal, now);
     if (row) {
       await tx.update(timers).set({ ...values, updatedAt: now }).where(eq(timers.id, row.id));
     } else {

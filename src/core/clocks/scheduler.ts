@@ -213,7 +213,7 @@ export function createScheduler(opts: SchedulerOptions) {
         rolls.push({ row, rule, t: completeTimer(t, now) });
         continue;
       }
-      updates.push({ id: row.id, t, nextStepAt: nextWakeUp(t, rule, cal) });
+      updates.push({ id: row.id, t, nextStepAt: nextWakeUp(t, rule, cal, now) });
     }
 
     // One statement each, the rows passed as one JSON parameter (no thousands of bind parameters).
