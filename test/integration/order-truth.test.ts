@@ -105,4 +105,64 @@ describe.each(drivers)('order replies tell the truth on $name', (driver) => {
       for (const r of ignoring) expect(r.timer.duration).toEqual({ amount: 30, unit: 'minutes' });
     });
   });
+
+  describe('defect 3: /收款 lifts a pause for non-payment', () => {
+    async function assignedPatent(name: string) {
+      clock.set('2026-11-23T01:30:00Z'); // Mon 09:30
+      const id = idOf(await bot.say('wang', `/单 新建 客户=${name} 类型=专利 业务员=wang`));
+      await bot.say('liu', `/派单 D${id} zhang`);
+      return id;
+    }
+
+    it('3.5.2: /暂停 客户未按合同付款 then /收款 resumes the order and its clocks with the working time left', async () => {
+      const id = await assignedPatent('付款暂停');
+      const before = (await timerOf(id, 'patent.contact-client'))!;
+      expect(fromRow(before).dueAt.toISOString()).toBe('2026-11-24T01:30:00.000Z'); // Tue 09:30 (1 wd, 3.1.3)
+      clock.set('2026-11-23T03:30:00Z'); // Mon 11:30: 2 working hours used, 7 left
+      const paused = await bot.say('zhang', `/暂停 D${id} 客户未按合同付款`);
+      expect(paused).toContain('未付款');
+      expect(paused).toContain(`/收款 D${id}`);
+      const [p] = await db().select().from(orders).where(eq(orders.id, id));
+      expect(p!.pauseKind).toBe('unpaid');
+      clock.set('2026-11-26T01:00:00Z'); // Thu 09:00
+      const r = await bot.say('wang', `/收款 D${id}`);
+      const [o] = await db().select().from(orders).where(eq(orders.id, id));
+      expect(o!.status).toBe('assigned');
+      expect(o!.paid).toBe(true);
+      expect(o!.pauseKind).toBeNull();
+      const after = (await timerOf(id, 'patent.contact-client'))!;
+      expect(after.state).toBe('running');
+      expect(fromRow(after).dueAt.toISOString()).toBe('2026-11-26T08:00:00.000Z'); // Thu 16:00
+      expect(r).toContain('自动恢复（3.5.2）');
+      expect(r).toContain(`继续计时：${playbook.byId.get('patent.contact-client')!.step}，期限 ${await dueText(after)}`);
+      const out = await lastReply();
+      expect(out.payload.text).toBe(r);
+      expect(out.payload.mentions).toEqual(['zhang']);
+      expect(r).toContain('@张工');
+    });
+
+    it('3.5.2: a pause that is not about payment stays paused after /收款, and the reply says so', async () => {
+      const id = await assignedPatent('等客户暂停');
+      expect(await bot.say('zhang', `/暂停 D${id} 等客户提供技术交底书`)).toContain('等客户');
+      const r = await bot.say('wang', `/收款 D${id}`);
+      const [o] = await db().select().from(orders).where(eq(orders.id, id));
+      expect(o!.status).toBe('paused');
+      expect(o!.paid).toBe(true);
+      expect((await timerOf(id, 'patent.contact-client'))!.state).toBe('paused');
+      expect(r).toContain('没有自动恢复');
+      expect(r).toContain(`/恢复 D${id}`);
+      expect((await lastReply()).payload.mentions).toEqual([]);
+    });
+
+    it('3.5.2: an explicit 类型=未付款 marks the pause as non-payment', async () => {
+      const id = await assignedPatent('显式类型');
+      await bot.say('zhang', `/暂停 D${id} 类型=未付款 等财务通知`);
+      const [p] = await db().select().from(orders).where(eq(orders.id, id));
+      expect(p!.pauseKind).toBe('unpaid');
+      expect(p!.pauseReason).toBe('等财务通知');
+      await bot.say('wang', `/收款 D${id}`);
+      const [o] = await db().select().from(orders).where(eq(orders.id, id));
+      expect(o!.status).toBe('assigned');
+    });
+  });
 });

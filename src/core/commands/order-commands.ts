@@ -194,9 +194,23 @@ export async function orderPaid(ctx: ChatContext, args: ParsedArgs) {
   check(rules.ensureOpen(o));
   await update(ctx, o.id, { paid: true });
   await recordOrderEvent(ctx, o.id, 'paid', null);
-  const clocks = await clockLines(ctx, await ctx.clocks.events(ctx.tx, o.id, ['payment.confirmed'], ctx.now, ctx.actor));
-  const mentions = inv.handler ? [inv.handler.userid] : [];
-  ctx.reply(`已确认 ${orderCode(o.id)} 客户付款，谢谢！${inv.handler ? `\n${mention(inv.handler)} 可以继续办理了。` : ''}${clocks}`, mentions);
+  // 3.5.2: the payment lifts a pause for non-payment; its clocks go on with the working time they had left.
+  const pausedKind = o.status === 'paused' ? (o.pauseKind ?? rules.classifyPause(o.pauseReason)) : null;
+  let lifted = '';
+  const changes: ClockChange[] = [];
+  if (pausedKind === 'unpaid') {
+    const next = check(rules.resume(o));
+    await update(ctx, o.id, { ...next, pauseReason: null, pauseKind: null });
+    await recordOrderEvent(ctx, o.id, 'resumed', '收款后自动恢复（3.5.2）');
+    changes.push(...(await ctx.clocks.resume(ctx.tx, o.id, ctx.now, ctx.actor)));
+    lifted = `\n${orderCode(o.id)} 因未付款暂停（${o.pauseReason ?? '未付款'}），现已自动恢复（3.5.2），状态：${STATUS_NAMES[next.status]}，计时按暂停时剩余的工作时间继续。`;
+  } else if (pausedKind) {
+    lifted = `\n${orderCode(o.id)} 仍处于暂停（${rules.PAUSE_KIND_NAMES[pausedKind]}：${o.pauseReason ?? ''}），不是因为付款，所以没有自动恢复；可以继续时请发送 /恢复 ${orderCode(o.id)}。`;
+  }
+  changes.push(...(await ctx.clocks.events(ctx.tx, o.id, ['payment.confirmed'], ctx.now, ctx.actor)));
+  const clocks = await clockLines(ctx, changes);
+  const goOn = inv.handler && pausedKind !== 'client' && pausedKind !== 'other' ? `\n${mention(inv.handler)} 可以继续办理了。` : '';
+  ctx.reply(`已确认 ${orderCode(o.id)} 客户付款，谢谢！${lifted}${goOn}${clocks}`, goOn && inv.handler ? [inv.handler.userid] : []);
 }
 
 export async function orderPause(ctx: ChatContext, args: ParsedArgs) {
@@ -205,11 +219,16 @@ export async function orderPause(ctx: ChatContext, args: ParsedArgs) {
   if (!inv.any) refuse(`抱歉，只有 ${orderCode(o.id)} 的相关同事可以暂停它。`);
   const next = check(rules.pause(o));
   const reason = String(args.reason);
-  await update(ctx, o.id, { ...next, pauseReason: reason });
-  await recordOrderEvent(ctx, o.id, 'paused', reason);
+  const kind = rules.classifyPause(reason, args.kind as string | undefined);
+  await update(ctx, o.id, { ...next, pauseReason: reason, pauseKind: kind });
+  await recordOrderEvent(ctx, o.id, 'paused', reason, { kind });
   const paused = await ctx.clocks.pause(ctx.tx, o.id, ctx.now, ctx.actor);
+  const how =
+    kind === 'unpaid' && !o.paid
+      ? `业务员确认收款（/收款 ${orderCode(o.id)}）后会自动恢复；也可以发送 /恢复 ${orderCode(o.id)}`
+      : `恢复时请发送 /恢复 ${orderCode(o.id)}`;
   ctx.reply(
-    `已暂停 ${orderCode(o.id)}（原因：${reason}）${paused.length ? `，${paused.length} 项计时同时停止` : ''}。恢复时请发送 /恢复 ${orderCode(o.id)}。`,
+    `已暂停 ${orderCode(o.id)}（${rules.PAUSE_KIND_NAMES[kind]}：${reason}）${paused.length ? `，${paused.length} 项计时同时停止` : ''}。${how}。`,
   );
 }
 
@@ -218,7 +237,7 @@ export async function orderResume(ctx: ChatContext, args: ParsedArgs) {
   const inv = await involvement(ctx, o);
   if (!inv.any) refuse(`抱歉，只有 ${orderCode(o.id)} 的相关同事可以恢复它。`);
   const next = check(rules.resume(o));
-  await update(ctx, o.id, { ...next, pauseReason: null });
+  await update(ctx, o.id, { ...next, pauseReason: null, pauseKind: null });
   await recordOrderEvent(ctx, o.id, 'resumed', null);
   const clocks = await clockLines(ctx, await ctx.clocks.resume(ctx.tx, o.id, ctx.now, ctx.actor));
   const mentions = inv.handler ? [inv.handler.userid] : [];
@@ -328,7 +347,7 @@ export async function orderShow(ctx: ChatContext, id: number) {
     .where(eq(orderEvents.orderId, o.id))
     .orderBy(asc(orderEvents.id));
   const lines = [
-    `${orderCode(o.id)}｜${client?.name ?? '—'}｜${o.serviceType}｜${STATUS_NAMES[o.status]}${o.status === 'paused' && o.pauseReason ? '（' + o.pauseReason + '）' : ''}`,
+    `${orderCode(o.id)}｜${client?.name ?? '—'}｜${o.serviceType}｜${STATUS_NAMES[o.status]}${o.status === 'paused' && o.pauseReason ? `（${rules.PAUSE_KIND_NAMES[o.pauseKind ?? rules.classifyPause(o.pauseReason)]}：${o.pauseReason}）` : ''}`,
     `部门：${dept?.name ?? '—'}　负责人：${handler?.name ?? '未派单'}　业务员：${sales?.name ?? '—'}`,
     `付款：${o.paid ? '已付款' : '未付款'}${o.deadline ? '　截止：' + o.deadline : ''}`,
   ];

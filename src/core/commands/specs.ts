@@ -167,10 +167,14 @@ export const COMMANDS: CommandDef[] = [
     id: 'order.pause',
     zh: ['暂停'],
     en: ['pause'],
-    summary: '暂停分配单（计时停止）',
-    usage: '/暂停 <单号> <原因>',
+    summary: '暂停分配单（计时停止；因未付款暂停的单在 /收款 后自动恢复，3.5.2）',
+    usage: '/暂停 <单号> [类型=未付款|等客户|其他] <原因>',
     example: '/暂停 D12 客户暂未付款',
-    args: { positional: [order], rest: { name: 'reason', label: '暂停原因' } },
+    args: {
+      positional: [order],
+      named: [{ key: 'kind', names: ['类型', 'kind'], label: '未付款|等客户|其他', kind: 'word', choices: ['未付款', '等客户', '其他'] }],
+      rest: { name: 'reason', label: '暂停原因' },
+    },
     gate: 'staff',
   },
   {
