@@ -165,4 +165,47 @@ describe.each(drivers)('order replies tell the truth on $name', (driver) => {
       expect(o!.status).toBe('assigned');
     });
   });
+
+  describe('defect 4: drop-outs are recorded by the handler', () => {
+    it('3.5.1, 3.5.3: the handler runs /退出; the salesperson is @-mentioned at once, the evidence reminder goes to the handler', async () => {
+      clock.set('2026-11-23T01:30:00Z');
+      const id = idOf(await bot.say('wang', '/单 新建 客户=中途退出 类型=专利 业务员=wang'));
+      await bot.say('liu', `/派单 D${id} zhang`);
+      const r = await bot.say('zhang', `/退出 D${id} 客户辅导后决定今年不申请`);
+      expect(r).not.toMatch(/^抱歉/);
+      const out = await lastReply();
+      expect(out.payload.text).toBe(r);
+      expect(out.payload.mentions.sort()).toEqual(['wang', 'zhang']);
+      const salesLine = r.split('\n').find((l) => l.includes('@王业务'))!;
+      const evidenceLine = r.split('\n').find((l) => l.includes('证据'))!;
+      expect(salesLine).toContain('3.5.1、3.5.3');
+      expect(salesLine).not.toContain('证据');
+      expect(evidenceLine).toContain('@张工');
+      expect(evidenceLine).not.toContain('@王业务');
+      const [o] = await db().select().from(orders).where(eq(orders.id, id));
+      expect(o!.status).toBe('paused');
+      expect(o!.pauseKind).toBe('client');
+      expect((await timerOf(id, 'patent.contact-client'))!.state).toBe('paused');
+      expect(await bot.say('zhang', `/查 D${id}`)).toContain('客户无法继续或退出：客户辅导后决定今年不申请');
+    });
+
+    it('3.5.1, 3.5.3: /取消 tells the salesperson and reminds the handler, not the salesperson, to keep evidence', async () => {
+      const id = idOf(await bot.say('wang', '/单 新建 客户=取消证据 类型=专利 业务员=wang'));
+      await bot.say('liu', `/派单 D${id} zhang`);
+      const r = await bot.say('liu', `/取消 D${id} 客户确认不再办理`);
+      const salesLine = r.split('\n').find((l) => l.includes('@王业务'))!;
+      expect(salesLine).not.toContain('证据');
+      expect(r.split('\n').find((l) => l.includes('证据'))).toContain('@张工');
+      expect((await lastReply()).payload.mentions.sort()).toEqual(['wang', 'zhang']);
+    });
+
+    it('3.5.1: a salesperson or a colleague outside the order cannot record a drop-out', async () => {
+      const id = idOf(await bot.say('wang', '/单 新建 客户=退出权限 类型=专利 业务员=wang'));
+      await bot.say('liu', `/派单 D${id} zhang`);
+      expect(await bot.say('zhou', `/退出 D${id} 不做了`)).toMatch(/^抱歉/);
+      expect(await bot.say('wang', `/退出 D${id} 不做了`)).toMatch(/^抱歉/);
+      const [o] = await db().select().from(orders).where(eq(orders.id, id));
+      expect(o!.status).toBe('assigned');
+    });
+  });
 });

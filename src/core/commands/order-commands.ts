@@ -308,12 +308,53 @@ export async function orderFinish(ctx: ChatContext, args: ParsedArgs, to: 'done'
   await recordOrderEvent(ctx, o.id, to, note);
   await ctx.clocks.close(ctx.tx, o.id, to, ctx.now, ctx.actor);
   const sales = await personById(ctx.tx, o.salespersonId);
+  if (to === 'done') {
+    ctx.reply(`${orderCode(o.id)} 已标记完成${note ? '（' + note + '）' : ''}，大家辛苦了！`);
+    return;
+  }
+  // 3.5.1 / 3.5.3: the salesperson is told; keeping the evidence is the handler's duty.
+  const tellSales = sales && sales.id !== ctx.actor.person?.id ? sales : null;
+  const handler = inv.handler;
   ctx.reply(
-    to === 'done'
-      ? `${orderCode(o.id)} 已标记完成${note ? '（' + note + '）' : ''}，大家辛苦了！`
-      : `${orderCode(o.id)} 已取消（原因：${note}）。${sales ? mention(sales) + ' 请知悉，并保留相关证据。' : ''}`,
-    to === 'cancelled' && sales ? [sales.userid] : [],
+    `${orderCode(o.id)} 已取消（原因：${note}）。` +
+      (tellSales ? `${mention(tellSales)} 请知悉。` : '') +
+      (handler ? `\n${mention(handler)} 请保留相关证据（沟通记录、客户的书面说明等，3.5.1、3.5.3）。` : ''),
+    [...(tellSales ? [tellSales.userid] : []), ...(handler ? [handler.userid] : [])],
   );
+}
+
+/**
+ * 3.5.1 / 3.5.3: the handler records that the client cannot go on or has dropped out. The salesperson
+ * is told at once (a real @); the order pauses (等客户) so its clocks stop while they find the cause;
+ * the handler is asked to keep the evidence. If it truly cannot go on, /取消 closes it.
+ */
+export async function orderDropOut(ctx: ChatContext, args: ParsedArgs) {
+  const o = await loadOrder(ctx.tx, Number(args.order), true);
+  const inv = await involvement(ctx, o);
+  if (!(inv.isHandler || inv.isSupervisor || inv.isHead || inv.isManagement))
+    refuse(`抱歉，${orderCode(o.id)} 的客户无法继续或退出，需由具体负责人（或其主管、部门负责人）登记。`);
+  check(rules.ensureOpen(o));
+  const reason = String(args.reason);
+  await recordOrderEvent(ctx, o.id, 'dropout', reason);
+  let paused: ClockChange[] = [];
+  if (o.status !== 'paused') {
+    const next = check(rules.pause(o));
+    await update(ctx, o.id, { ...next, pauseReason: `客户无法继续或退出：${reason}`, pauseKind: 'client' });
+    await recordOrderEvent(ctx, o.id, 'paused', `客户无法继续或退出：${reason}`, { kind: 'client' });
+    paused = await ctx.clocks.pause(ctx.tx, o.id, ctx.now, ctx.actor);
+  }
+  const sales = await personById(ctx.tx, o.salespersonId);
+  const handler = inv.handler;
+  const lines = [
+    `已记录 ${orderCode(o.id)}：客户无法继续或退出（原因：${reason}）。${o.status === 'paused' ? '' : `本单已暂停${paused.length ? `，${paused.length} 项计时同时停止` : ''}。`}`,
+    sales
+      ? `${mention(sales)} 请知悉（3.5.1、3.5.3），并与负责人一起了解原因、商量解决办法；确实做不了的，请发送 /取消 ${orderCode(o.id)} <原因>，可以继续时发送 /恢复 ${orderCode(o.id)}。`
+      : `本单没有登记业务员，请部门负责人通知所属业务员（3.5.1、3.5.3）。`,
+    handler
+      ? `${mention(handler)} 请保留相关证据（沟通记录、客户的书面说明等），可用 /进度 ${orderCode(o.id)} 证据：… 登记。`
+      : `本单还没有具体负责人，请部门负责人安排留存相关证据。`,
+  ];
+  ctx.reply(lines.join('\n'), [...(sales ? [sales.userid] : []), ...(handler ? [handler.userid] : [])]);
 }
 
 const EVENT_NAMES: Record<string, string> = {
@@ -328,6 +369,7 @@ const EVENT_NAMES: Record<string, string> = {
   transfer_rejected: '驳回转交',
   done: '完成',
   cancelled: '取消',
+  dropout: '客户无法继续或退出',
   bound: '绑定群',
   fields: '设置',
   complaint_handover: '投诉换人',

@@ -239,6 +239,18 @@ export const COMMANDS: CommandDef[] = [
     gate: ['head', 'management', 'sales'],
   },
   {
+    id: 'order.dropout',
+    zh: ['退出'],
+    en: ['dropout'],
+    aliases: [['无法继续'], ['客户退出']],
+    summary: '负责人登记客户无法继续或中途退出：立即通知业务员，提醒负责人留存证据（3.5.1/3.5.3）',
+    usage: '/退出 <单号> <原因>',
+    example: '/退出 D12 客户辅导后决定今年不申请',
+    args: { positional: [order], rest: { name: 'reason', label: '客户无法继续或退出的原因' } },
+    gate: 'staff',
+    internal: true,
+  },
+  {
     id: 'show',
     zh: ['查'],
     en: ['show'],
