@@ -208,4 +208,45 @@ describe.each(drivers)('order replies tell the truth on $name', (driver) => {
       expect(o!.status).toBe('assigned');
     });
   });
+
+  describe('defect 9: check-ins from the contract start; urgent supplements in every playbook', () => {
+    it('3.3.9.1 (项目): 资助 check-ins run every 4 months from 合同开始, and restart when it changes', async () => {
+      clock.set('2026-03-20T02:00:00Z');
+      const id = idOf(await bot.say('wang', '/单 新建 客户=资助验收 类型=资助 业务员=wang 已付款'));
+      const r = await bot.say('wang', `/单 设置 D${id} 合同开始=2026-03-18`);
+      const row = (await timerOf(id, 'grant.checkins'))!;
+      expect(row, 'check-in series started from the contract start').toBeDefined();
+      const t = fromRow(row);
+      expect(t.startedAt.toISOString()).toBe('2026-07-20T01:00:00.000Z'); // 07-18 + 4 months is a Saturday → Monday 09:00
+      expect(r).toContain(`开始计时：${playbook.byId.get('grant.checkins')!.step}，期限 ${await dueText(row)}（3.3.9.1 (项目)）`);
+      const r2 = await bot.say('wang', `/单 设置 D${id} 合同开始=2026-04-15`);
+      const moved = (await timerOf(id, 'grant.checkins'))!;
+      expect(moved.id).not.toBe(row.id);
+      expect(fromRow(moved).startedAt.toISOString()).toBe('2026-08-17T01:00:00.000Z'); // 08-15 is a Saturday
+      expect(r2).toContain(`重新计时：${playbook.byId.get('grant.checkins')!.step}，期限 ${await dueText(moved)}`);
+      const [old] = await db().select().from(timers).where(eq(timers.id, row.id));
+      expect(old!.state).toBe('cancelled');
+      // At the occurrence the reminder goes out; then the series rolls on 4 months later (12-15).
+      clock.set('2026-08-17T01:00:00Z');
+      await bot.scheduler.tick();
+      clock.set(fromRow(moved).dueAt.toISOString());
+      await bot.scheduler.tick();
+      const running = await db().select().from(timers).where(and(eq(timers.orderId, id), eq(timers.ruleId, 'grant.checkins'), eq(timers.state, 'running')));
+      expect(running.map((x) => fromRow(x).startedAt.toISOString())).toEqual(['2026-12-15T01:00:00.000Z']);
+    });
+
+    it.each(['专利', '集成电路布图', '软件', '商标', '专利流程事务', '审计', '财税', '高新', '资助'])(
+      '3.4.8 (项目), 2.3.7 (审计): a %s order starts the urgent-supplement clock when the authority asks for material',
+      async (type) => {
+        clock.set('2026-11-23T01:30:00Z');
+        const id = idOf(await bot.say('wang', `/单 新建 客户=补充材料-${type} 类型=${type} 业务员=wang 已付款`));
+        const r = await bot.say('wang', `/进度 D${id} 专利局要求补充材料，两天内提交`);
+        const rows = (await db().select().from(timers).where(eq(timers.orderId, id))).filter((x) => x.ruleId.endsWith('.urgent-supplement'));
+        expect(rows).toHaveLength(1);
+        const rule = playbook.byId.get(rows[0]!.ruleId)!;
+        expect(rule.clause).toMatch(type === '审计' ? /^2\.3\.7 \(审计\)$/ : /3\.4\.8 \(项目\)/);
+        expect(r).toContain(`开始计时：${rule.step}，期限 ${await dueText(rows[0]!)}（${rule.clause}）`);
+      },
+    );
+  });
 });

@@ -238,9 +238,9 @@ export function createScheduler(opts: SchedulerOptions) {
     }
     for (const { row, rule, t } of rolls) {
       await tx.update(timers).set({ ...toRow(t, rule, cal), updatedAt: now }).where(eq(timers.id, row.id));
-      const occurrence = nextOccurrence(rule, new Date(Math.max(now.getTime(), t.startedAt.getTime()) + 1000), cal);
-      if (!occurrence) continue;
       const o = row.orderId ? ctx.ordersById.get(row.orderId) : undefined;
+      const occurrence = nextOccurrence(rule, new Date(Math.max(now.getTime(), t.startedAt.getTime()) + 1000), cal, o?.o.fields);
+      if (!occurrence) continue;
       const next = startTimer(rule, { occurrence, ...(o ? { order: { serviceType: o.o.serviceType, paid: o.o.paid, fields: o.o.fields } } : {}) }, now, cal);
       if (!next) continue;
       await tx

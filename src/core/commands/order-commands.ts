@@ -468,6 +468,7 @@ export const ORDER_FIELDS: Record<string, 'date' | 'number' | 'text'> = {
   申报截止: 'date',
   提交时间: 'date',
   年费到期: 'date',
+  合同开始: 'date',
   合同结束: 'date',
   资助申报截止: 'date',
   执行期月数: 'number',
