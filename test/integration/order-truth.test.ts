@@ -249,4 +249,107 @@ describe.each(drivers)('order replies tell the truth on $name', (driver) => {
       },
     );
   });
+
+  describe('every order command: what the reply names is what the rows hold', () => {
+    /**
+     * Each "⏱ 开始计时 / 重新计时 / 继续计时：<step>，期限 <due>（<clause>）" line names a timer of the order that
+     * is running with exactly that due time and clause; returns how many lines were checked.
+     */
+    async function clockLinesMatch(reply: string, orderId: number): Promise<number> {
+      let n = 0;
+      for (const line of reply.split('\n')) {
+        const m = /^⏱ (开始计时|重新计时|继续计时)：(.+)，期限 (.+)（(.+)）$/.exec(line);
+        if (!m) continue;
+        const rule = playbook.rules.find((r) => r.step === m[2] && r.clause === m[4]);
+        expect(rule, line).toBeDefined();
+        const row = (await timerOf(orderId, rule!.id))!;
+        expect(row.state, line).toBe('running');
+        expect(m[3], line).toBe(await dueText(row));
+        n++;
+      }
+      return n;
+    }
+    /** The reply's outbox row went to the group the command came from and @-mentions exactly `who`. */
+    async function sentTo(reply: string, who: string[], group = 'demo-internal') {
+      const out = await lastReply(group);
+      expect(out.payload.text).toBe(reply);
+      expect([...out.payload.mentions].sort()).toEqual([...who].sort());
+      for (const u of who) {
+        const [p] = await db().select().from(people).where(eq(people.userid, u));
+        expect(reply).toContain(`@${p!.name}`);
+      }
+    }
+
+    it('/单 新建, /派单, /进度, /暂停, /恢复, /收款, /已办, /完成 on a 专利 order', async () => {
+      clock.set('2026-11-23T01:30:00Z');
+      const created = await bot.say('wang', '/单 新建 客户=全程核对 类型=专利 业务员=wang');
+      const id = idOf(created);
+      expect(await clockLinesMatch(created, id)).toBe(1);
+      await sentTo(created, ['liu']);
+
+      const assigned = await bot.say('liu', `/派单 D${id} zhang`);
+      expect(await clockLinesMatch(assigned, id)).toBeGreaterThanOrEqual(1);
+      expect(assigned).toContain(`开始计时：${playbook.byId.get('patent.contact-client')!.step}`);
+      await sentTo(assigned, ['zhang', await userid('王业务')]);
+
+      const step = await bot.say('zhang', `/进度 D${id} 已收到技术方案`);
+      expect(await clockLinesMatch(step, id)).toBe(1);
+      await sentTo(step, []);
+
+      clock.set('2026-11-23T03:00:00Z');
+      const paused = await bot.say('zhang', `/暂停 D${id} 客户出差两周`);
+      const pausedRows = (await db().select().from(timers).where(and(eq(timers.orderId, id), eq(timers.state, 'paused')))).length;
+      expect(paused).toContain(`${pausedRows} 项计时同时停止`);
+      await sentTo(paused, []);
+
+      clock.set('2026-11-25T02:00:00Z');
+      const resumed = await bot.say('zhang', `/恢复 D${id}`);
+      expect(await clockLinesMatch(resumed, id)).toBe(pausedRows);
+      await sentTo(resumed, ['zhang']);
+
+      const paid = await bot.say('wang', `/收款 D${id}`);
+      await clockLinesMatch(paid, id);
+      await sentTo(paid, ['zhang']);
+
+      const checked = await bot.say('zhang', `/已办 D${id} 1`);
+      expect(checked).toContain('已完成');
+      await sentTo(checked, []);
+
+      const done = await bot.say('zhang', `/完成 D${id} 已提交专利局`);
+      expect((await db().select().from(timers).where(and(eq(timers.orderId, id), eq(timers.state, 'running')))).length).toBe(0);
+      await sentTo(done, []);
+    });
+
+    it('/转交, /批准, /驳回 and /取消 @-mention the heads, handlers, requester and salesperson the rows name', async () => {
+      const id = idOf(await bot.say('wang', '/单 新建 客户=转交核对 类型=商标 业务员=wang'));
+      await bot.say('sun', `/派单 D${id} zhou`);
+      const heads = await db().select().from(people).where(eq(people.role, 'head'));
+      const [o] = await db().select().from(orders).where(eq(orders.id, id));
+      const deptHeads = heads.filter((h) => h.departmentId === o!.departmentId).map((h) => h.userid);
+      expect(deptHeads).toEqual(['sun']);
+
+      const asked = await bot.say('zhou', `/转交 D${id} zhao 客户希望更换负责人`);
+      await sentTo(asked, deptHeads);
+      const rejected = await bot.say('sun', `/驳回 D${id} 先与客户沟通`);
+      await sentTo(rejected, ['zhou']); // the requester, from transfer_requested_by_id
+
+      await bot.say('zhou', `/转交 D${id} zhao 客户再次要求`);
+      const approved = await bot.say('sun', `/批准 D${id}`);
+      const [after] = await db().select().from(orders).where(eq(orders.id, id));
+      const newHandler = (await db().select().from(people).where(eq(people.id, after!.handlerId!)))[0]!;
+      expect(newHandler.userid).toBe('zhao');
+      await sentTo(approved, ['zhao', 'zhou']);
+
+      const cancelled = await bot.say('sun', `/取消 D${id} 客户不再办理`);
+      await sentTo(cancelled, ['wang', 'zhao']);
+    });
+
+    it('/单 设置 names the date clocks it starts with the timer rows\' due times', async () => {
+      clock.set('2026-11-23T01:30:00Z');
+      const id = idOf(await bot.say('wang', '/单 新建 客户=日期核对 类型=高新 业务员=wang 已付款'));
+      const r = await bot.say('wang', `/单 设置 D${id} 申报截止=2026-12-21 提交时间=2026-12-18`);
+      expect(await clockLinesMatch(r, id)).toBe(2);
+      await sentTo(r, []);
+    });
+  });
 });
