@@ -260,4 +260,21 @@ describe('override file', () => {
       }),
     ).toThrow(/node-cron/);
   });
+
+  it('3.3.9.1 (项目): a series counted from an order date has no cron pattern and order scope', () => {
+    const every = { field: '合同开始', months: 4 };
+    expect(() =>
+      parsePlaybooks(DEFAULT_PLAYBOOKS_DOCUMENT, {
+        rules: [{ id: 'grant.checkins', trigger: { kind: 'schedule', cron: '0 9 1 1,5,9 *', every, scope: 'order' } }],
+      }),
+    ).toThrow(/either a cron pattern or an "every" series/);
+    expect(() =>
+      parsePlaybooks(DEFAULT_PLAYBOOKS_DOCUMENT, { rules: [{ id: 'grant.checkins', trigger: { kind: 'schedule', scope: 'order' } }] }),
+    ).toThrow(/either a cron pattern or an "every" series/);
+    expect(() =>
+      parsePlaybooks(DEFAULT_PLAYBOOKS_DOCUMENT, { rules: [{ id: 'patent.weekly-list', trigger: { kind: 'schedule', every, scope: 'department' } }] }),
+    ).toThrow(/scope is order/);
+    const checkins = playbook.byId.get('grant.checkins')!;
+    expect(checkins.trigger).toMatchObject({ kind: 'schedule', every: { field: '合同开始', months: 4 } });
+  });
 });
