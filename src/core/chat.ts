@@ -300,6 +300,7 @@ const BUILTIN_HANDLERS: Record<string, Handler> = {
   'order.reject': ord.orderReject,
   'order.done': (ctx, a) => ord.orderFinish(ctx, a, 'done'),
   'order.cancel': (ctx, a) => ord.orderFinish(ctx, a, 'cancelled'),
+  'order.dropout': ord.orderDropOut,
   'order.list': (ctx, a) =>
     ord.orderList(ctx, a.scope === '部门' || a.scope === 'dept' ? 'dept' : a.scope === '全部' || a.scope === 'all' ? 'all' : 'mine'),
   mine: (ctx) => ord.orderList(ctx, 'mine'),

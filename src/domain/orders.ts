@@ -1,4 +1,4 @@
-import type { OrderStatus } from '../db/schema';
+import type { OrderStatus, PauseKind } from '../db/schema';
 
 /** Pure order rules: what each action may do from each state. The handlers turn refusals into replies. */
 
@@ -79,4 +79,25 @@ export function finish(o: OrderState, to: 'done' | 'cancelled'): Transition<Pick
   if (c) return { ok: false, why: c };
   if (to === 'done' && !o.handlerId) return { ok: false, why: `${orderCode(o.id)} 还没有负责人，不能标记完成。` };
   return { ok: true, next: { status: to } };
+}
+
+/** Pause kinds as people name them (the /暂停 类型= choice and what replies show). */
+export const PAUSE_KIND_NAMES: Record<PauseKind, string> = { unpaid: '未付款', client: '等客户', other: '其他' };
+
+const UNPAID_WORDS = /未付|未按合同付|未缴|未交费|没付|欠款|欠费|尾款|未到账|款未到|付款|收款|交费|缴费/;
+const CLIENT_WORDS = /客户|资料|材料|等待|对方|答复|确认/;
+
+/**
+ * The kind of a pause (3.5.2): an explicit 类型= wins; otherwise read from the reason — payment words
+ * first (a client who has not paid is the 3.5.2 case), then waiting for the client, else other.
+ */
+export function classifyPause(reason: string | null, explicit?: string): PauseKind {
+  if (explicit) {
+    const byName = (Object.keys(PAUSE_KIND_NAMES) as PauseKind[]).find((k) => PAUSE_KIND_NAMES[k] === explicit || k === explicit);
+    if (byName) return byName;
+  }
+  const text = (reason ?? '').replace(/已(付|收|缴|交)[款费]|已到账/g, '');
+  if (UNPAID_WORDS.test(text)) return 'unpaid';
+  if (CLIENT_WORDS.test(text)) return 'client';
+  return 'other';
 }

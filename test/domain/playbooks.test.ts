@@ -52,6 +52,12 @@ const ORDER_TABLE: { service: string; clause: string; durations: string[] }[] = 
   { service: '审计', clause: '2.2.2.7 (审计)', durations: ['1d'] },
   { service: '审计', clause: '2.1.6 (审计)', durations: ['2wd'] },
   { service: '审计', clause: '2.2.6.3 (审计)', durations: ['2d'] },
+  { service: '审计', clause: '2.3.7 (审计)', durations: ['0.25wd'] }, // urgent supplement, like 3.4.8 (项目)
+  ...['专利', '集成电路布图', '软件', '商标', '专利流程事务', '财税'].map((service) => ({
+    service,
+    clause: '3.4.8 (项目), 2.3.7 (审计)', // the exception every playbook handles (SERVICE-RULES)
+    durations: ['0.25wd'],
+  })),
   { service: '财税', clause: '3.2 (财税)', durations: ['2wd'] },
   { service: '财税', clause: '3.3 (财税)', durations: ['3wd'] },
   ...['高新', '资助'].flatMap((service) => [
@@ -76,7 +82,7 @@ const short = (r: PlaybookRule) => `${r.duration.amount}${SHORT[r.duration.unit]
 
 describe('default playbooks', () => {
   it('load and validate: every rule has a unique id and known service types', () => {
-    expect(playbook.rules.length).toBe(54);
+    expect(playbook.rules.length).toBe(56);
     expect(new Set(playbook.rules.map((r) => r.id)).size).toBe(playbook.rules.length);
     for (const r of playbook.rules) {
       if (r.services !== 'all') for (const s of r.services) expect(SERVICE_TYPES).toContain(s);
@@ -253,5 +259,22 @@ describe('override file', () => {
         rules: [{ id: 'patent.weekly-list', trigger: { kind: 'schedule', cron: '0 25 * * 1', scope: 'department' } }],
       }),
     ).toThrow(/node-cron/);
+  });
+
+  it('3.3.9.1 (项目): a series counted from an order date has no cron pattern and order scope', () => {
+    const every = { field: '合同开始', months: 4 };
+    expect(() =>
+      parsePlaybooks(DEFAULT_PLAYBOOKS_DOCUMENT, {
+        rules: [{ id: 'grant.checkins', trigger: { kind: 'schedule', cron: '0 9 1 1,5,9 *', every, scope: 'order' } }],
+      }),
+    ).toThrow(/either a cron pattern or an "every" series/);
+    expect(() =>
+      parsePlaybooks(DEFAULT_PLAYBOOKS_DOCUMENT, { rules: [{ id: 'grant.checkins', trigger: { kind: 'schedule', scope: 'order' } }] }),
+    ).toThrow(/either a cron pattern or an "every" series/);
+    expect(() =>
+      parsePlaybooks(DEFAULT_PLAYBOOKS_DOCUMENT, { rules: [{ id: 'patent.weekly-list', trigger: { kind: 'schedule', every, scope: 'department' } }] }),
+    ).toThrow(/scope is order/);
+    const checkins = playbook.byId.get('grant.checkins')!;
+    expect(checkins.trigger).toMatchObject({ kind: 'schedule', every: { field: '合同开始', months: 4 } });
   });
 });

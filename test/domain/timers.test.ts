@@ -38,7 +38,8 @@ const rule = (id: string) => {
 };
 
 /** A moment well after everything in these tests, to ask "is anything still to send?". */
-const FAR = bj('2030-01-01T12:00:00');
+// A working moment far ahead (quiet-hours rules send nothing outside working time).
+const FAR = bj('2030-01-02T12:00:00');
 /** Start of every generic run: Tuesday 2026-03-10 10:00, an ordinary working moment. */
 const T0 = bj('2026-03-10T10:00:00');
 const ANCHOR = '2026-12-21';
@@ -53,6 +54,7 @@ function orderFor(r: PlaybookRule): OrderFacts {
     else if (c.op !== 'absent' && c.op !== 'ne') fields[c.field] = String(c.value ?? 'x');
   }
   if (r.trigger.kind === 'date') fields[r.trigger.field] = ANCHOR;
+  if (r.trigger.kind === 'schedule' && r.trigger.every) fields[r.trigger.every.field] = ANCHOR;
   const occurred: OrderFacts['occurred'] = r.trigger.kind === 'schedule' && r.trigger.from ? [r.trigger.from] : [];
   return { serviceType: r.services === 'all' ? '审计' : r.services[0]!, paid: true, fields, occurred };
 }
@@ -69,7 +71,7 @@ function startByTrigger(r: PlaybookRule): Timer {
       return startTimer(r, { order, at: T0 }, T0, cal)!;
     case 'schedule': {
       expect(scheduleRules(playbook, r.trigger.scope).map((x) => x.id)).toContain(r.id);
-      const occurrence = nextOccurrence(r, T0, cal)!;
+      const occurrence = nextOccurrence(r, T0, cal, orderFor(r).fields)!;
       expect(occurrence.getTime()).toBeGreaterThan(T0.getTime());
       return startTimer(r, { order: r.trigger.scope === 'order' ? order : undefined, occurrence }, occurrence, cal)!;
     }
@@ -327,10 +329,20 @@ describe('recurring rules', () => {
     expect(next('patent-process.fee-pay', '2026-02-24T14:00:00')).toEqual(bj('2026-02-25T14:00:00'));
   });
 
-  it('grant check-ins every 4 months, also into a fallback year', () => {
-    expect(next('grant.checkins', '2026-03-10T00:00:00')).toEqual(bj('2026-05-06T09:00:00'));
-    expect(next('grant.checkins', '2026-05-06T09:00:00')).toEqual(bj('2026-09-01T09:00:00'));
-    expect(next('grant.checkins', '2026-09-01T09:00:00')).toEqual(bj('2027-01-04T09:00:00'));
+  it('3.3.9.1 (项目): grant check-ins every 4 months from the contract start, not on fixed months, also into a fallback year', () => {
+    const r = rule('grant.checkins');
+    const at = (after: string, start?: string) => nextOccurrence(r, bj(after), cal, start ? { 合同开始: start } : {});
+    // No contract start: no check-in yet.
+    expect(at('2026-03-10T00:00:00')).toBeNull();
+    // Start 2026-03-18 → 07-18 (a Saturday → Monday 07-20), 11-18, then 2027-03-18.
+    expect(at('2026-03-20T00:00:00', '2026-03-18')).toEqual(bj('2026-07-20T09:00:00'));
+    expect(at('2026-07-20T09:00:00', '2026-03-18')).toEqual(bj('2026-11-18T09:00:00'));
+    expect(at('2026-11-18T09:00:00', '2026-03-18')).toEqual(bj('2027-03-18T09:00:00'));
+    // Another start, other months: nothing in January, May or September unless the contract says so.
+    expect(at('2026-03-20T00:00:00', '2026-02-10')).toEqual(bj('2026-06-10T09:00:00'));
+    expect(at('2026-06-10T09:00:00', '2026-02-10')).toEqual(bj('2026-10-10T09:00:00')); // a 补班 Saturday counts as working
+    // An old contract: the next one after now, not a burst of missed ones.
+    expect(at('2029-12-01T00:00:00', '2020-01-31')).toEqual(bj('2030-01-31T09:00:00'));
   });
 
   it('a schedule occurrence opens a clock due at the end of that working day, announced at once', () => {

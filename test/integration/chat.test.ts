@@ -138,6 +138,7 @@ describe.each(drivers)('chat core on $name', (driver) => {
       { cmd: '/驳回 D 再沟通', setup: (d) => bot.say('boss', `/转交 ${d} zhao 客户要求`).then(() => {}), allowed: ['liu', 'boss'] },
       { cmd: '/完成 D', allowed: ['zhang', 'li', 'liu', 'boss'] },
       { cmd: '/取消 D 客户退出', allowed: ['wang', 'liu', 'boss'] },
+      { cmd: '/退出 D 客户决定不做', allowed: ['zhang', 'li', 'liu', 'boss'] },
       { cmd: '/查 D', allowed: staff },
       { cmd: '/绑定 D', allowed: involved },
       { cmd: '/群 类型=内部', allowed: ['li', 'liu', 'boss'] },

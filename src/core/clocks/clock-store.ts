@@ -8,12 +8,12 @@ import { nextWakeUp, timerSchema, type Timer } from '../../domain/timers';
 export type TimerRow = typeof timers.$inferSelect;
 
 /** Timers as stored: the pure value plus the columns the scheduler indexes. */
-export function toRow(t: Timer, rule: PlaybookRule, cal: WorkCalendar) {
+export function toRow(t: Timer, rule: PlaybookRule, cal: WorkCalendar, now?: Date) {
   return {
     ruleId: t.ruleId,
     state: t.state,
     dueAt: t.dueAt,
-    nextStepAt: nextWakeUp(t, rule, cal),
+    nextStepAt: nextWakeUp(t, rule, cal, now),
     data: JSON.parse(JSON.stringify(t)) as Record<string, unknown>,
   };
 }

@@ -45,7 +45,7 @@ export function createOrderClocks(deps: { playbook: Playbook; calendar: Calendar
   const { playbook } = deps;
 
   async function save(tx: Db, row: TimerRow | null, t: Timer, rule: PlaybookRule, cal: WorkCalendar, o: Order, now: Date) {
-    const values = toRow(t, rule, cal);
+    const values = toRow(t, rule, cal, now);
     if (row) {
       await tx.update(timers).set({ ...values, updatedAt: now }).where(eq(timers.id, row.id));
     } else {
@@ -74,7 +74,7 @@ export function createOrderClocks(deps: { playbook: Playbook; calendar: Calendar
     const candidates: { rule: PlaybookRule; timer: Timer | null }[] = [];
     for (const rule of scheduleRules(playbook, 'order')) {
       if (running.has(rule.id) || !orderSeriesActive(rule, facts)) continue;
-      const occurrence = nextOccurrence(rule, now, cal);
+      const occurrence = nextOccurrence(rule, now, cal, facts.fields);
       candidates.push({ rule, timer: occurrence ? startTimer(rule, { order: facts, occurrence }, now, cal) : null });
     }
     for (const rule of dateRulesFor(playbook, facts)) {
@@ -137,7 +137,7 @@ export function createOrderClocks(deps: { playbook: Playbook; calendar: Calendar
       return changes;
     },
 
-    /** The order's date fields changed: date rules restart from the new dates. */
+    /** The order's date fields changed: date rules and series counted from a date restart from the new dates. */
     async fieldsChanged(tx: Db, orderId: number, changedFields: string[], now: Date, actor: Actor | null): Promise<ClockChange[]> {
       const cal = await deps.calendar(tx);
       const [o] = await tx.select().from(orders).where(eq(orders.id, orderId));
@@ -147,7 +147,8 @@ export function createOrderClocks(deps: { playbook: Playbook; calendar: Calendar
       const restarted = new Set<string>();
       for (const row of rows) {
         const rule = ruleById(playbook, row.ruleId);
-        if (rule?.trigger.kind === 'date' && changedFields.includes(rule.trigger.field)) {
+        const anchor = rule?.trigger.kind === 'date' ? rule.trigger.field : rule?.trigger.kind === 'schedule' ? rule.trigger.every?.field : undefined;
+        if (rule && anchor && changedFields.includes(anchor)) {
           await save(tx, row, cancelTimer(fromRow(row), now), rule, cal, o, now);
           restarted.add(rule.id);
         }

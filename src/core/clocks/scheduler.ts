@@ -236,7 +236,7 @@ export function createScheduler(opts: SchedulerOptions) {
         rolls.push({ row, rule, t: completeTimer(t, now) });
         continue;
       }
-      updates.push({ id: row.id, t, nextStepAt: nextWakeUp(t, rule, cal) });
+      updates.push({ id: row.id, t, nextStepAt: nextWakeUp(t, rule, cal, now) });
     }
 
     // One statement each, the rows passed as one JSON parameter (no thousands of bind parameters).
@@ -270,9 +270,9 @@ export function createScheduler(opts: SchedulerOptions) {
     }
     for (const { row, rule, t } of rolls) {
       await tx.update(timers).set({ ...toRow(t, rule, cal), updatedAt: now }).where(eq(timers.id, row.id));
-      const occurrence = nextOccurrence(rule, new Date(Math.max(now.getTime(), t.startedAt.getTime()) + 1000), cal);
-      if (!occurrence) continue;
       const o = row.orderId ? ctx.ordersById.get(row.orderId) : undefined;
+      const occurrence = nextOccurrence(rule, new Date(Math.max(now.getTime(), t.startedAt.getTime()) + 1000), cal, o?.o.fields);
+      if (!occurrence) continue;
       const next = startTimer(rule, { occurrence, ...(o ? { order: { serviceType: o.o.serviceType, paid: o.o.paid, fields: o.o.fields } } : {}) }, now, cal);
       if (!next) continue;
       await tx

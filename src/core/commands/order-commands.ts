@@ -10,7 +10,7 @@ import { normaliseDate } from '../command-parser';
 import { PermissionError, UserInputError } from '../errors';
 import { formatInstant } from './format';
 import type { ClockChange } from '../clocks/order-clocks';
-import { eventsInNote, type OrderEvent } from '../../domain/playbooks';
+import { durationInChinese, eventsInNote, isAssignmentRule, type OrderEvent } from '../../domain/playbooks';
 import { formatInstantInChinese } from '../../domain/calendar';
 import { fromRow, ruleById } from '../clocks/clock-store';
 
@@ -130,11 +130,24 @@ export async function orderNew(ctx: ChatContext, args: ParsedArgs) {
     `已新建分配单 ${orderCode(o.id)}，谢谢！`,
     `客户：${clientName}　类型：${type}　部门：${dept.name}`,
     `业务员：${sales.name}　${o.paid ? '已付款' : '未付款（收款后请发送 /收款 ' + orderCode(o.id) + '）'}${o.deadline ? '　截止：' + o.deadline : ''}`,
-    heads.length
-      ? `请 ${heads.map(mention).join(' ')} 在 2 个工作日内派单：/派单 ${orderCode(o.id)} @负责人`
-      : `请部门负责人派单：/派单 ${orderCode(o.id)} @负责人`,
+    `请${heads.length ? ' ' + heads.map(mention).join(' ') + ' ' : '部门负责人'}${await assignmentDeadline(ctx, o.id)}派单：/派单 ${orderCode(o.id)} @负责人`,
   ];
   ctx.reply(lines.join('\n') + clocks, heads.map((h) => h.userid));
+}
+
+/**
+ * "在 1 个工作日内（3.3.2，期限 …）" from the assignment timer the order just got (its rule's number and
+ * clause, the timer's due time), or nothing when no assignment rule applies to the service type.
+ */
+async function assignmentDeadline(ctx: ChatContext, orderId: number): Promise<string> {
+  const row = (await ctx.clocks.active(ctx.tx, orderId)).find((r) => {
+    const rule = ruleById(ctx.clocks.playbook, r.ruleId);
+    return !!rule && isAssignmentRule(rule);
+  });
+  const rule = row && ruleById(ctx.clocks.playbook, row.ruleId);
+  if (!row || !rule) return '';
+  const cal = await ctx.clocks.calendar(ctx.tx);
+  return `在 ${durationInChinese(rule.duration)}内（${rule.clause}，期限 ${formatInstantInChinese(fromRow(row).dueAt, cal, { now: ctx.now })}）`;
 }
 
 export async function orderAssign(ctx: ChatContext, args: ParsedArgs) {
@@ -181,9 +194,23 @@ export async function orderPaid(ctx: ChatContext, args: ParsedArgs) {
   check(rules.ensureOpen(o));
   await update(ctx, o.id, { paid: true });
   await recordOrderEvent(ctx, o.id, 'paid', null);
-  const clocks = await clockLines(ctx, await ctx.clocks.events(ctx.tx, o.id, ['payment.confirmed'], ctx.now, ctx.actor));
-  const mentions = inv.handler ? [inv.handler.userid] : [];
-  ctx.reply(`已确认 ${orderCode(o.id)} 客户付款，谢谢！${inv.handler ? `\n${mention(inv.handler)} 可以继续办理了。` : ''}${clocks}`, mentions);
+  // 3.5.2: the payment lifts a pause for non-payment; its clocks go on with the working time they had left.
+  const pausedKind = o.status === 'paused' ? (o.pauseKind ?? rules.classifyPause(o.pauseReason)) : null;
+  let lifted = '';
+  const changes: ClockChange[] = [];
+  if (pausedKind === 'unpaid') {
+    const next = check(rules.resume(o));
+    await update(ctx, o.id, { ...next, pauseReason: null, pauseKind: null });
+    await recordOrderEvent(ctx, o.id, 'resumed', '收款后自动恢复（3.5.2）');
+    changes.push(...(await ctx.clocks.resume(ctx.tx, o.id, ctx.now, ctx.actor)));
+    lifted = `\n${orderCode(o.id)} 因未付款暂停（${o.pauseReason ?? '未付款'}），现已自动恢复（3.5.2），状态：${STATUS_NAMES[next.status]}，计时按暂停时剩余的工作时间继续。`;
+  } else if (pausedKind) {
+    lifted = `\n${orderCode(o.id)} 仍处于暂停（${rules.PAUSE_KIND_NAMES[pausedKind]}：${o.pauseReason ?? ''}），不是因为付款，所以没有自动恢复；可以继续时请发送 /恢复 ${orderCode(o.id)}。`;
+  }
+  changes.push(...(await ctx.clocks.events(ctx.tx, o.id, ['payment.confirmed'], ctx.now, ctx.actor)));
+  const clocks = await clockLines(ctx, changes);
+  const goOn = inv.handler && pausedKind !== 'client' && pausedKind !== 'other' ? `\n${mention(inv.handler)} 可以继续办理了。` : '';
+  ctx.reply(`已确认 ${orderCode(o.id)} 客户付款，谢谢！${lifted}${goOn}${clocks}`, goOn && inv.handler ? [inv.handler.userid] : []);
 }
 
 export async function orderPause(ctx: ChatContext, args: ParsedArgs) {
@@ -192,11 +219,16 @@ export async function orderPause(ctx: ChatContext, args: ParsedArgs) {
   if (!inv.any) refuse(`抱歉，只有 ${orderCode(o.id)} 的相关同事可以暂停它。`);
   const next = check(rules.pause(o));
   const reason = String(args.reason);
-  await update(ctx, o.id, { ...next, pauseReason: reason });
-  await recordOrderEvent(ctx, o.id, 'paused', reason);
+  const kind = rules.classifyPause(reason, args.kind as string | undefined);
+  await update(ctx, o.id, { ...next, pauseReason: reason, pauseKind: kind });
+  await recordOrderEvent(ctx, o.id, 'paused', reason, { kind });
   const paused = await ctx.clocks.pause(ctx.tx, o.id, ctx.now, ctx.actor);
+  const how =
+    kind === 'unpaid' && !o.paid
+      ? `业务员确认收款（/收款 ${orderCode(o.id)}）后会自动恢复；也可以发送 /恢复 ${orderCode(o.id)}`
+      : `恢复时请发送 /恢复 ${orderCode(o.id)}`;
   ctx.reply(
-    `已暂停 ${orderCode(o.id)}（原因：${reason}）${paused.length ? `，${paused.length} 项计时同时停止` : ''}。恢复时请发送 /恢复 ${orderCode(o.id)}。`,
+    `已暂停 ${orderCode(o.id)}（${rules.PAUSE_KIND_NAMES[kind]}：${reason}）${paused.length ? `，${paused.length} 项计时同时停止` : ''}。${how}。`,
   );
 }
 
@@ -205,7 +237,7 @@ export async function orderResume(ctx: ChatContext, args: ParsedArgs) {
   const inv = await involvement(ctx, o);
   if (!inv.any) refuse(`抱歉，只有 ${orderCode(o.id)} 的相关同事可以恢复它。`);
   const next = check(rules.resume(o));
-  await update(ctx, o.id, { ...next, pauseReason: null });
+  await update(ctx, o.id, { ...next, pauseReason: null, pauseKind: null });
   await recordOrderEvent(ctx, o.id, 'resumed', null);
   const clocks = await clockLines(ctx, await ctx.clocks.resume(ctx.tx, o.id, ctx.now, ctx.actor));
   const mentions = inv.handler ? [inv.handler.userid] : [];
@@ -276,12 +308,53 @@ export async function orderFinish(ctx: ChatContext, args: ParsedArgs, to: 'done'
   await recordOrderEvent(ctx, o.id, to, note);
   await ctx.clocks.close(ctx.tx, o.id, to, ctx.now, ctx.actor);
   const sales = await personById(ctx.tx, o.salespersonId);
+  if (to === 'done') {
+    ctx.reply(`${orderCode(o.id)} 已标记完成${note ? '（' + note + '）' : ''}，大家辛苦了！`);
+    return;
+  }
+  // 3.5.1 / 3.5.3: the salesperson is told; keeping the evidence is the handler's duty.
+  const tellSales = sales && sales.id !== ctx.actor.person?.id ? sales : null;
+  const handler = inv.handler;
   ctx.reply(
-    to === 'done'
-      ? `${orderCode(o.id)} 已标记完成${note ? '（' + note + '）' : ''}，大家辛苦了！`
-      : `${orderCode(o.id)} 已取消（原因：${note}）。${sales ? mention(sales) + ' 请知悉，并保留相关证据。' : ''}`,
-    to === 'cancelled' && sales ? [sales.userid] : [],
+    `${orderCode(o.id)} 已取消（原因：${note}）。` +
+      (tellSales ? `${mention(tellSales)} 请知悉。` : '') +
+      (handler ? `\n${mention(handler)} 请保留相关证据（沟通记录、客户的书面说明等，3.5.1、3.5.3）。` : ''),
+    [...(tellSales ? [tellSales.userid] : []), ...(handler ? [handler.userid] : [])],
   );
+}
+
+/**
+ * 3.5.1 / 3.5.3: the handler records that the client cannot go on or has dropped out. The salesperson
+ * is told at once (a real @); the order pauses (等客户) so its clocks stop while they find the cause;
+ * the handler is asked to keep the evidence. If it truly cannot go on, /取消 closes it.
+ */
+export async function orderDropOut(ctx: ChatContext, args: ParsedArgs) {
+  const o = await loadOrder(ctx.tx, Number(args.order), true);
+  const inv = await involvement(ctx, o);
+  if (!(inv.isHandler || inv.isSupervisor || inv.isHead || inv.isManagement))
+    refuse(`抱歉，${orderCode(o.id)} 的客户无法继续或退出，需由具体负责人（或其主管、部门负责人）登记。`);
+  check(rules.ensureOpen(o));
+  const reason = String(args.reason);
+  await recordOrderEvent(ctx, o.id, 'dropout', reason);
+  let paused: ClockChange[] = [];
+  if (o.status !== 'paused') {
+    const next = check(rules.pause(o));
+    await update(ctx, o.id, { ...next, pauseReason: `客户无法继续或退出：${reason}`, pauseKind: 'client' });
+    await recordOrderEvent(ctx, o.id, 'paused', `客户无法继续或退出：${reason}`, { kind: 'client' });
+    paused = await ctx.clocks.pause(ctx.tx, o.id, ctx.now, ctx.actor);
+  }
+  const sales = await personById(ctx.tx, o.salespersonId);
+  const handler = inv.handler;
+  const lines = [
+    `已记录 ${orderCode(o.id)}：客户无法继续或退出（原因：${reason}）。${o.status === 'paused' ? '' : `本单已暂停${paused.length ? `，${paused.length} 项计时同时停止` : ''}。`}`,
+    sales
+      ? `${mention(sales)} 请知悉（3.5.1、3.5.3），并与负责人一起了解原因、商量解决办法；确实做不了的，请发送 /取消 ${orderCode(o.id)} <原因>，可以继续时发送 /恢复 ${orderCode(o.id)}。`
+      : `本单没有登记业务员，请部门负责人通知所属业务员（3.5.1、3.5.3）。`,
+    handler
+      ? `${mention(handler)} 请保留相关证据（沟通记录、客户的书面说明等），可用 /进度 ${orderCode(o.id)} 证据：… 登记。`
+      : `本单还没有具体负责人，请部门负责人安排留存相关证据。`,
+  ];
+  ctx.reply(lines.join('\n'), [...(sales ? [sales.userid] : []), ...(handler ? [handler.userid] : [])]);
 }
 
 const EVENT_NAMES: Record<string, string> = {
@@ -296,6 +369,7 @@ const EVENT_NAMES: Record<string, string> = {
   transfer_rejected: '驳回转交',
   done: '完成',
   cancelled: '取消',
+  dropout: '客户无法继续或退出',
   bound: '绑定群',
   fields: '设置',
   complaint_handover: '投诉换人',
@@ -315,7 +389,7 @@ export async function orderShow(ctx: ChatContext, id: number) {
     .where(eq(orderEvents.orderId, o.id))
     .orderBy(asc(orderEvents.id));
   const lines = [
-    `${orderCode(o.id)}｜${client?.name ?? '—'}｜${o.serviceType}｜${STATUS_NAMES[o.status]}${o.status === 'paused' && o.pauseReason ? '（' + o.pauseReason + '）' : ''}`,
+    `${orderCode(o.id)}｜${client?.name ?? '—'}｜${o.serviceType}｜${STATUS_NAMES[o.status]}${o.status === 'paused' && o.pauseReason ? `（${rules.PAUSE_KIND_NAMES[o.pauseKind ?? rules.classifyPause(o.pauseReason)]}：${o.pauseReason}）` : ''}`,
     `部门：${dept?.name ?? '—'}　负责人：${handler?.name ?? '未派单'}　业务员：${sales?.name ?? '—'}`,
     `付款：${o.paid ? '已付款' : '未付款'}${o.deadline ? '　截止：' + o.deadline : ''}`,
   ];
@@ -414,6 +488,7 @@ export const ORDER_FIELDS: Record<string, 'date' | 'number' | 'text'> = {
   申报截止: 'date',
   提交时间: 'date',
   年费到期: 'date',
+  合同开始: 'date',
   合同结束: 'date',
   资助申报截止: 'date',
   执行期月数: 'number',

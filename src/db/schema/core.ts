@@ -85,6 +85,10 @@ export const groups = pgTable(
 export const ORDER_STATUSES = ['new', 'assigned', 'paused', 'done', 'cancelled'] as const;
 export type OrderStatus = (typeof ORDER_STATUSES)[number];
 
+/** Why an order is paused (3.5.2): unpaid → /收款 lifts it; waiting for the client; anything else. */
+export const PAUSE_KINDS = ['unpaid', 'client', 'other'] as const;
+export type PauseKind = (typeof PAUSE_KINDS)[number];
+
 /** 分配单 */
 export const orders = pgTable(
   'orders',
@@ -108,6 +112,7 @@ export const orders = pgTable(
     /** Clock events that have happened on this order (src/domain/playbooks/order-events.ts). */
     occurredEvents: text('occurred_events').array().notNull().default(sql`'{}'::text[]`),
     pauseReason: text('pause_reason'),
+    pauseKind: text('pause_kind', { enum: PAUSE_KINDS }),
     transferToId: integer('transfer_to_id').references(() => people.id),
     transferReason: text('transfer_reason'),
     transferRequestedById: integer('transfer_requested_by_id').references(() => people.id),

@@ -39,3 +39,4 @@ export {
 } from './rule-selection';
 export { buildReminderText, isClientStep, type ReminderInput, type ReminderOrder } from './reminder-text';
 export { EVENT_PHRASES, eventsInNote } from './event-phrases';
+export { durationInChinese, isAssignmentRule } from './duration-text';

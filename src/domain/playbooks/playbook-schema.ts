@@ -58,7 +58,20 @@ export const triggerSchema = z.discriminatedUnion('kind', [
    */
   z.object({
     kind: z.literal('schedule'),
-    cron: cronSchema,
+    /** A fixed calendar pattern; or, instead, `every` (exactly one of the two). */
+    cron: cronSchema.optional(),
+    /**
+     * A series counted from a date of the order (orders.fields): an occurrence every `months` months
+     * after that date (the date + 4, + 8 … months, 资助 3.3.9.1 from 合同开始), at `time` on that day.
+     * Order scope only; no occurrence until the date is set.
+     */
+    every: z
+      .object({
+        field: z.string().min(1),
+        months: z.number().int().min(1),
+        time: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'time is HH:mm').default('09:00'),
+      })
+      .optional(),
     nonWorkingDay: z.enum(['next', 'previous', 'keep']).default('next'),
     scope: z.enum(['order', 'department', 'complaint']),
     from: orderEvent.optional(),
@@ -158,6 +171,14 @@ export const ruleSchema = z
   .refine((r) => !r.requiresPayment || r.trigger.kind === 'event', {
     message: 'requiresPayment only applies to event triggers',
     path: ['requiresPayment'],
+  })
+  .refine((r) => r.trigger.kind !== 'schedule' || (r.trigger.cron === undefined) !== (r.trigger.every === undefined), {
+    message: 'a schedule trigger has either a cron pattern or an "every" series, not both',
+    path: ['trigger'],
+  })
+  .refine((r) => r.trigger.kind !== 'schedule' || !r.trigger.every || r.trigger.scope === 'order', {
+    message: 'an "every" series counts from an order date, so its scope is order',
+    path: ['trigger', 'scope'],
   })
   .refine((r) => r.trigger.kind !== 'date' || r.duration.unit !== 'minutes', {
     message: 'a date-anchored rule counts days, weeks or months, not minutes',

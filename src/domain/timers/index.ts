@@ -13,5 +13,5 @@ export {
   type TimerClock,
   type StartFacts,
 } from './timer';
-export { ladder, dueSteps, markStepsSent, nextWakeUp, type LadderStep } from './ladder';
+export { ladder, dueSteps, markStepsSent, mayNotifyAt, nextWakeUp, QUIET_HOURS_GRACE_MS, type LadderStep } from './ladder';
 export { nextOccurrence, nextCronOccurrence, type NonWorkingDayPolicy } from './next-occurrence';

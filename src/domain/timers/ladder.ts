@@ -71,8 +71,22 @@ export function ladder(timer: Timer, rule: PlaybookRule, cal: WorkCalendar): Lad
  */
 export function dueSteps(timer: Timer, rule: PlaybookRule, now: Date, cal: WorkCalendar): LadderStep[] {
   if (timer.state !== 'running') return [];
+  // A step placed on working time may still come due outside it (a back-dated date, a scheduler that was
+  // down, an order created late at night): staff reminders then wait for the next working moment.
+  if (rule.quietHours === 'respect' && !mayNotifyAt(now, cal)) return [];
   const sent = new Set(timer.stepsSent);
   return ladder(timer, rule, cal).filter((s) => s.at.getTime() <= now.getTime() && !sent.has(s.step));
+}
+
+/**
+ * How long after the end of working hours a tick may still send: a step due at 18:00 goes out at 18:00
+ * even when the tick runs a moment late, but nothing waits until the middle of the night.
+ */
+export const QUIET_HOURS_GRACE_MS = 10 * 60_000;
+
+/** True when a quiet-hours rule may post at `now`: working time, or just after it ended. */
+export function mayNotifyAt(now: Date, cal: WorkCalendar): boolean {
+  return cal.isWorkingMoment(now) || now.getTime() - cal.previousWorkingMoment(now).getTime() <= QUIET_HOURS_GRACE_MS;
 }
 
 export function markStepsSent(timer: Timer, steps: readonly (LadderStep | LadderStepName)[]): Timer {
@@ -82,9 +96,15 @@ export function markStepsSent(timer: Timer, steps: readonly (LadderStep | Ladder
   return { ...timer, stepsSent };
 }
 
-/** When the scheduler should look at this timer again: the earliest unsent step, or null. */
-export function nextWakeUp(timer: Timer, rule: PlaybookRule, cal: WorkCalendar): Date | null {
+/**
+ * When the scheduler should look at this timer again: the earliest unsent step, or null. Given `now`,
+ * a quiet-hours step already past while sending is not allowed waits for the next working moment (so
+ * the scheduler does not claim it again every tick all night).
+ */
+export function nextWakeUp(timer: Timer, rule: PlaybookRule, cal: WorkCalendar, now?: Date): Date | null {
   if (timer.state !== 'running') return null;
   const sent = new Set(timer.stepsSent);
-  return ladder(timer, rule, cal).find((s) => !sent.has(s.step))?.at ?? null;
+  const at = ladder(timer, rule, cal).find((s) => !sent.has(s.step))?.at ?? null;
+  if (!at || !now || rule.quietHours !== 'respect' || at.getTime() > now.getTime() || mayNotifyAt(now, cal)) return at;
+  return cal.nextWorkingMoment(now);
 }

@@ -1,6 +1,6 @@
 import { parse as parseCron } from 'node-cron';
 import type { WorkCalendar } from '../calendar';
-import { daysInMonth, formatIsoDate, parseIsoDate, weekdayOf, civilParts } from '../calendar/civil-date';
+import { daysInMonth, formatIsoDate, isIsoDate, parseIsoDate, weekdayOf, civilParts } from '../calendar/civil-date';
 import type { PlaybookRule } from '../playbooks';
 
 /**
@@ -99,8 +99,44 @@ export function nextCronOccurrence(
   return best;
 }
 
-/** Next occurrence of a schedule-triggered rule; null for other triggers. */
-export function nextOccurrence(rule: PlaybookRule, after: Date, cal: WorkCalendar): Date | null {
+/**
+ * The first occurrence strictly after `after` of a series every `months` months from `anchor`
+ * ('YYYY-MM-DD'): anchor + months, + 2 × months … (the anchor day itself is the start, not a check-in),
+ * at `time`, moved off non-working days by `policy`. Null when the anchor is not a date.
+ */
+export function nextAnchoredOccurrence(
+  anchor: string | undefined,
+  months: number,
+  time: string,
+  after: Date,
+  cal: WorkCalendar,
+  policy: NonWorkingDayPolicy = 'next',
+): Date | null {
+  if (!anchor || !isIsoDate(anchor)) return null;
+  // Jump close to `after` first (a contract may be years old), then walk.
+  const monthsApart = Math.max(0, Math.floor(monthsBetween(anchor, cal.dateOf(after)) / months) - 1);
+  for (let k = Math.max(1, monthsApart); k < monthsApart + 1000; k++) {
+    const raw = cal.shiftDate(anchor, k * months, 'months');
+    const date = policy === 'keep' || cal.isWorkingDay(raw) ? raw : policy === 'next' ? cal.workingDayOnOrAfter(raw) : cal.workingDayOnOrBefore(raw);
+    const t = cal.at(date, time);
+    if (t.getTime() > after.getTime()) return t;
+  }
+  return null;
+}
+
+function monthsBetween(a: string, b: string): number {
+  const [ya, ma] = a.split('-').map(Number) as [number, number];
+  const [yb, mb] = b.split('-').map(Number) as [number, number];
+  return (yb - ya) * 12 + (mb - ma);
+}
+
+/**
+ * Next occurrence of a schedule-triggered rule; null for other triggers. An `every` series needs the
+ * order's fields (its anchor date).
+ */
+export function nextOccurrence(rule: PlaybookRule, after: Date, cal: WorkCalendar, fields?: Readonly<Record<string, string>>): Date | null {
   if (rule.trigger.kind !== 'schedule') return null;
-  return nextCronOccurrence(rule.trigger.cron, after, cal, rule.trigger.nonWorkingDay);
+  const { every, cron, nonWorkingDay } = rule.trigger;
+  if (every) return nextAnchoredOccurrence(fields?.[every.field], every.months, every.time, after, cal, nonWorkingDay);
+  return cron ? nextCronOccurrence(cron, after, cal, nonWorkingDay) : null;
 }

@@ -1,0 +1,1 @@
+ALTER TABLE "orders" ADD COLUMN "pause_kind" text;
