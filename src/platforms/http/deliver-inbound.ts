@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import { cleanInbound } from '../../core/clean-text';
 import type { InboundMessage } from '../../core/types';
 
 /** Provided by the core: durably record the message (unique key in the database) and return fast. */
@@ -25,7 +26,9 @@ export async function deliverInbound(
     timer = setTimeout(() => resolve('timeout'), timeoutMs);
   });
   try {
-    const outcome = await Promise.race([onInbound(message), timeout]);
+    // NUL and lone surrogates are dropped here, once for every platform: such a message is kept
+    // (answered 200) instead of failing its insert on every re-delivery.
+    const outcome = await Promise.race([onInbound(cleanInbound(message)), timeout]);
     if (outcome === 'timeout') log().error({ timeoutMs }, 'onInbound did not finish in time; asking the platform to retry');
     else if (routeLog.isLevelEnabled('debug')) log().debug({ outcome }, 'inbound message recorded');
     return outcome;

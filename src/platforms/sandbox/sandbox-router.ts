@@ -6,6 +6,7 @@ import Router from '@koa/router';
 import { and, asc, eq, gt } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Chat } from '../../core/chat';
+import { cleanInbound } from '../../core/clean-text';
 import type { OutboxWorker } from '../../core/outbox-worker';
 import type { PlatformSender } from '../../core/types';
 import type { Db } from '../../db/client';
@@ -56,7 +57,7 @@ export function createSandboxRouter(deps: { db: Db; chat: Chat; outbox: OutboxWo
       throw new HttpError(400, parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
     }
     const b = parsed.data;
-    const { replies } = await deps.chat.handleNow({
+    const { replies } = await deps.chat.handleNow(cleanInbound({
       platform: 'sandbox',
       conversationId: b.group,
       conversationTitle: b.title,
@@ -67,7 +68,7 @@ export function createSandboxRouter(deps: { db: Db; chat: Chat; outbox: OutboxWo
       mentions: b.mentions,
       ...(b.quote ? { quotedText: b.quote } : {}),
       receivedAt: deps.clock(),
-    });
+    }));
     // Replies are in the outbox; deliver them now so the transcript shows them at once.
     await deps.outbox.drain(5);
     ctx.body = { replies: replies.map((r) => ({ text: r.text, mentions: r.mentions })) };
