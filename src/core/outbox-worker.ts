@@ -2,7 +2,7 @@ import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { rowsOf } from '../db/rows';
 import { chatLog, groups, outbox, robotSends, type OutboxPayload } from '../db/schema';
-import type { Logger } from '../log';
+import { safeErrorMessage, type Logger } from '../log';
 import type { OutboundTarget, Platform, PlatformSender } from './types';
 
 export interface OutboxWorkerOptions {
@@ -213,7 +213,7 @@ export function createOutboxWorker(opts: OutboxWorkerOptions) {
       const e = err as { retryable?: boolean; rateLimited?: boolean; retryAfterMs?: number };
       const attempts = row.attempts + 1;
       const failed = e.retryable === false || attempts >= maxAttempts;
-      const message = err instanceof Error ? err.message : String(err);
+      const message = safeErrorMessage(err);
       // A platform that says how long it blocks (DingTalk: 10 minutes after 130101) is believed.
       const delay = e.rateLimited ? Math.max(RATE_LIMITED_MIN_DELAY, e.retryAfterMs ?? 0, backoff(attempts)) : backoff(attempts);
       const retryAt = new Date(clock().getTime() + delay);
