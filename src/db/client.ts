@@ -26,6 +26,9 @@ export interface Database {
 
 export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../drizzle');
 
+/** The advisory lock migrations run under (any constant; the other advisory locks are hashed keys of the outbox budget). */
+const MIGRATION_LOCK_KEY = 7_361_204_881;
+
 export interface OpenOptions {
   /** postgres://… for a server; otherwise PGlite. */
   url?: string;
@@ -42,7 +45,21 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
     return {
       db,
       kind: 'postgres',
-      migrate: () => migratePostgres(drizzlePostgres(sqlClient), { migrationsFolder: MIGRATIONS_DIR }),
+      migrate: async () => {
+        // Instances started together on an empty database would each run CREATE TABLE/TYPE and collide
+        // (duplicate key in pg_type): one migrates under a session advisory lock, the others wait for
+        // it and then find every migration applied.
+        // One connection of its own (the pool may have a single one): lock, migrate, unlock.
+        const lock = postgres(opts.url!, { max: 1, onnotice: () => {} });
+        try {
+          await lock`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
+          await migratePostgres(drizzlePostgres(lock), { migrationsFolder: MIGRATIONS_DIR });
+          await lock`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`;
+        } finally {
+          // Closing the session also releases the lock if the migration failed.
+          await lock.end({ timeout: 3 });
+        }
+      },
       ping: async () => {
         try {
           await sqlClient`select 1`;
