@@ -20,9 +20,16 @@ export interface Database {
   db: Db;
   kind: 'pglite' | 'postgres';
   migrate(): Promise<void>;
-  ping(): Promise<boolean>;
+  /** Can the database take a write: 'read-only' for a standby or a database set read-only. */
+  health(): Promise<DatabaseHealth>;
   close(): Promise<void>;
 }
+
+export type DatabaseHealth = 'ok' | 'read-only' | 'unreachable';
+
+/** One round trip that also says whether writes would be refused (standby, or read-only by default). */
+const HEALTH_SQL = `select (pg_is_in_recovery() or current_setting('transaction_read_only') = 'on') as read_only`;
+const healthOf = (rows: readonly { read_only: boolean }[]): DatabaseHealth => (rows[0]?.read_only ? 'read-only' : 'ok');
 
 export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../drizzle');
 
@@ -60,12 +67,11 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
           await lock.end({ timeout: 3 });
         }
       },
-      ping: async () => {
+      health: async () => {
         try {
-          await sqlClient`select 1`;
-          return true;
+          return healthOf(await sqlClient.unsafe<{ read_only: boolean }[]>(HEALTH_SQL));
         } catch {
-          return false;
+          return 'unreachable';
         }
       },
       close: () => sqlClient.end({ timeout: 3 }),
@@ -79,12 +85,11 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
     db,
     kind: 'pglite',
     migrate: () => migratePglite(drizzlePglite(client), { migrationsFolder: MIGRATIONS_DIR }),
-    ping: async () => {
+    health: async () => {
       try {
-        await client.query('select 1');
-        return true;
+        return healthOf((await client.query<{ read_only: boolean }>(HEALTH_SQL)).rows);
       } catch {
-        return false;
+        return 'unreachable';
       }
     },
     close: async () => {

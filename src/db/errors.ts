@@ -17,3 +17,32 @@ export function isRowDataError(err: unknown): boolean {
   if (state) return state.startsWith('22') || state.startsWith('54');
   return err instanceof RangeError || err instanceof TypeError;
 }
+
+/** postgres.js and Node network error codes for a database that cannot be reached. */
+const UNREACHABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'CONNECT_TIMEOUT',
+  'CONNECTION_CLOSED',
+  'CONNECTION_ENDED',
+  'CONNECTION_DESTROYED',
+]);
+
+/**
+ * True when the database cannot take the request now, whatever the request: unreachable, shutting
+ * down, out of connections, or refusing writes (read-only, standby). Such a request is answered 503
+ * (try again later), not 500.
+ */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  const state = sqlStateOf(err);
+  if (state) return state.startsWith('08') || state.startsWith('53') || state.startsWith('57P') || state === '25006';
+  for (let e = err, depth = 0; e && typeof e === 'object' && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && UNREACHABLE_CODES.has(code)) return true;
+  }
+  return false;
+}

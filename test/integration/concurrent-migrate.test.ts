@@ -38,10 +38,10 @@ describe.runIf(TEST_DATABASE_URL)('concurrent first start on an empty PostgreSQL
         const results = await Promise.all([0, 1, 2].map(() => migrateProcess(tmp.url)));
         for (const r of results) expect(r, r.output).toMatchObject({ code: 0 });
         const check = postgres(tmp.url, { max: 1, onnotice: () => {} });
-        const [{ n }] = await check<{ n: string }[]>`select count(*)::text as n from drizzle.__drizzle_migrations`;
+        const [row] = await check<{ n: string }[]>`select count(*)::text as n from drizzle.__drizzle_migrations`;
         const tables = await check`select 1 from information_schema.tables where table_schema = 'public' and table_name in ('chat_log', 'outbox', 'inbound_messages')`;
         await check.end();
-        expect(Number(n)).toBe(expected);
+        expect(Number(row!.n)).toBe(expected);
         expect(tables).toHaveLength(3);
       } finally {
         await tmp.drop();

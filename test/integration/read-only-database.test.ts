@@ -1,13 +1,11 @@
 import { Writable } from 'node:stream';
 import { sql } from 'drizzle-orm';
-import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDatabase, type Database } from '../../src/db/client';
 import { chatLog, groups } from '../../src/db/schema';
-import { rowsOf } from '../../src/db/rows';
 import { createLogger } from '../../src/log';
 import { maskSecrets } from '../../src/core/mask-secrets';
-import { createServerDatabase, TEST_DATABASE_URL } from '../helpers/databases';
+import { TEST_DATABASE_URL } from '../helpers/databases';
+import { pgliteReadOnly, serverReadOnly, type ReadOnlyDb } from '../helpers/read-only';
 import { startPlatformApp, type PlatformApp } from '../helpers/platform-app';
 
 /**
@@ -15,55 +13,6 @@ import { startPlatformApp, type PlatformApp } from '../helpers/platform-app';
  * secrets typed in chat: the failed inserts carry whole payloads as query parameters, and none of it
  * may reach a log line. The chat log never keeps a robot key or signing secret as typed.
  */
-
-interface ReadOnlyDb {
-  database: Database;
-  setReadOnly(on: boolean): Promise<void>;
-  close(): Promise<void>;
-}
-
-async function pgliteReadOnly(): Promise<ReadOnlyDb> {
-  const database = await openDatabase({});
-  await database.migrate();
-  return {
-    database,
-    // One embedded session: its default is what every later transaction gets.
-    setReadOnly: async (on) => {
-      await database.db.execute(sql.raw(`set session characteristics as transaction ${on ? 'read only' : 'read write'}`));
-    },
-    close: () => database.close(),
-  };
-}
-
-async function serverReadOnly(adminUrl: string): Promise<ReadOnlyDb> {
-  const tmp = await createServerDatabase(adminUrl);
-  const name = new URL(tmp.url).pathname.slice(1);
-  const database = await openDatabase({ url: tmp.url, max: 4 });
-  await database.migrate();
-  return {
-    database,
-    // As an operator would: the database's default, then every session reconnects and gets it.
-    setReadOnly: async (on) => {
-      const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
-      await admin.unsafe(`alter database "${name}" set default_transaction_read_only = ${on ? 'on' : 'off'}`);
-      await admin.unsafe(`select pg_terminate_backend(pid) from pg_stat_activity where datname = '${name}' and pid <> pg_backend_pid()`);
-      await admin.end();
-      for (let i = 0; i < 20; i++) {
-        try {
-          const rows = rowsOf<{ transaction_read_only: string }>(await database.db.execute(sql`show transaction_read_only`));
-          if (rows[0]?.transaction_read_only === (on ? 'on' : 'off')) return;
-        } catch {
-          // a pooled connection that was terminated: the next try reconnects
-        }
-      }
-      throw new Error('read-only switch did not take effect');
-    },
-    close: async () => {
-      await database.close();
-      await tmp.drop();
-    },
-  };
-}
 
 const setups = [{ name: 'pglite', open: pgliteReadOnly }, ...(TEST_DATABASE_URL ? [{ name: 'postgres', open: () => serverReadOnly(TEST_DATABASE_URL!) }] : [])];
 
