@@ -16,6 +16,16 @@ export const DATABASE_UNAVAILABLE = '抱歉，数据库暂时无法访问，请�
 /** /healthz answers within a second: a database that does not answer by then counts as unreachable. */
 const HEALTH_TIMEOUT_MS = 800;
 
+/**
+ * A refused oversized body is not read to its end (Node would, to keep the connection alive, for as
+ * long as the client takes to send it): the answer says Connection: close, and once it is flushed the
+ * socket is closed.
+ */
+function closeAfterResponse(ctx: Koa.Context): void {
+  ctx.set('Connection', 'close');
+  ctx.res.once('finish', () => ctx.req.socket.destroy());
+}
+
 /** Koa only moves bytes to an adapter (STYLE.md #5); errors become JSON 4xx/5xx, never a crash. */
 export function createHttpApp(deps: HttpDeps): Koa {
   const app = new Koa();
@@ -46,6 +56,7 @@ export function createHttpApp(deps: HttpDeps): Koa {
         }
       }
     } finally {
+      if (ctx.status === 413 && !ctx.req.complete) closeAfterResponse(ctx);
       if (ctx.status >= 400 || deps.log.isLevelEnabled('debug')) {
         // Only the path: query strings can carry signatures and keys.
         deps.log.info({ method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(performance.now() - started) }, 'http');
