@@ -129,7 +129,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
   const stream: DingtalkStream | null =
     platforms.dingtalk && config.DINGTALK_MODE === 'stream' ? createDingtalkStream({ config, clock, onInbound, log }) : null;
   // ---- end platforms integration ----
-  const http = createHttpApp({ log, ping: database.ping, routers });
+  const http = createHttpApp({ log, health: database.health, routers });
   const server = http.listen(config.PORT, config.HOST);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);

@@ -2,6 +2,7 @@ import { and, asc, eq, isNull, lte, or, sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { chatLog, groups, inboundMessages, people } from '../db/schema';
 import type { Logger } from '../log';
+import { maskSecrets } from './mask-secrets';
 import { createAcceptBatcher, type AcceptResult } from './accept-batcher';
 import { parseCommand } from './command-parser';
 import * as admin from './commands/admin-commands';
@@ -114,7 +115,8 @@ export function createChat(opts: ChatOptions) {
       sender: msg.senderId,
       senderName: msg.senderName ?? actor.person?.name ?? null,
       messageId: msg.messageId,
-      text: msg.text.slice(0, 8000),
+      // Robot keys and signing secrets (`/群 机器人=… 密钥=…`) are not kept as typed.
+      text: maskSecrets(msg.text).slice(0, 8000),
       mentions: msg.mentions,
       at: msg.receivedAt,
     });

@@ -2,7 +2,7 @@ import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { rowsOf } from '../db/rows';
 import { chatLog, groups, outbox, robotSends, type OutboxPayload } from '../db/schema';
-import type { Logger } from '../log';
+import { safeErrorMessage, type Logger } from '../log';
 import type { OutboundTarget, Platform, PlatformSender } from './types';
 
 export interface OutboxWorkerOptions {
@@ -59,6 +59,8 @@ export const INTERNAL_REFUSED = '内部消息未发出：本群现在是客户�
  *   a crash between send and mark-sent re-sends that one message after the lease (at most one duplicate);
  * - each conversation's messages go out in order: a conversation is only taken from its earliest
  *   pending row, and a failure holds back the rows behind it;
+ * - claims are per conversation (round-robin over the due heads), so a backed-up conversation never
+ *   delays another one;
  * - each robot's budget (N per sliding window) is counted in the database under an advisory lock,
  *   so all instances together never exceed it; over-budget rows wait for the next free slot.
  */
@@ -82,14 +84,25 @@ export function createOutboxWorker(opts: OutboxWorkerOptions) {
 
   async function claim(): Promise<Claimed[]> {
     const now = clock();
+    const nowIso = now.toISOString();
     return db.transaction(async (tx) => {
+      // Per group (platform, conversation): only the run of due rows from its oldest pending row, and
+      // the batch filled round-robin (every group's first row, then every group's second …), so one
+      // group's backlog (a robot over budget, a dead platform) never crowds out another group.
       const candidates = rowsOf<CandidateRow>(
         await tx.execute(sql`
           select o.id, o.platform, o.conversation_id, o.payload, o.reply_to, o.dedupe_key, o.attempts, g.route, g.kind
-          from ${outbox} o
+          from (
+            select id, row_number() over w as rn,
+                   bool_and(next_attempt_at <= ${nowIso}::timestamptz) over w as run_due
+            from ${outbox}
+            where status = 'pending'
+            window w as (partition by platform, conversation_id order by id rows between unbounded preceding and current row)
+          ) c
+          join ${outbox} o on o.id = c.id
           left join ${groups} g on g.platform = o.platform and g.conversation_id = o.conversation_id
-          where o.status = 'pending' and o.next_attempt_at <= ${now.toISOString()}::timestamptz
-          order by o.id
+          where c.run_due and o.status = 'pending' and o.next_attempt_at <= ${nowIso}::timestamptz
+          order by c.rn, o.id
           limit ${batch}
           for update of o skip locked`),
       ).map((r) => ({ ...r, id: Number(r.id) }));
@@ -215,7 +228,7 @@ export function createOutboxWorker(opts: OutboxWorkerOptions) {
       const e = err as { retryable?: boolean; rateLimited?: boolean; retryAfterMs?: number };
       const attempts = row.attempts + 1;
       const failed = e.retryable === false || attempts >= maxAttempts;
-      const message = err instanceof Error ? err.message : String(err);
+      const message = safeErrorMessage(err);
       // A platform that says how long it blocks (DingTalk: 10 minutes after 130101) is believed.
       const delay = e.rateLimited ? Math.max(RATE_LIMITED_MIN_DELAY, e.retryAfterMs ?? 0, backoff(attempts)) : backoff(attempts);
       const retryAt = new Date(clock().getTime() + delay);

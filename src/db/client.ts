@@ -20,11 +20,21 @@ export interface Database {
   db: Db;
   kind: 'pglite' | 'postgres';
   migrate(): Promise<void>;
-  ping(): Promise<boolean>;
+  /** Can the database take a write: 'read-only' for a standby or a database set read-only. */
+  health(): Promise<DatabaseHealth>;
   close(): Promise<void>;
 }
 
+export type DatabaseHealth = 'ok' | 'read-only' | 'unreachable';
+
+/** One round trip that also says whether writes would be refused (standby, or read-only by default). */
+const HEALTH_SQL = `select (pg_is_in_recovery() or current_setting('transaction_read_only') = 'on') as read_only`;
+const healthOf = (rows: readonly { read_only: boolean }[]): DatabaseHealth => (rows[0]?.read_only ? 'read-only' : 'ok');
+
 export const MIGRATIONS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../drizzle');
+
+/** The advisory lock migrations run under (any constant; the other advisory locks are hashed keys of the outbox budget). */
+const MIGRATION_LOCK_KEY = 7_361_204_881;
 
 export interface OpenOptions {
   /** postgres://… for a server; otherwise PGlite. */
@@ -42,13 +52,26 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
     return {
       db,
       kind: 'postgres',
-      migrate: () => migratePostgres(drizzlePostgres(sqlClient), { migrationsFolder: MIGRATIONS_DIR }),
-      ping: async () => {
+      migrate: async () => {
+        // Instances started together on an empty database would each run CREATE TABLE/TYPE and collide
+        // (duplicate key in pg_type): one migrates under a session advisory lock, the others wait for
+        // it and then find every migration applied.
+        // One connection of its own (the pool may have a single one): lock, migrate, unlock.
+        const lock = postgres(opts.url!, { max: 1, onnotice: () => {} });
         try {
-          await sqlClient`select 1`;
-          return true;
+          await lock`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
+          await migratePostgres(drizzlePostgres(lock), { migrationsFolder: MIGRATIONS_DIR });
+          await lock`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`;
+        } finally {
+          // Closing the session also releases the lock if the migration failed.
+          await lock.end({ timeout: 3 });
+        }
+      },
+      health: async () => {
+        try {
+          return healthOf(await sqlClient.unsafe<{ read_only: boolean }[]>(HEALTH_SQL));
         } catch {
-          return false;
+          return 'unreachable';
         }
       },
       close: () => sqlClient.end({ timeout: 3 }),
@@ -62,12 +85,11 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
     db,
     kind: 'pglite',
     migrate: () => migratePglite(drizzlePglite(client), { migrationsFolder: MIGRATIONS_DIR }),
-    ping: async () => {
+    health: async () => {
       try {
-        await client.query('select 1');
-        return true;
+        return healthOf((await client.query<{ read_only: boolean }>(HEALTH_SQL)).rows);
       } catch {
-        return false;
+        return 'unreachable';
       }
     },
     close: async () => {

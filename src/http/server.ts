@@ -1,12 +1,29 @@
 import Koa from 'koa';
 import Router from '@koa/router';
+import type { DatabaseHealth } from '../db/client';
+import { isDatabaseUnavailable } from '../db/errors';
 import type { Logger } from '../log';
 import { HttpError } from './read-body';
 
 export interface HttpDeps {
   log: Logger;
-  ping: () => Promise<boolean>;
+  health: () => Promise<DatabaseHealth>;
   routers: Router[];
+}
+
+export const DATABASE_UNAVAILABLE = '抱歉，数据库暂时无法访问，请稍后再试。';
+
+/** /healthz answers within a second: a database that does not answer by then counts as unreachable. */
+const HEALTH_TIMEOUT_MS = 800;
+
+/**
+ * A refused oversized body is not read to its end (Node would, to keep the connection alive, for as
+ * long as the client takes to send it): the answer says Connection: close, and once it is flushed the
+ * socket is closed.
+ */
+function closeAfterResponse(ctx: Koa.Context): void {
+  ctx.set('Connection', 'close');
+  ctx.res.once('finish', () => ctx.req.socket.destroy());
 }
 
 /** Koa only moves bytes to an adapter (STYLE.md #5); errors become JSON 4xx/5xx, never a crash. */
@@ -23,6 +40,10 @@ export function createHttpApp(deps: HttpDeps): Koa {
       if (err instanceof HttpError) {
         ctx.status = err.status;
         ctx.body = { error: err.message };
+      } else if (isDatabaseUnavailable(err)) {
+        deps.log.warn({ err, path: ctx.path }, 'database unavailable');
+        ctx.status = 503;
+        ctx.body = { error: DATABASE_UNAVAILABLE };
       } else {
         const status = (err as { status?: number }).status;
         if (status && status >= 400 && status < 500) {
@@ -35,6 +56,7 @@ export function createHttpApp(deps: HttpDeps): Koa {
         }
       }
     } finally {
+      if (ctx.status === 413 && !ctx.req.complete) closeAfterResponse(ctx);
       if (ctx.status >= 400 || deps.log.isLevelEnabled('debug')) {
         // Only the path: query strings can carry signatures and keys.
         deps.log.info({ method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(performance.now() - started) }, 'http');
@@ -44,9 +66,14 @@ export function createHttpApp(deps: HttpDeps): Koa {
 
   const base = new Router();
   base.get('/healthz', async (ctx) => {
-    const ok = await deps.ping();
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<DatabaseHealth>((resolve) => {
+      timer = setTimeout(() => resolve('unreachable'), HEALTH_TIMEOUT_MS);
+    });
+    const health = await Promise.race([deps.health(), timeout]).finally(() => clearTimeout(timer));
+    const ok = health === 'ok';
     ctx.status = ok ? 200 : 503;
-    ctx.body = { ok, database: ok ? 'reachable' : 'unreachable' };
+    ctx.body = { ok, database: ok ? 'reachable' : health };
   });
   base.get('/', (ctx) => ctx.redirect('/sandbox/'));
   app.use(base.routes()).use(base.allowedMethods());

@@ -1,5 +1,7 @@
 import type { Logger } from 'pino';
+import { cleanInbound } from '../../core/clean-text';
 import type { InboundMessage } from '../../core/types';
+import { safeErrorMessage } from '../../log';
 
 /** Provided by the core: durably record the message (unique key in the database) and return fast. */
 export type OnInbound = (msg: InboundMessage) => Promise<'accepted' | 'duplicate'>;
@@ -25,7 +27,9 @@ export async function deliverInbound(
     timer = setTimeout(() => resolve('timeout'), timeoutMs);
   });
   try {
-    const outcome = await Promise.race([onInbound(message), timeout]);
+    // NUL and lone surrogates are dropped here, once for every platform: such a message is kept
+    // (answered 200) instead of failing its insert on every re-delivery.
+    const outcome = await Promise.race([onInbound(cleanInbound(message)), timeout]);
     if (outcome === 'timeout') log().error({ timeoutMs }, 'onInbound did not finish in time; asking the platform to retry');
     else if (routeLog.isLevelEnabled('debug')) log().debug({ outcome }, 'inbound message recorded');
     return outcome;
@@ -37,7 +41,7 @@ export async function deliverInbound(
   }
 }
 
-/** Name and message only: a stack or a cause can drag request data into the log. */
+/** Name and message only (without a failed query's parameters): a stack or a cause can drag request data into the log. */
 export function errorSummary(err: unknown): { name: string; message: string } {
-  return err instanceof Error ? { name: err.name, message: err.message } : { name: 'unknown', message: String(err) };
+  return { name: err instanceof Error ? err.name : 'unknown', message: safeErrorMessage(err) };
 }

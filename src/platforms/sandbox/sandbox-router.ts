@@ -6,11 +6,13 @@ import Router from '@koa/router';
 import { and, asc, eq, gt } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Chat } from '../../core/chat';
+import { cleanInbound } from '../../core/clean-text';
 import type { OutboxWorker } from '../../core/outbox-worker';
 import type { PlatformSender } from '../../core/types';
 import type { Db } from '../../db/client';
 import { chatLog, groups, people } from '../../db/schema';
 import { HttpError, readJson } from '../../http/read-body';
+import { DATABASE_UNAVAILABLE } from '../../http/server';
 
 /** The sandbox "platform": delivering a message means it is in the chat log, which the worker writes. */
 export const sandboxSender: PlatformSender = {
@@ -41,7 +43,31 @@ const postBody = z.object({
 
 const PAGE = readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), 'sandbox-page.html'), 'utf8');
 
-export function createSandboxRouter(deps: { db: Db; chat: Chat; outbox: OutboxWorker; clock: () => Date; bodyLimit: number }) {
+/** As the WeCom and DingTalk routes (their inbound timeout). */
+const SANDBOX_BUDGET_MS = 4000;
+
+/** The promise's result, or 503 once the deadline passes (the work itself is not cancelled). */
+async function withinBudget<T>(deadline: number, work: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new HttpError(503, DATABASE_UNAVAILABLE)), Math.max(0, deadline - Date.now()));
+  });
+  try {
+    return await Promise.race([work, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+export function createSandboxRouter(deps: {
+  db: Db;
+  chat: Chat;
+  outbox: OutboxWorker;
+  clock: () => Date;
+  bodyLimit: number;
+  /** Time the POST may take before it answers 503 (default 4 s). */
+  budgetMs?: number;
+}) {
   const router = new Router({ prefix: '/sandbox' });
 
   router.get('/', (ctx) => {
@@ -56,7 +82,9 @@ export function createSandboxRouter(deps: { db: Db; chat: Chat; outbox: OutboxWo
       throw new HttpError(400, parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
     }
     const b = parsed.data;
-    const { replies } = await deps.chat.handleNow({
+    // The platform routes' budget: a database that does not answer in time gets 503, not a hang.
+    const deadline = Date.now() + (deps.budgetMs ?? SANDBOX_BUDGET_MS);
+    const { replies } = await withinBudget(deadline, deps.chat.handleNow(cleanInbound({
       platform: 'sandbox',
       conversationId: b.group,
       conversationTitle: b.title,
@@ -67,9 +95,12 @@ export function createSandboxRouter(deps: { db: Db; chat: Chat; outbox: OutboxWo
       mentions: b.mentions,
       ...(b.quote ? { quotedText: b.quote } : {}),
       receivedAt: deps.clock(),
+    })));
+    // Replies are in the outbox; deliver them now so the transcript shows them at once (or, when
+    // time is up, let the outbox loop deliver them: the message itself is already handled).
+    await withinBudget(deadline, deps.outbox.drain(5)).catch((err: unknown) => {
+      if (!(err instanceof HttpError)) throw err;
     });
-    // Replies are in the outbox; deliver them now so the transcript shows them at once.
-    await deps.outbox.drain(5);
     ctx.body = { replies: replies.map((r) => ({ text: r.text, mentions: r.mentions })) };
   });
 
