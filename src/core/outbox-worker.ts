@@ -45,6 +45,8 @@ interface CandidateRow {
 
 interface Claimed extends CandidateRow {
   target: OutboundTarget;
+  /** The lease this instance holds on the row (its next_attempt_at): a fencing token for the send. */
+  leaseUntil: Date;
 }
 
 const convKey = (r: { platform: string; conversation_id: string }) => `${r.platform}\u001f${r.conversation_id}`;
@@ -93,11 +95,20 @@ export function createOutboxWorker(opts: OutboxWorkerOptions) {
         await tx.execute(sql`
           select o.id, o.platform, o.conversation_id, o.payload, o.reply_to, o.dedupe_key, o.attempts, g.route, g.kind
           from (
-            select id, row_number() over w as rn,
-                   bool_and(next_attempt_at <= ${nowIso}::timestamptz) over w as run_due
-            from ${outbox}
-            where status = 'pending'
-            window w as (partition by platform, conversation_id order by id rows between unbounded preceding and current row)
+            -- The groups with something due, then each group's first pending rows (its index): cheaper
+            -- than a window over every pending row when a backlog is large.
+            select distinct platform, conversation_id from ${outbox}
+            where status = 'pending' and next_attempt_at <= ${nowIso}::timestamptz
+          ) cv
+          cross join lateral (
+            select h.id, row_number() over w as rn, bool_and(h.next_attempt_at <= ${nowIso}::timestamptz) over w as run_due
+            from (
+              select p.id, p.next_attempt_at from ${outbox} p
+              where p.platform = cv.platform and p.conversation_id = cv.conversation_id and p.status = 'pending'
+              order by p.id
+              limit ${batch}
+            ) h
+            window w as (order by h.id rows between unbounded preceding and current row)
           ) c
           join ${outbox} o on o.id = c.id
           left join ${groups} g on g.platform = o.platform and g.conversation_id = o.conversation_id
@@ -147,6 +158,7 @@ export function createOutboxWorker(opts: OutboxWorkerOptions) {
           messageKey: c.dedupe_key ?? String(c.id),
           replyRoute: c.payload.replyRoute ?? null,
         },
+        leaseUntil: now,
       }));
 
       // Per-robot budget, counted in the database. Keys are locked in sorted order (no deadlocks).
@@ -193,18 +205,42 @@ export function createOutboxWorker(opts: OutboxWorkerOptions) {
         await tx.update(outbox).set({ nextAttemptAt: at }).where(eq(outbox.id, id));
       }
       if (sending.length) {
+        const leaseUntil = new Date(now.getTime() + leaseMs);
         await tx
           .update(outbox)
-          .set({ nextAttemptAt: new Date(now.getTime() + leaseMs) })
+          .set({ nextAttemptAt: leaseUntil })
           .where(inArray(outbox.id, sending.map((c) => c.id)));
+        for (const c of sending) c.leaseUntil = leaseUntil;
       }
       return sending;
     });
   }
 
+  /**
+   * Renews this instance's lease on a row just before sending it, if the lease is still ours: a batch
+   * that takes longer than the lease (a slow platform, a loaded machine) must not send rows another
+   * instance has re-claimed meanwhile. The lease value is the fencing token: a re-claim changes it, and
+   * the row lock serialises this update with any concurrent claim.
+   */
+  async function renewLease(row: Claimed): Promise<boolean> {
+    const leaseUntil = new Date(clock().getTime() + leaseMs);
+    const renewed = await db
+      .update(outbox)
+      .set({ nextAttemptAt: leaseUntil })
+      .where(and(eq(outbox.id, row.id), eq(outbox.status, 'pending'), eq(outbox.nextAttemptAt, row.leaseUntil)))
+      .returning({ id: outbox.id });
+    if (renewed.length === 0) return false;
+    row.leaseUntil = leaseUntil;
+    return true;
+  }
+
   /** Returns false when the row failed (the rest of its conversation then waits). */
-  async function deliver(row: Claimed): Promise<{ ok: boolean; retryAt?: Date }> {
+  async function deliver(row: Claimed): Promise<{ ok: boolean; retryAt?: Date; lost?: boolean }> {
     const sender = senders.get(row.platform);
+    if (!(await renewLease(row))) {
+      log.info({ outboxId: row.id }, 'outbox lease lost before sending: another instance has the row');
+      return { ok: false, lost: true };
+    }
     try {
       if (!sender) throw Object.assign(new Error(`no sender for platform ${row.platform}`), { retryable: false });
       const { replyRoute: _, internal: _internal, ...message } = row.payload;
@@ -245,6 +281,8 @@ export function createOutboxWorker(opts: OutboxWorkerOptions) {
   async function deliverConversation(rows: Claimed[]) {
     for (let i = 0; i < rows.length; i++) {
       const r = await deliver(rows[i]!);
+      // Another instance re-claimed this row (our lease ran out): the rest of the run is its now.
+      if (r.lost) return;
       if (!r.ok) {
         // Hold back the rest of this conversation until the failed row goes through (order).
         const rest = rows.slice(i + 1).map((x) => x.id);
