@@ -13,6 +13,7 @@ import type { ClockChange } from '../clocks/order-clocks';
 import { eventsInNote, type OrderEvent } from '../../domain/playbooks';
 import { formatInstantInChinese } from '../../domain/calendar';
 import { fromRow, ruleById } from '../clocks/clock-store';
+import { isClientDropOut } from '../../domain/cancel-reason';
 
 export type Order = typeof orders.$inferSelect;
 
@@ -274,12 +275,12 @@ export async function orderFinish(ctx: ChatContext, args: ParsedArgs, to: 'done'
   const note = (args.note ?? args.reason ?? null) as string | null;
   await update(ctx, o.id, { ...next, transferToId: null });
   await recordOrderEvent(ctx, o.id, to, note);
-  await ctx.clocks.close(ctx.tx, o.id, to, ctx.now, ctx.actor);
+  const stopped = await clockLines(ctx, await ctx.clocks.close(ctx.tx, o.id, to, ctx.now, ctx.actor));
   const sales = await personById(ctx.tx, o.salespersonId);
   ctx.reply(
     to === 'done'
-      ? `${orderCode(o.id)} 已标记完成${note ? '（' + note + '）' : ''}，大家辛苦了！`
-      : `${orderCode(o.id)} 已取消（原因：${note}）。${sales ? mention(sales) + ' 请知悉，并保留相关证据。' : ''}`,
+      ? `${orderCode(o.id)} 已标记完成${note ? '（' + note + '）' : ''}，大家辛苦了！${stopped}`
+      : `${orderCode(o.id)} 已取消（原因：${note}）。${sales ? mention(sales) + (isClientDropOut(note) ? ' 请知悉，并保留相关证据（3.5.1、3.5.3）。' : ' 请知悉。') : ''}${stopped}`,
     to === 'cancelled' && sales ? [sales.userid] : [],
   );
 }
@@ -461,5 +462,6 @@ export async function orderCheckoff(ctx: ChatContext, args: ParsedArgs) {
   }
   const changes = await ctx.clocks.completeOne(ctx.tx, o.id, matches[0]!, ctx.now, ctx.actor);
   await recordOrderEvent(ctx, o.id, 'step', `已办：${changes[0]?.rule.step ?? which}`);
-  ctx.reply(`好的，已登记 ${orderCode(o.id)} 完成${await clockLines(ctx, changes)}`);
+  const done = changes.map((c) => `「${c.rule.step}」（${c.rule.clause}）`).join('、') || `「${which}」`;
+  ctx.reply(`好的，已登记 ${orderCode(o.id)} 的计时 ${done} 已办，这一项停止计时。分配单其余事项照常进行；全部办完请发送 /完成 ${orderCode(o.id)}。`);
 }

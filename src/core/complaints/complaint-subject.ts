@@ -8,6 +8,8 @@ import type { MentionRole } from '../../domain/playbooks';
 import { loadStaff, type TimerRow } from '../clocks/clock-store';
 import type { TimerSubject } from '../clocks/scheduler';
 import { writeAudit } from '../context';
+import { LADDER_STEP_NAMES } from '../../domain/playbooks/ladder-step-names';
+import type { LadderStepName } from '../../domain/playbooks';
 
 type Person = typeof people.$inferSelect;
 type Complaint = typeof complaints.$inferSelect;
@@ -123,7 +125,7 @@ export function complaintTimerSubject(pb: ComplaintPlaybook): TimerSubject {
               complaintId,
               at: now,
               kind: 'reminder',
-              note: `${rule.step}（${sent.step}）`,
+              note: `${rule.step}（${LADDER_STEP_NAMES[sent.step as LadderStepName] ?? sent.step}）`,
               data: { rule: rule.id, step: sent.step, mentions: sent.mentions, timer: row.id },
             });
           }
