@@ -14,6 +14,7 @@ import { eventsInNote, type OrderEvent } from '../../domain/playbooks';
 import { formatInstantInChinese } from '../../domain/calendar';
 import { fromRow, ruleById } from '../clocks/clock-store';
 import { isClientDropOut } from '../../domain/cancel-reason';
+import { DEADLINE_FIELDS, refusePastDeadlines } from './past-dates';
 
 export type Order = typeof orders.$inferSelect;
 
@@ -106,6 +107,7 @@ export async function orderNew(ctx: ChatContext, args: ParsedArgs) {
   if (!dept)
     throw new UserInputError(`还没有部门承接「${type}」业务。请加上「部门=…」，或请总经办用 /部门 添加 <部门> 业务=${type} 设置。`);
   const clientName = String(args.client).trim();
+  if (args.deadline) await refusePastDeadlines(ctx, [{ label: '截止日期', date: String(args.deadline) }], args.confirm === true, ctx.message.text.trim());
   await ctx.tx.insert(clients).values({ name: clientName, salespersonId: sales.id }).onConflictDoNothing({ target: clients.name });
   const client = (await ctx.tx.select().from(clients).where(eq(clients.name, clientName)))[0]!;
   const [row] = await ctx.tx
@@ -410,7 +412,10 @@ export async function orderSet(ctx: ChatContext, args: ParsedArgs) {
   const fields: Record<string, string> = { ...o.fields };
   let deadline = o.deadline;
   const changed: string[] = [];
-  for (const pair of String(args.pairs).split(/[\s\u3000]+/).filter(Boolean)) {
+  const words = String(args.pairs).split(/[\s\u3000]+/).filter(Boolean);
+  const confirmed = words.some((w) => w === '确认' || w === 'confirm');
+  const dates: { label: string; date: string }[] = [];
+  for (const pair of words.filter((w) => w !== '确认' && w !== 'confirm')) {
     const m = /^([^=＝:：]+)[=＝:：](.*)$/.exec(pair);
     if (!m) throw new UserInputError(`「${pair}」不是「字段=值」的形式。例如：/单 设置 ${orderCode(o.id)} 申报截止=2026-12-20`);
     const key = m[1]!.trim();
@@ -419,6 +424,7 @@ export async function orderSet(ctx: ChatContext, args: ParsedArgs) {
       const d = normaliseDate(raw);
       if (!d) throw new UserInputError(`「${raw}」不是有效日期（应为 YYYY-MM-DD）。`);
       deadline = d;
+      dates.push({ label: key, date: d });
       changed.push('申报截止');
       continue;
     }
@@ -430,6 +436,7 @@ export async function orderSet(ctx: ChatContext, args: ParsedArgs) {
       const d = normaliseDate(raw);
       if (!d) throw new UserInputError(`「${key}」应为日期（YYYY-MM-DD），「${raw}」无效。`);
       fields[key] = d;
+      if (DEADLINE_FIELDS.has(key)) dates.push({ label: key, date: d });
     } else if (kind === 'number') {
       if (!/^\d{1,4}$/.test(raw)) throw new UserInputError(`「${key}」应为整数，「${raw}」无效。`);
       fields[key] = raw;
@@ -439,6 +446,7 @@ export async function orderSet(ctx: ChatContext, args: ParsedArgs) {
     changed.push(key);
   }
   if (!changed.length) throw new UserInputError(`请写出要设置的字段，例如：/单 设置 ${orderCode(o.id)} 申报截止=2026-12-20`);
+  await refusePastDeadlines(ctx, dates, confirmed, `/单 设置 ${orderCode(o.id)} ${words.filter((w) => w !== '确认' && w !== 'confirm').join(' ')}`);
   await update(ctx, o.id, { fields, deadline });
   await recordOrderEvent(ctx, o.id, 'fields', changed.map((k) => `${k}=${k === '申报截止' && !fields[k] ? deadline : (fields[k] ?? '（已清除）')}`).join(' '));
   const clocks = await clockLines(ctx, await ctx.clocks.fieldsChanged(ctx.tx, o.id, changed, ctx.now, ctx.actor));

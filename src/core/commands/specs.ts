@@ -103,7 +103,10 @@ export const COMMANDS: CommandDef[] = [
         { key: 'deadline', names: ['截止', 'deadline', '截止日期'], label: 'YYYY-MM-DD', kind: 'date' },
         { key: 'dept', names: ['部门', 'dept'], label: '部门' },
       ],
-      flags: [{ key: 'paid', names: ['已付款', 'paid', '已收款'] }],
+      flags: [
+        { key: 'paid', names: ['已付款', 'paid', '已收款'] },
+        { key: 'confirm', names: ['确认', 'confirm'] },
+      ],
     },
     gate: ['sales', 'head', 'management'],
     internal: true,
