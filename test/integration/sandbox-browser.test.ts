@@ -134,7 +134,7 @@ describe.runIf(haveChromium)('sandbox page details (Debian Chromium)', () => {
     await page.click('#btn');
     await page.locator('.msg.bot .bubble').first().waitFor({ timeout: 10_000 });
     const rows = await page.evaluate(() => {
-      const tops = [...document.querySelectorAll('header > *')]
+      const tops = Array.from(document.querySelectorAll('header > *'))
         .filter((el) => (el as HTMLElement).offsetParent !== null)
         .map((el) => Math.round(el.getBoundingClientRect().top));
       return [...new Set(tops.map((t) => Math.round(t / 10)))].length;
