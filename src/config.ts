@@ -81,7 +81,7 @@ export type Config = z.infer<typeof configSchema> & {
 
 export class ConfigError extends Error {
   constructor(public readonly problems: string[]) {
-    super(`配置有误 / invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    super(`配置有误，请按下面的说明修改环境变量后重新启动：\n${problems.map((p) => `  - ${p}`).join('\n')}`);
     this.name = 'ConfigError';
   }
 }
@@ -89,9 +89,11 @@ export class ConfigError extends Error {
 export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
   const parsed = configSchema.safeParse(env);
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => {
-      const name = issue.path.join('.') || '(environment)';
-      return `${name}: ${issue.message} (current value: ${describeValue(name, env[name])})`;
+    // One line per variable (a bad URL fails two checks).
+    const firstPerName = parsed.error.issues.filter((i, n, all) => all.findIndex((j) => j.path.join('.') === i.path.join('.')) === n);
+    const problems = firstPerName.map((issue) => {
+      const name = issue.path.join('.') || '（环境变量）';
+      return `${name}：${issueInChinese(issue)}（当前值：${describeValue(name, env[name])}）。${HINTS[name] ?? ''}`;
     });
     throw new ConfigError(problems);
   }
@@ -104,11 +106,56 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   return { ...c, sandboxEnabled };
 }
 
-const SECRET_NAME = /SECRET|TOKEN|KEY|PASSWORD|DATABASE_URL/i;
+const SECRET_NAME = /SECRET|TOKEN|KEY|PASSWORD/i;
 
-/** Never echo a secret back, even in an error message. */
-function describeValue(name: string, value: string | undefined): string {
-  if (value === undefined) return 'not set';
-  if (SECRET_NAME.test(name)) return '(hidden)';
-  return JSON.stringify(value);
+/** Never echo a secret back, even in an error message: a database URL keeps all but its password. */
+export function describeValue(name: string, value: string | undefined): string {
+  if (value === undefined) return '未设置';
+  if (name === 'DATABASE_URL') return `「${value.replace(/^([^:/]+:\/\/[^:/@]*):[^@]*@/, '$1:***@')}」`;
+  if (SECRET_NAME.test(name)) return `已隐藏，共 ${[...value].length} 个字符`;
+  return `「${value}」`;
 }
+
+/** What was wrong, in Chinese, from the zod issue (its English message is for developers). */
+function issueInChinese(issue: z.core.$ZodIssue): string {
+  const i = issue as z.core.$ZodIssue & { expected?: string; values?: unknown[]; minimum?: number | bigint; maximum?: number | bigint; format?: string };
+  switch (i.code) {
+    case 'invalid_type':
+      return i.expected === 'number' || i.expected === 'int' ? '不是数字' : '格式不对';
+    case 'invalid_value':
+      return `只能是 ${(i.values ?? []).map(String).join('、')} 之一`;
+    case 'too_small':
+      return `太小，最小为 ${String(i.minimum)}`;
+    case 'too_big':
+      return `太大，最大为 ${String(i.maximum)}`;
+    case 'invalid_format':
+      return i.format === 'url' ? '不是有效的网址' : '格式不对';
+    default:
+      return '格式不对';
+  }
+}
+
+/** How to write each variable, with an example (README: 配置). */
+const HINTS: Record<string, string> = {
+  NODE_ENV: '改法：development、production 或 test，例如 NODE_ENV=production',
+  PORT: '改法：0–65535 的整数端口号，例如 PORT=3000',
+  LOG_LEVEL: '改法：日志级别，例如 LOG_LEVEL=info',
+  DATABASE_URL: '改法：以 postgres:// 或 postgresql:// 开头的连接串，例如 DATABASE_URL=postgres://用户:密码@主机:5432/数据库；不填则使用内嵌 PGlite',
+  SANDBOX: '改法：on、off 或 auto，例如 SANDBOX=off',
+  DEMO_SEED: '改法：on 或 off，例如 DEMO_SEED=off',
+  BODY_LIMIT_BYTES: '改法：不小于 1024 的整数（字节），例如 BODY_LIMIT_BYTES=1048576',
+  WORKING_HOURS: '改法：写成「开始-结束」的 24 小时制时间，例如 WORKING_HOURS=09:00-18:00',
+  OUTBOX_CONCURRENCY: '改法：1–64 的整数，例如 OUTBOX_CONCURRENCY=1',
+  OUTBOX_POLL_MS: '改法：不小于 10 的整数（毫秒），例如 OUTBOX_POLL_MS=1000',
+  OUTBOX_RATE_PER_MINUTE: '改法：1–1000 的整数，例如 OUTBOX_RATE_PER_MINUTE=20',
+  WECOM_API_BASE: '改法：http:// 或 https:// 开头的地址，例如 WECOM_API_BASE=https://qyapi.weixin.qq.com',
+  WECOM_ENCODING_AES_KEY: '改法：企业微信后台「接收消息」页面随机获取的 43 位 EncodingAESKey（字母和数字），原样粘贴',
+  WECOM_AIBOT_ENCODING_AES_KEY: '改法：智能机器人「接收消息」页面随机获取的 43 位 EncodingAESKey（字母和数字），原样粘贴',
+  WECOM_CALLBACK_PATH: '改法：以 / 开头的路径，例如 WECOM_CALLBACK_PATH=/wecom/callback',
+  WECOM_AIBOT_PATH: '改法：以 / 开头的路径，例如 WECOM_AIBOT_PATH=/wecom/aibot',
+  DINGTALK_OAPI_BASE: '改法：http:// 或 https:// 开头的地址，例如 DINGTALK_OAPI_BASE=https://oapi.dingtalk.com',
+  DINGTALK_API_BASE: '改法：http:// 或 https:// 开头的地址，例如 DINGTALK_API_BASE=https://api.dingtalk.com',
+  DINGTALK_MODE: '改法：http 或 stream，例如 DINGTALK_MODE=stream',
+  DINGTALK_CALLBACK_PATH: '改法：以 / 开头的路径，例如 DINGTALK_CALLBACK_PATH=/dingtalk/callback',
+  PLATFORM_HTTP_TIMEOUT_MS: '改法：100–120000 的整数（毫秒），例如 PLATFORM_HTTP_TIMEOUT_MS=10000',
+};

@@ -11,6 +11,7 @@ import * as clk from './commands/clock-commands';
 import type { OrderClocks } from './clocks/order-clocks';
 import { OUTBOX_COMMANDS } from './commands/outbox-commands';
 import { COMMANDS, type CommandDef } from './commands/specs';
+import { helpText } from './help';
 import { enqueue, writeAudit, type Actor, type ChatContext, type Group } from './context';
 import { PermissionError, UserInputError } from './errors';
 import type { InboundMessage, OutboundMessage, RobotSetting } from './types';
@@ -93,13 +94,10 @@ export function createChat(opts: ChatOptions) {
     return actor.person.role === 'management' || def.gate.includes(actor.person.role);
   }
 
-  function helpText(actor: Actor, group: Group): string {
+  function helpFor(actor: Actor, group: Group, topic: string | undefined): string {
     if (!actor.person && !actor.isAdmin) return `您好，我是服务助手。${CLIENT_REFUSAL.replace(/^您好！/, '')}`;
-    const usable = specs.filter((c) => c.id !== 'help' && passesGate(c, actor) && !(group.kind === 'client' && c.internal));
-    const lines = [`${actor.displayName}，您好！您可以使用以下命令：`];
-    for (const c of usable) lines.push(`· ${c.usage}\n  ${c.summary}，例：${c.example}`);
-    lines.push('人员可以写 @姓名 或 userid；命令也可用英文，如 /help。');
-    return lines.join('\n');
+    const usable = (c: CommandDef) => passesGate(c, actor) && !(group.kind === 'client' && c.internal);
+    return helpText({ name: actor.displayName, specs, usable, who: gateText, topic });
   }
 
   /** Runs one message inside `tx`. Returns the replies (also queued in the outbox). */
@@ -153,7 +151,7 @@ export function createChat(opts: ChatOptions) {
         clocks: opts.clocks,
       };
       if (def.id === 'help') {
-        reply(helpText(actor, group));
+        reply(helpFor(actor, group, parsed.args.topic as string | undefined));
       } else if (!actor.person && !actor.isAdmin) {
         reply(CLIENT_REFUSAL);
       } else if (!passesGate(def, actor)) {

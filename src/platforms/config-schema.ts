@@ -95,16 +95,16 @@ export function platformConfigProblems(c: PlatformConfig): string[] {
     const set = names.filter((n) => c[n] !== undefined);
     if (set.length > 0 && set.length < names.length) {
       const missing = names.filter((n) => c[n] === undefined);
-      problems.push(`${missing.join(', ')}: required together with ${set.join(', ')} (set all or none)`);
+      problems.push(`${missing.join('、')}：未设置，它要与 ${set.join('、')} 一起设置（要么都设置，要么都不设置）。改法：从平台后台复制后填入，例如 ${missing[0]}=…`);
     }
   };
   pair('WECOM_TOKEN', 'WECOM_ENCODING_AES_KEY');
-  if (c.WECOM_TOKEN && !c.WECOM_CORP_ID) problems.push('WECOM_CORP_ID: required with WECOM_TOKEN (it is the receiveid)');
+  if (c.WECOM_TOKEN && !c.WECOM_CORP_ID) problems.push('WECOM_CORP_ID：未设置，设置了 WECOM_TOKEN 时必须填写（回调的 receiveid）。改法：「我的企业」→「企业信息」→ 企业 ID，例如 WECOM_CORP_ID=ww0123456789abcdef');
   pair('WECOM_AIBOT_TOKEN', 'WECOM_AIBOT_ENCODING_AES_KEY');
-  if (c.WECOM_CORP_SECRET && !c.WECOM_CORP_ID) problems.push('WECOM_CORP_ID: required with WECOM_CORP_SECRET');
+  if (c.WECOM_CORP_SECRET && !c.WECOM_CORP_ID) problems.push('WECOM_CORP_ID：未设置，设置了 WECOM_CORP_SECRET 时必须填写。改法：「我的企业」→「企业信息」→ 企业 ID，例如 WECOM_CORP_ID=ww0123456789abcdef');
   pair('DINGTALK_APP_KEY', 'DINGTALK_APP_SECRET');
   if (c.DINGTALK_MODE === 'stream' && !(c.DINGTALK_APP_KEY && c.DINGTALK_APP_SECRET)) {
-    problems.push('DINGTALK_MODE: stream needs DINGTALK_APP_KEY and DINGTALK_APP_SECRET');
+    problems.push('DINGTALK_MODE：stream 模式需要同时设置 DINGTALK_APP_KEY 和 DINGTALK_APP_SECRET。改法：填上应用的 AppKey 和 AppSecret，或改回 DINGTALK_MODE=http');
   }
   return problems;
 }

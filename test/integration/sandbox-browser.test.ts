@@ -2,7 +2,9 @@ import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app';
+import { desc } from 'drizzle-orm';
 import { enqueue } from '../../src/core/context';
+import { complaints } from '../../src/db/schema';
 import { startTestApp } from '../helpers/app';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -46,5 +48,102 @@ describe.runIf(haveChromium)('sandbox page in a real browser (Debian Chromium)',
     await later.waitFor({ timeout: 10_000 });
     expect(await later.locator('.mention').first().textContent()).toBe('@刘经理');
     await page.screenshot({ path: 'test-results/sandbox.png' }).catch(() => {});
+  });
+});
+
+describe.runIf(haveChromium)('sandbox page details (Debian Chromium)', () => {
+  let app: App;
+  let browser: Browser;
+  beforeAll(async () => {
+    app = await startTestApp({ OUTBOX_POLL_MS: '100' });
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    });
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+  });
+
+  it('/sandbox without the trailing slash works: identities load and a command is answered', async () => {
+    const page = await browser.newPage();
+    const res = await page.goto(`${app.url}/sandbox`);
+    expect(res!.ok()).toBe(true);
+    expect(new URL(page.url()).pathname).toBe('/sandbox/');
+    await page.locator('#person option[value="liu"]').waitFor({ state: 'attached' });
+    // The default identity is the one the startup log suggests (刘经理).
+    expect(await page.inputValue('#person')).toBe('liu');
+    await page.fill('#text', '/日历 2026-10-01');
+    await page.click('#btn');
+    await page.locator('.msg.bot .bubble').filter({ hasText: '2026' }).first().waitFor({ timeout: 10_000 });
+    await page.close();
+  });
+
+  it('shows messages from another identity as theirs, highlights only real mentions, and quotes a message', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${app.url}/sandbox/?g=1`);
+    await page.fill('#group', 'demo-client');
+    await page.dispatchEvent('#group', 'change');
+    await page.locator('#person option[value="wang"]').waitFor({ state: 'attached' });
+    // The client contact says something (custom userid), then 王业务 writes.
+    await page.fill('#custom', 'client-zhao');
+    await page.fill('#text', '你们一周都没人回复我！');
+    await page.click('#btn');
+    await page.locator('.msg.me .bubble').filter({ hasText: '一周都没人回复' }).waitFor({ timeout: 10_000 });
+    await page.fill('#custom', '');
+    await page.selectOption('#person', 'wang');
+    await page.dispatchEvent('#custom', 'input');
+    // The client's message is now someone else's bubble, not the green one.
+    const clientMsg = page.locator('.msg').filter({ hasText: '一周都没人回复' });
+    expect(await clientMsg.getAttribute('class')).toBe('msg other');
+    expect(await page.locator('.msg.me').count()).toBe(0);
+
+    // Quote the client's message and log a complaint: the page sends `quote`.
+    await clientMsg.locator('.reply').click();
+    expect(await page.textContent('#quoteText')).toContain('一周都没人回复');
+    const posted = page.waitForRequest((r) => r.url().endsWith('/sandbox/api/messages') && r.method() === 'POST');
+    await page.fill('#text', '/投诉 负责人=@张工');
+    await page.click('#btn');
+    const body = JSON.parse((await posted).postData()!);
+    expect(body).toMatchObject({ from: 'wang', quote: '你们一周都没人回复我！', text: '/投诉 负责人=@张工' });
+    await page.locator('.msg.bot').filter({ hasText: '您的意见我们已经认真记录' }).first().waitFor({ timeout: 10_000 });
+    // The quoted words are the complaint's content.
+    const [row] = (await app.database.db.select().from(complaints).orderBy(desc(complaints.id)).limit(1)) as { content: string }[];
+    expect(row!.content).toBe('你们一周都没人回复我！');
+    expect(await page.locator('#quoting').isVisible()).toBe(false);
+    expect(await page.locator('.msg.me').count()).toBe(1);
+
+    // Help text with placeholders: "@负责人" is not a mention; a real @ in a bot post is.
+    await page.fill('#group', 'demo-internal');
+    await page.dispatchEvent('#group', 'change');
+    await page.fill('#text', '/帮助 派单');
+    await page.click('#btn');
+    const help = page.locator('.msg.bot .bubble').filter({ hasText: '用法：/派单' });
+    await help.waitFor({ timeout: 10_000 });
+    expect(await help.locator('.mention').count()).toBe(0);
+    expect(await help.textContent()).toContain('@张三');
+    await page.close();
+  });
+
+  it('fits a 390 px phone: the header takes at most two rows (screenshot kept in test-results/)', async () => {
+    const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
+    await page.goto(`${app.url}/sandbox/`);
+    await page.locator('#person option[value="liu"]').waitFor({ state: 'attached' });
+    await page.fill('#text', '/帮助');
+    await page.click('#btn');
+    await page.locator('.msg.bot .bubble').first().waitFor({ timeout: 10_000 });
+    const rows = await page.evaluate(() => {
+      const tops = Array.from(document.querySelectorAll('header > *'))
+        .filter((el) => (el as HTMLElement).offsetParent !== null)
+        .map((el) => Math.round(el.getBoundingClientRect().top));
+      return [...new Set(tops.map((t) => Math.round(t / 10)))].length;
+    });
+    expect(rows).toBeLessThanOrEqual(2);
+    const header = await page.locator('header').boundingBox();
+    expect(header!.height).toBeLessThan(100);
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+    await page.screenshot({ path: 'test-results/sandbox-390px.png' });
+    await page.close();
   });
 });

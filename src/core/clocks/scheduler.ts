@@ -77,6 +77,8 @@ interface OutRow {
 export function createScheduler(opts: SchedulerOptions) {
   const { db, playbook, log, clock } = opts;
   const batch = opts.batch ?? 500;
+  /** Uncovered years already logged by this scheduler (one per process). */
+  const loggedUncovered = new Set<number>();
 
   /** Resolves who is @-mentioned and where a reminder goes, for one batch, in a few queries. */
   async function loadContext(tx: Db, rows: TimerRow[]) {
@@ -359,7 +361,9 @@ export function createScheduler(opts: SchedulerOptions) {
       const unique = [...new Map(targets.map((t) => [`${t.platform}|${t.conversationId}`, t])).values()];
       const admins = await db.select().from(people).where(and(eq(people.active, true), or(eq(people.isAdmin, true), eq(people.role, 'management'))));
       for (const year of uncovered) {
-        log.warn({ year }, 'holiday data does not cover this year; using weekends and fixed-date holidays');
+        // Housekeeping runs every minute: the log line once per process and year (the notice is deduplicated in the outbox).
+        if (!loggedUncovered.has(year)) log.warn({ year }, 'holiday data does not cover this year; using weekends and fixed-date holidays');
+        loggedUncovered.add(year);
         for (const t of unique) {
           await db
             .insert(outbox)

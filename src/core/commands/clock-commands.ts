@@ -100,8 +100,19 @@ function line(
   const rule = ruleById(ctx.clocks.playbook, r.t.ruleId) ?? DEFAULT_COMPLAINT_RULES.byId.get(r.t.ruleId)?.timer;
   const complaint = /^complaint:(\d+)$/.exec(r.t.subject);
   const subject = r.code ? `${orderCode(r.code)} ${r.client ?? ''}` : complaint ? `投诉 T${complaint[1]}` : '部门事项';
-  const lateBy = late ? `，已超 ${Math.max(0.1, Math.round((cal.workingTimeBetween(r.t.dueAt, ctx.now) / cal.workingDayMs) * 10) / 10)} 个工作日` : '';
-  return `· ${subject}｜${rule?.step ?? r.t.ruleId}｜期限 ${formatInstantInChinese(r.t.dueAt, cal, { now: ctx.now })}${lateBy}｜${r.handler ?? '未派单'}｜${rule?.clause ?? ''}`;
+  const lateBy = late ? `，已超 ${r.t.data.clock === 'wall' ? wallTimeText(ctx.now.getTime() - r.t.dueAt.getTime()) : `${Math.max(0.1, Math.round((cal.workingTimeBetween(r.t.dueAt, ctx.now) / cal.workingDayMs) * 10) / 10)} 个工作日`}` : '';
+  // Only an order has a handler to name; complaint and department clocks are named by their step.
+  const who = r.code ? `｜${r.handler ?? '未派单'}` : '';
+  return `· ${subject}｜${rule?.step ?? r.t.ruleId}｜期限 ${formatInstantInChinese(r.t.dueAt, cal, { now: ctx.now })}${lateBy}${who}｜${rule?.clause ?? ''}`;
+}
+
+/** How late a wall-clock timer (minutes, days, weeks) is, in the clock's own measure. */
+function wallTimeText(ms: number): string {
+  const minutes = Math.max(1, Math.floor(ms / 60_000));
+  if (minutes < 120) return `${minutes} 分钟`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return `${hours} 小时`;
+  return `${Math.floor(hours / 24)} 天`;
 }
 
 export async function calendarShow(ctx: ChatContext, args: ParsedArgs) {

@@ -13,6 +13,8 @@ import type { ClockChange } from '../clocks/order-clocks';
 import { durationInChinese, eventsInNote, isAssignmentRule, type OrderEvent } from '../../domain/playbooks';
 import { formatInstantInChinese } from '../../domain/calendar';
 import { fromRow, ruleById } from '../clocks/clock-store';
+import { isClientDropOut } from '../../domain/cancel-reason';
+import { DEADLINE_FIELDS, refusePastDeadlines } from './past-dates';
 
 export type Order = typeof orders.$inferSelect;
 
@@ -105,6 +107,7 @@ export async function orderNew(ctx: ChatContext, args: ParsedArgs) {
   if (!dept)
     throw new UserInputError(`还没有部门承接「${type}」业务。请加上「部门=…」，或请总经办用 /部门 添加 <部门> 业务=${type} 设置。`);
   const clientName = String(args.client).trim();
+  if (args.deadline) await refusePastDeadlines(ctx, [{ label: '截止日期', date: String(args.deadline) }], args.confirm === true, ctx.message.text.trim());
   await ctx.tx.insert(clients).values({ name: clientName, salespersonId: sales.id }).onConflictDoNothing({ target: clients.name });
   const client = (await ctx.tx.select().from(clients).where(eq(clients.name, clientName)))[0]!;
   const [row] = await ctx.tx
@@ -306,10 +309,10 @@ export async function orderFinish(ctx: ChatContext, args: ParsedArgs, to: 'done'
   const note = (args.note ?? args.reason ?? null) as string | null;
   await update(ctx, o.id, { ...next, transferToId: null });
   await recordOrderEvent(ctx, o.id, to, note);
-  await ctx.clocks.close(ctx.tx, o.id, to, ctx.now, ctx.actor);
+  const stopped = await clockLines(ctx, await ctx.clocks.close(ctx.tx, o.id, to, ctx.now, ctx.actor));
   const sales = await personById(ctx.tx, o.salespersonId);
   if (to === 'done') {
-    ctx.reply(`${orderCode(o.id)} 已标记完成${note ? '（' + note + '）' : ''}，大家辛苦了！`);
+    ctx.reply(`${orderCode(o.id)} 已标记完成${note ? '（' + note + '）' : ''}，大家辛苦了！${stopped}`);
     return;
   }
   // 3.5.1 / 3.5.3: the salesperson is told; keeping the evidence is the handler's duty.
@@ -318,8 +321,9 @@ export async function orderFinish(ctx: ChatContext, args: ParsedArgs, to: 'done'
   ctx.reply(
     `${orderCode(o.id)} 已取消（原因：${note}）。` +
       (tellSales ? `${mention(tellSales)} 请知悉。` : '') +
-      (handler ? `\n${mention(handler)} 请保留相关证据（沟通记录、客户的书面说明等，3.5.1、3.5.3）。` : ''),
-    [...(tellSales ? [tellSales.userid] : []), ...(handler ? [handler.userid] : [])],
+      (handler && isClientDropOut(note) ? `\n${mention(handler)} 请保留相关证据（沟通记录、客户的书面说明等，3.5.1、3.5.3）。` : '') +
+      stopped,
+    [...(tellSales ? [tellSales.userid] : []), ...(handler && isClientDropOut(note) ? [handler.userid] : [])],
   );
 }
 
@@ -504,7 +508,10 @@ export async function orderSet(ctx: ChatContext, args: ParsedArgs) {
   const fields: Record<string, string> = { ...o.fields };
   let deadline = o.deadline;
   const changed: string[] = [];
-  for (const pair of String(args.pairs).split(/[\s\u3000]+/).filter(Boolean)) {
+  const words = String(args.pairs).split(/[\s\u3000]+/).filter(Boolean);
+  const confirmed = words.some((w) => w === '确认' || w === 'confirm');
+  const dates: { label: string; date: string }[] = [];
+  for (const pair of words.filter((w) => w !== '确认' && w !== 'confirm')) {
     const m = /^([^=＝:：]+)[=＝:：](.*)$/.exec(pair);
     if (!m) throw new UserInputError(`「${pair}」不是「字段=值」的形式。例如：/单 设置 ${orderCode(o.id)} 申报截止=2026-12-20`);
     const key = m[1]!.trim();
@@ -513,6 +520,7 @@ export async function orderSet(ctx: ChatContext, args: ParsedArgs) {
       const d = normaliseDate(raw);
       if (!d) throw new UserInputError(`「${raw}」不是有效日期（应为 YYYY-MM-DD）。`);
       deadline = d;
+      dates.push({ label: key, date: d });
       changed.push('申报截止');
       continue;
     }
@@ -524,6 +532,7 @@ export async function orderSet(ctx: ChatContext, args: ParsedArgs) {
       const d = normaliseDate(raw);
       if (!d) throw new UserInputError(`「${key}」应为日期（YYYY-MM-DD），「${raw}」无效。`);
       fields[key] = d;
+      if (DEADLINE_FIELDS.has(key)) dates.push({ label: key, date: d });
     } else if (kind === 'number') {
       if (!/^\d{1,4}$/.test(raw)) throw new UserInputError(`「${key}」应为整数，「${raw}」无效。`);
       fields[key] = raw;
@@ -533,6 +542,7 @@ export async function orderSet(ctx: ChatContext, args: ParsedArgs) {
     changed.push(key);
   }
   if (!changed.length) throw new UserInputError(`请写出要设置的字段，例如：/单 设置 ${orderCode(o.id)} 申报截止=2026-12-20`);
+  await refusePastDeadlines(ctx, dates, confirmed, `/单 设置 ${orderCode(o.id)} ${words.filter((w) => w !== '确认' && w !== 'confirm').join(' ')}`);
   await update(ctx, o.id, { fields, deadline });
   await recordOrderEvent(ctx, o.id, 'fields', changed.map((k) => `${k}=${k === '申报截止' && !fields[k] ? deadline : (fields[k] ?? '（已清除）')}`).join(' '));
   const clocks = await clockLines(ctx, await ctx.clocks.fieldsChanged(ctx.tx, o.id, changed, ctx.now, ctx.actor));
@@ -556,5 +566,6 @@ export async function orderCheckoff(ctx: ChatContext, args: ParsedArgs) {
   }
   const changes = await ctx.clocks.completeOne(ctx.tx, o.id, matches[0]!, ctx.now, ctx.actor);
   await recordOrderEvent(ctx, o.id, 'step', `已办：${changes[0]?.rule.step ?? which}`);
-  ctx.reply(`好的，已登记 ${orderCode(o.id)} 完成${await clockLines(ctx, changes)}`);
+  const done = changes.map((c) => `「${c.rule.step}」（${c.rule.clause}）`).join('、') || `「${which}」`;
+  ctx.reply(`好的，已登记 ${orderCode(o.id)} 的计时 ${done} 已办，这一项停止计时。分配单其余事项照常进行；全部办完请发送 /完成 ${orderCode(o.id)}。`);
 }

@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, gte, inArray, isNull, or, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { rowsOf } from '../../db/rows';
-import { chatLog, clients, complaintEvents, complaints, departments, groups, orderEvents, orders, outbox, people } from '../../db/schema';
+import { chatLog, clients, complaintEvents, complaints, departments, events, groups, orderEvents, orders, outbox, people } from '../../db/schema';
 import { formatInstantInChinese, type WorkCalendar } from '../../domain/calendar';
 import {
   CHANNEL_NAMES,
@@ -27,6 +27,7 @@ import { formatInstant } from '../commands/format';
 import { complaintFacts, type ComplaintClocks, type ComplaintRow } from './complaint-clocks';
 import { departmentGroup } from './complaint-subject';
 import { groupName, holdNotice, noticeRoute } from '../department-group';
+import { nameLadderSteps } from '../../domain/playbooks/ladder-step-names';
 
 const CHANNEL_WORDS: Record<string, ComplaintChannel> = {
   电话: 'phone',
@@ -159,6 +160,10 @@ export function createComplaintCommands(deps: { playbook: ComplaintPlaybook; clo
     const year = cal.dateOf(ctx.now).slice(0, 4);
     const rate = await rateOf(ctx.tx, c.departmentId, cal.at(`${year}-01-01`, '00:00'), pb.rate.threshold);
     if (!rate.over) return;
+    // Once a year per department (the audit row below); checked first so the copy for this group can be a reply.
+    const [told] = await ctx.tx.select({ id: events.id }).from(events)
+      .where(and(eq(events.action, 'complaint.rate_over'), eq(events.subject, `dept:${c.departmentId}`), sql`${events.data}->>'year' = ${year}`)).limit(1);
+    if (told) return;
     const [dept] = await ctx.tx.select().from(departments).where(eq(departments.id, c.departmentId));
     const heads = await headsOf(ctx.tx, c.departmentId);
     const mgmt = await managementPeople(ctx.tx);
@@ -174,6 +179,12 @@ export function createComplaintCommands(deps: { playbook: ComplaintPlaybook; clo
       const k = `${g.platform}:${g.conversationId}`;
       if (seen.has(k)) continue;
       seen.add(k);
+      // In this group it follows the complaint's own notice (replies are queued after the command).
+      if (g.platform === ctx.group.platform && g.conversationId === ctx.group.conversationId) {
+        ctx.reply(text, who.map((p) => p.userid));
+        first = true;
+        continue;
+      }
       const inserted = await ctx.tx
         .insert(outbox)
         .values({
@@ -602,7 +613,7 @@ export function createComplaintCommands(deps: { playbook: ComplaintPlaybook; clo
       orders: moving.map((o) => o.id),
     });
     ctx.reply(
-      `已按客户要求更换负责人（4.3.2，无需审批）：${code} 相关分配单 ${moving.length ? moving.map((o) => orderCode(o.id)).join('、') : '（无进行中的分配单）'} 现由 ${mention(to)} 负责。\n` +
+      `已按客户要求更换负责人（4.3.2，无需审批）：${code} ${moving.length ? `相关分配单 ${moving.map((o) => orderCode(o.id)).join('、')} 现由 ${mention(to)} 负责。` : `现由 ${mention(to)} 负责（没有需要改派的进行中分配单）。`}\n` +
         `${previous ? `${mention(previous)} 请把资料和进展全部交接给新负责人，` : ''}请部门负责人与客户沟通确认，谢谢配合！`,
       [to.userid, ...(previous ? [previous.userid] : [])],
     );
@@ -724,6 +735,9 @@ export function createComplaintCommands(deps: { playbook: ComplaintPlaybook; clo
     const r = await roleIn(ctx, c);
     const code = complaintCode(c.id);
     if (!(r.isHead || r.isManagement)) refuse(`抱歉，${code} 的赠送服务需由部门负责人登记（4.4.2）。`);
+    const previous = c.giftFeeFen !== null ? `${c.giftNote ?? ''}；官费 ${formatFen(c.giftFeeFen)}：${(c.giftShares ?? []).map((s) => `${s.name} ${formatFen(s.fen)}`).join('、')}` : null;
+    if (previous && args.confirm !== true)
+      throw new UserInputError(`抱歉，${code} 已登记过赠送服务：${previous}。\n如需更正，请在命令里加上「确认」，新的记录会替换原记录：/赠送 ${code} 官费=<元> 确认 <赠送的服务>`);
     const fen = parseYuan(String(args.fee));
     if (fen === null || fen === 0) throw new UserInputError(`抱歉，「官费=${args.fee}」不是有效金额，请写元，最多两位小数，如 官费=850 或 官费=1234.56。`);
     const fault = args.fault ? await resolvePerson(ctx.tx, String(args.fault), ctx.message.mentions) : await personById(ctx.tx, c.handlerId);
@@ -748,7 +762,7 @@ export function createComplaintCommands(deps: { playbook: ComplaintPlaybook; clo
     const shareText = shares.filter((s) => s.fen > 0 || ratio[s.role] > 0).map((s) => `${s.label} ${s.person?.name ?? '—'} ${formatFen(s.fen)}`).join('；');
     await record(ctx, c, 'gift', `赠送：${note}；官费 ${formatFen(fen)} 按 ${ratioText} 分担：${shareText}`, { fen, ratio: ratioText, shares: split });
     ctx.reply(
-      `已登记 ${code} 的赠送服务：${note}\n官费 ${formatFen(fen)}，按 ${ratioText}（${ratio.clause}）分担：\n${shares
+      `${previous ? `已更正 ${code} 的赠送服务（替换原记录：${previous}）` : `已登记 ${code} 的赠送服务`}：${note}\n官费 ${formatFen(fen)}，按 ${ratioText}（${ratio.clause}）分担：\n${shares
         .map((s) => `· ${s.label} ${s.person?.name ?? '—'}：${formatFen(s.fen)}`)
         .join('\n')}\n赠送服务不提取提成。谢谢！`,
     );
@@ -859,7 +873,7 @@ export function createComplaintCommands(deps: { playbook: ComplaintPlaybook; clo
     if (history.length > shown.length) lines.push(`（较早的 ${history.length - shown.length} 条已省略）`);
     for (const { e, actor } of shown) {
       const at = e.kind === 'received' && typeof e.data.receivedAt === 'string' ? new Date(e.data.receivedAt) : e.at;
-      lines.push(`· ${formatInstant(at)} ${actor ?? '系统'} ${EVENT_NAMES[e.kind] ?? e.kind}${e.note ? '：' + e.note : ''}`);
+      lines.push(`· ${formatInstant(at)} ${actor ?? '系统'} ${EVENT_NAMES[e.kind] ?? e.kind}${e.note ? '：' + nameLadderSteps(e.note) : ''}`);
     }
     ctx.reply(lines.join('\n'));
   }

@@ -187,6 +187,8 @@ export const COMPLAINT_COMMANDS: CommandDef[] = [
         { key: 'fee', names: ['官费', 'fee'], label: '金额（元）', required: true },
         { key: 'fault', names: ['过失人', 'fault'], label: '人员', kind: 'person' },
       ],
+      // A second gift on the same complaint replaces the first only when confirmed.
+      flags: [{ key: 'confirm', names: ['确认', 'confirm'] }],
       rest: { name: 'note', label: '赠送的服务' },
     },
     gate: ['head', 'management'],

@@ -9,6 +9,8 @@ import { loadStaff, type TimerRow } from '../clocks/clock-store';
 import type { TimerSubject } from '../clocks/scheduler';
 import { writeAudit } from '../context';
 import { departmentGroup, groupName, noticeRoute, type NoticeRoute } from '../department-group';
+import { LADDER_STEP_NAMES } from '../../domain/playbooks/ladder-step-names';
+import type { LadderStepName } from '../../domain/playbooks';
 
 type Person = typeof people.$inferSelect;
 type Complaint = typeof complaints.$inferSelect;
@@ -130,8 +132,8 @@ export function complaintTimerSubject(pb: ComplaintPlaybook): TimerSubject {
               kind: r.kind === 'unrouted' ? 'reminder_held' : 'reminder',
               note:
                 r.kind === 'unrouted'
-                  ? `${rule.step}（${sent.step}）未能发出：${r.departmentName}还没有部门群，已保留，设置 /部门群 后补发`
-                  : `${rule.step}（${sent.step}），发到「${groupName(r.group)}」${r.kind === 'fallback' ? '（本部门还没有部门群）' : ''}`,
+                  ? `${rule.step}（${LADDER_STEP_NAMES[sent.step as LadderStepName] ?? sent.step}）未能发出：${r.departmentName}还没有部门群，已保留，设置 /部门群 后补发`
+                  : `${rule.step}（${LADDER_STEP_NAMES[sent.step as LadderStepName] ?? sent.step}），发到「${groupName(r.group)}」${r.kind === 'fallback' ? '（本部门还没有部门群）' : ''}`,
               data: {
                 rule: rule.id,
                 step: sent.step,

@@ -71,6 +71,12 @@ export function createSandboxRouter(deps: {
   const router = new Router({ prefix: '/sandbox' });
 
   router.get('/', (ctx) => {
+    // Relative API paths on the page need the trailing slash: /sandbox → /sandbox/.
+    if (!ctx.path.endsWith('/')) {
+      ctx.status = 301;
+      ctx.redirect(`${ctx.path}/${ctx.querystring ? `?${ctx.querystring}` : ''}`);
+      return;
+    }
     ctx.type = 'text/html; charset=utf-8';
     ctx.set('Cache-Control', 'no-store');
     ctx.body = PAGE;
