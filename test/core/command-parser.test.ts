@@ -113,3 +113,79 @@ describe('unknown commands and plain text', () => {
     expect(editDistance('assign', 'asign')).toBe(1);
   });
 });
+
+describe('pathological input is parsed in linear time (issue 9 #6)', () => {
+  // Before the fix, 40,000 unclosed “ took seconds: every “ searched to the end for its ”, and a long
+  // first word was lower-cased and compared once per command. The bound is on this process's CPU time,
+  // best of three runs, so other work on a shared machine does not fail a linear parser; a quadratic
+  // one takes seconds on every run.
+  const bestOf3 = (text: string): number => {
+    let best = Infinity;
+    for (let i = 0; i < 3; i++) {
+      const t0 = process.cpuUsage();
+      parseCommand(text, COMMANDS);
+      const used = process.cpuUsage(t0);
+      best = Math.min(best, (used.user + used.system) / 1000);
+    }
+    return best;
+  };
+  const cases: [string, string][] = [
+    ['40,000 unclosed “', '/进度 D1 ' + '“'.repeat(40_000)],
+    ['300 KB of unclosed “ in the command word', '/' + '“'.repeat(300_000)],
+    ['300 KB of unclosed quotes of every kind', '/单 新建 客户=' + '「“\'"'.repeat(75_000)],
+    ['300 KB of short tokens opening quotes', '/单 新建 ' + '“a '.repeat(100_000)],
+    ['a 300 KB command word', '/' + 'x'.repeat(300_000)],
+    ['a 300 KB free-text note', '/进度 D1 ' + '你好“'.repeat(100_000)],
+    ['300 KB of spaces and quotes after an unknown command', '/天气 ' + ' “ 「'.repeat(75_000)],
+  ];
+  for (const [what, text] of cases) {
+    it(`${what}: under 50 ms`, () => {
+      parse('/进度 D1 “热身”'); // the first call compiles the parser
+      expect(bestOf3(text)).toBeLessThan(50);
+    });
+  }
+  it('an unknown 300 KB command word is quoted back shortened', () => {
+    const r = parse('/' + 'x'.repeat(300_000));
+    expect(!r.ok && r.reason === 'unknown' && r.message.length).toBeLessThan(200);
+  });
+
+  /** The tokenizer before the fix: quadratic, but the reference for what a tokenization is. */
+  function referenceTokenize(input: string): { value: string; start: number }[] {
+    const WS = /[\s\u3000]+/;
+    const QUOTES: Record<string, string> = { '"': '"', '“': '”', '「': '」', "'": "'" };
+    const tokens: { value: string; start: number }[] = [];
+    let i = 0;
+    while (i < input.length) {
+      if (WS.test(input[i]!)) {
+        i++;
+        continue;
+      }
+      const start = i;
+      let value = '';
+      while (i < input.length && !WS.test(input[i]!)) {
+        const c = input[i]!;
+        const close = QUOTES[c];
+        if (close) {
+          const end = input.indexOf(close, i + 1);
+          if (end > i) {
+            value += input.slice(i + 1, end);
+            i = end + 1;
+            continue;
+          }
+        }
+        value += c;
+        i++;
+      }
+      tokens.push({ value, start });
+    }
+    return tokens;
+  }
+  it('tokenizes exactly as before on mixed quotes, spaces and text', () => {
+    const alphabet = ['a', '张', ' ', '\u3000', '\t', '"', "'", '“', '”', '「', '」', '=', 'D1'];
+    let seed = 7;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const samples = ['a“b “c d” e', '「x」y “未闭合 "a b"', "'' \"\" “” 「」", '客户="华星 科技" 类型=专利'];
+    for (let k = 0; k < 500; k++) samples.push(Array.from({ length: 1 + Math.floor(rnd() * 24) }, () => alphabet[Math.floor(rnd() * alphabet.length)]).join(''));
+    for (const s of samples) expect(tokenize(s), JSON.stringify(s)).toEqual(referenceTokenize(s));
+  });
+});
