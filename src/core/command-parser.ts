@@ -58,11 +58,14 @@ const QUOTES = new Map<number, string>([
   [0x201c, '”'],
   [0x300c, '」'],
 ]);
-/** The characters `\s` matches (ASCII and Unicode spaces, the full-width space U+3000 among them). */
+/**
+ * The characters `\s` matches (ASCII and Unicode spaces, the full-width space U+3000 among them), except
+ * U+FEFF: that one is invisible inside a word and is removed from it (stripInvisible), not split on.
+ */
 function isSpace(c: number): boolean {
   return (
     (c >= 9 && c <= 13) || c === 32 || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) ||
-    c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000 || c === 0xfeff
+    c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000
   );
 }
 
@@ -107,8 +110,19 @@ function* scanTokens(input: string): Generator<Token, void, undefined> {
         i++; // an unclosed quote stays as an ordinary character
       }
     }
-    yield { value: value + input.slice(segStart, i), start };
+    yield { value: stripInvisible(value + input.slice(segStart, i)), start };
   }
+}
+
+/**
+ * Zero-width and bidi-control characters: invisible, so 张\u200B工 looks like 张工 but is another name.
+ * Removed from every argument word (names, userids, departments, person references); free text keeps
+ * them (a zero-width joiner belongs to emoji).
+ */
+const INVISIBLE = /[\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]/g;
+
+export function stripInvisible(s: string): string {
+  return s.replace(INVISIBLE, '');
 }
 
 /** What the user typed, shortened for an error message. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { editDistance, normaliseDate, parseCommand, tokenize } from '../../src/core/command-parser';
+import { editDistance, normaliseDate, parseCommand, stripInvisible, tokenize } from '../../src/core/command-parser';
 import { COMMANDS } from '../../src/core/commands/specs';
 
 const parse = (t: string) => parseCommand(t, COMMANDS);
@@ -187,5 +187,23 @@ describe('pathological input is parsed in linear time (issue 9 #6)', () => {
     const samples = ['a“b “c d” e', '「x」y “未闭合 "a b"', "'' \"\" “” 「」", '客户="华星 科技" 类型=专利'];
     for (let k = 0; k < 500; k++) samples.push(Array.from({ length: 1 + Math.floor(rnd() * 24) }, () => alphabet[Math.floor(rnd() * alphabet.length)]).join(''));
     for (const s of samples) expect(tokenize(s), JSON.stringify(s)).toEqual(referenceTokenize(s));
+  });
+});
+
+describe('invisible characters in argument words (issue 9 #9)', () => {
+  it('removes zero-width and bidi-control characters from userids, names, departments and person references', () => {
+    const r = parse('/成员 添加 zhang\u200Bsan 姓名=张\u200B工 部门=专\u202E利部\uFEFF 角色=负\u2066责人 上级=@李\u2060主管');
+    expect(r.ok && r.args).toEqual({ userid: 'zhangsan', name: '张工', dept: '专利部', role: '负责人', supervisor: '@李主管' });
+    expect(stripInvisible('\u200B\u200C\u200D\u200E\u200F\u202A\u202B\u202C\u202D\u202E\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069\uFEFF')).toBe('');
+    expect(stripInvisible('张\u2065工')).toBe('张\u2065工'); // U+2065 is unassigned, not in the list
+  });
+  it('matches command words written with an invisible character', () => {
+    const r = parse('/派\u200B单 D3 @张\u200D工');
+    expect(r.ok && r.command.id).toBe('order.assign');
+    expect(r.ok && r.args.person).toBe('@张工');
+  });
+  it('keeps free text as typed (a zero-width joiner belongs to emoji)', () => {
+    const r = parse('/进度 D3 家庭👨\u200D👩\u200D👧照片已收到');
+    expect(r.ok && r.args.note).toBe('家庭👨\u200D👩\u200D👧照片已收到');
   });
 });
