@@ -177,14 +177,33 @@ export function parseCommand(text: string, specs: readonly CommandSpec[]): Parse
   if (tokens.length === 0) return { ok: false, reason: 'not_command' };
 
   // Longest command-word match wins (so "/单 列表" beats a one-word "/单").
-  let best: { spec: CommandSpec; words: number } | undefined;
+  let best: { spec: CommandSpec; words: number; tokens: number } | undefined;
   const heads = headWords(tokens);
   for (const spec of specs) {
     for (const words of [spec.zh, spec.en, ...(spec.aliases ?? [])]) {
-      if (matchWords(words, heads) && (!best || words.length > best.words)) best = { spec, words: words.length };
+      if (matchWords(words, heads) && (!best || words.length > best.words)) best = { spec, words: words.length, tokens: words.length };
+    }
+  }
+  // A group name run together with its sub-command ("/单新建" for "/单 新建"): one token, two words.
+  if (!best) {
+    for (const spec of specs) {
+      for (const words of [spec.zh, spec.en, ...(spec.aliases ?? [])]) {
+        if (words.length > 1 && heads[0] === words.join('').toLowerCase()) best = { spec, words: words.length, tokens: 1 };
+      }
     }
   }
   if (!best) {
+    const group = groupCommands(heads[0]!, specs);
+    if (group.length > 0) {
+      // "/单" alone: the group exists, only the sub-command is missing.
+      return {
+        ok: false,
+        reason: 'unknown',
+        message:
+          `「/${clip(tokens[0]!.value)}」后面还需要写具体要做什么，可以用：\n` +
+          group.map((c) => `· ${c.usage}\n  ${c.summary}，例：${c.example}`).join('\n'),
+      };
+    }
     const typed = tokens
       .slice(0, 2)
       .map((t) => t.value)
@@ -198,7 +217,7 @@ export function parseCommand(text: string, specs: readonly CommandSpec[]): Parse
       message: `抱歉，没有找到命令「/${clip(tokens[0]!.value)}」。${hint}发送 /帮助 可以查看您能用的全部命令。`,
     };
   }
-  const head = tokens.slice(best.words);
+  const head = tokens.slice(best.tokens);
   const rest = (function* () {
     yield* head;
     yield* scan;
@@ -315,6 +334,13 @@ function bindArgs(spec: CommandSpec, tokens: Iterable<Token>, text: string): Par
   }
   for (const f of a.flags ?? []) if (flags.has(f.key)) args[f.key] = true;
   return { ok: true, command: spec, args };
+}
+
+/** The commands whose first word is `word` and that have a second word (the sub-commands of a group). */
+function groupCommands(word: string, specs: readonly CommandSpec[]): CommandSpec[] {
+  return specs.filter((spec) =>
+    [spec.zh, spec.en, ...(spec.aliases ?? [])].some((words) => words.length > 1 && words[0]!.toLowerCase() === word),
+  );
 }
 
 /** Levenshtein distance over code points (Chinese command words are short). */

@@ -207,3 +207,34 @@ describe('invisible characters in argument words (issue 9 #9)', () => {
     expect(r.ok && r.args.note).toBe('家庭👨\u200D👩\u200D👧照片已收到');
   });
 });
+
+describe('command groups (issue 15)', () => {
+  it('/单 alone lists the sub-commands of the group instead of "没有找到命令"', () => {
+    const r = parse('/单');
+    expect(r.ok).toBe(false);
+    if (r.ok || r.reason !== 'unknown') throw new Error(JSON.stringify(r));
+    expect(r.message).not.toContain('没有找到命令');
+    const subs = COMMANDS.filter((c) => c.zh[0] === '单' && c.zh.length > 1);
+    expect(subs.map((c) => c.id).sort()).toEqual(['order.list', 'order.new', 'order.set']);
+    for (const c of subs) expect(r.message).toContain(c.usage);
+    // The same for the other groups and in English.
+    const member = parse('/成员');
+    expect(!member.ok && member.reason === 'unknown' && member.message).toContain('/成员 添加');
+    const order = parse('/order');
+    expect(!order.ok && order.reason === 'unknown' && order.message).toContain('/单 新建');
+  });
+  it('a group name run together with its sub-command is that command: /单新建 = /单 新建', () => {
+    const glued = parse('/单新建 客户=华星科技 类型=专利 业务员=wang');
+    const spaced = parse('/单 新建 客户=华星科技 类型=专利 业务员=wang');
+    expect(glued).toEqual(spaced);
+    expect(glued.ok && glued.command.id).toBe('order.new');
+    expect(parse('/成员列表 专利部')).toEqual(parse('/成员 列表 专利部'));
+    expect(parse('／单列表 全部')).toEqual(parse('/单 列表 全部'));
+    expect((parse('/orderlist') as { command?: { id: string } }).command?.id).toBe('order.list');
+  });
+  it('a one-word command is still itself, and a group word with a mistyped sub-command lists the group', () => {
+    expect((parse('/日历 2026-10-01') as { command?: { id: string } }).command?.id).toBe('calendar.show');
+    const r = parse('/单 新键 客户=a');
+    expect(!r.ok && r.reason === 'unknown' && r.message).toContain('/单 新建');
+  });
+});
