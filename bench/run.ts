@@ -3,6 +3,7 @@
  * Add a module by exporting `{ name, run }` (see BenchModule) and listing it below.
  * Options: --only=<name> runs one module; modules read their own `--key=value` options.
  */
+import idleMemory from './idle-memory';
 import timers from './timers-bench';
 import wecomCallbacks from './wecom-callbacks';
 
@@ -20,7 +21,7 @@ export interface BenchContext {
   note(text: string): void;
 }
 
-const MODULES: BenchModule[] = [wecomCallbacks, timers];
+const MODULES: BenchModule[] = [wecomCallbacks, timers, idleMemory];
 
 const options = Object.fromEntries(
   process.argv

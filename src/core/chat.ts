@@ -5,6 +5,7 @@ import type { Logger } from '../log';
 import { maskSecrets } from './mask-secrets';
 import { createAcceptBatcher, type AcceptResult } from './accept-batcher';
 import { parseCommand } from './command-parser';
+import { capInbound, isTooLong, TOO_LONG_REPLY } from './message-limits';
 import * as admin from './commands/admin-commands';
 import * as ord from './commands/order-commands';
 import * as clk from './commands/clock-commands';
@@ -46,6 +47,8 @@ export function createChat(opts: ChatOptions) {
   const { db, log, clock } = opts;
   const handlers = new Map<string, Handler>(Object.entries(BUILTIN_HANDLERS));
   const refs = opts.refs ?? {};
+  // Stored text is capped before it is written (message-limits.ts): a pasted page never fills the table.
+  const acceptBatch = createAcceptBatcher(db);
   handlers.set('show', async (ctx, a) => {
     const ref = String(a.ref);
     const extra = refs[ref.charAt(0)];
@@ -123,8 +126,10 @@ export function createChat(opts: ChatOptions) {
     /** The replies of an internal command run in an internal group: refused later if the group turns client. */
     let internalReplies = false;
     const reply = (text: string, mentions: string[] = []) => replies.push({ text, mentions: [...new Set(mentions)] });
-    const parsed = parseCommand(msg.text, specs);
+    // Over the cap, a command is answered politely and not parsed; long plain text is only recorded.
+    const parsed = isTooLong(msg.text) ? ({ ok: false, reason: 'too_long' } as const) : parseCommand(msg.text, specs);
     if (!parsed.ok) {
+      if (parsed.reason === 'too_long' && /^\s*[/／]/.test(msg.text)) reply(TOO_LONG_REPLY, [msg.senderId]);
       if (parsed.reason === 'unknown') reply(actor.person || actor.isAdmin ? parsed.message : CLIENT_REFUSAL);
       else if (parsed.reason === 'invalid') reply(actor.person || actor.isAdmin ? parsed.message : CLIENT_REFUSAL);
       // Plain text: recorded in the chat log above; nothing to answer.
@@ -194,7 +199,7 @@ export function createChat(opts: ChatOptions) {
     specs,
 
     /** Durably record an inbound message for later handling; returns fast (platform ack windows). */
-    accept: createAcceptBatcher(db),
+    accept: (msg: InboundMessage): Promise<AcceptResult> => acceptBatch(capInbound(msg)),
 
     /** Handle accepted messages. Safe to run from any number of instances (row locks, SKIP LOCKED). */
     async processPending(limit = 20): Promise<number> {
@@ -255,7 +260,8 @@ export function createChat(opts: ChatOptions) {
     },
 
     /** Handle a message now and return the replies (sandbox: the HTTP answer carries them). */
-    async handleNow(msg: InboundMessage): Promise<{ duplicate: boolean; replies: OutboundMessage[] }> {
+    async handleNow(message: InboundMessage): Promise<{ duplicate: boolean; replies: OutboundMessage[] }> {
+      const msg = capInbound(message);
       return db.transaction(async (tx) => {
         const rows = await tx
           .insert(inboundMessages)

@@ -51,37 +51,84 @@ export type ParseResult =
   | { ok: false; reason: 'invalid'; message: string; command: CommandSpec };
 
 const SLASHES = /^[/／]/;
-const WS = /[\s\u3000]+/;
-const QUOTES: Record<string, string> = { '"': '"', '“': '”', '「': '」', "'": "'" };
+/** Opening quote (char code) → its closing quote: "…", '…', “…”, 「…」. */
+const QUOTES = new Map<number, string>([
+  [0x22, '"'],
+  [0x27, "'"],
+  [0x201c, '”'],
+  [0x300c, '」'],
+]);
+/**
+ * The characters `\s` matches (ASCII and Unicode spaces, the full-width space U+3000 among them), except
+ * U+FEFF: that one is invisible inside a word and is removed from it (stripInvisible), not split on.
+ */
+function isSpace(c: number): boolean {
+  return (
+    (c >= 9 && c <= 13) || c === 32 || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) ||
+    c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000
+  );
+}
 
+/**
+ * Splits on ASCII and full-width spaces; quoted text stays together (quotes removed), an unclosed
+ * quote is an ordinary character. Linear in the length of the text: runs between quotes are sliced,
+ * not built a character at a time, and each kind of closing quote is searched for forward only.
+ */
 export function tokenize(input: string): Token[] {
-  const tokens: Token[] = [];
+  return [...scanTokens(input)];
+}
+
+/** Tokens one at a time: the parser reads only as far as the command needs (a note's rest is sliced). */
+function* scanTokens(input: string): Generator<Token, void, undefined> {
+  // Where each closing quote next occurs (-1: nowhere further). Searches only move forward, so many
+  // unclosed quotes cost one scan of the text per quote kind, not one scan per quote.
+  const nextClose = new Map<string, number>();
+  const findClose = (close: string, from: number): number => {
+    const known = nextClose.get(close);
+    if (known !== undefined && (known === -1 || known >= from)) return known;
+    const found = input.indexOf(close, from);
+    nextClose.set(close, found);
+    return found;
+  };
+  const n = input.length;
   let i = 0;
-  while (i < input.length) {
-    const ch = input[i]!;
-    if (WS.test(ch)) {
+  while (i < n) {
+    if (isSpace(input.charCodeAt(i))) {
       i++;
       continue;
     }
     const start = i;
     let value = '';
-    while (i < input.length && !WS.test(input[i]!)) {
-      const c = input[i]!;
-      const close = QUOTES[c];
-      if (close) {
-        const end = input.indexOf(close, i + 1);
-        if (end > i) {
-          value += input.slice(i + 1, end);
-          i = end + 1;
-          continue;
-        }
+    let segStart = i;
+    while (i < n && !isSpace(input.charCodeAt(i))) {
+      const close = QUOTES.get(input.charCodeAt(i));
+      const end = close ? findClose(close, i + 1) : -1;
+      if (end > i) {
+        value += input.slice(segStart, i) + input.slice(i + 1, end);
+        i = segStart = end + 1;
+      } else {
+        i++; // an unclosed quote stays as an ordinary character
       }
-      value += c;
-      i++;
     }
-    tokens.push({ value, start });
+    yield { value: stripInvisible(value + input.slice(segStart, i)), start };
   }
-  return tokens;
+}
+
+/**
+ * Zero-width and bidi-control characters: invisible, so 张\u200B工 looks like 张工 but is another name.
+ * Removed from every argument word (names, userids, departments, person references); free text keeps
+ * them (a zero-width joiner belongs to emoji).
+ */
+const INVISIBLE = /[\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]/g;
+
+export function stripInvisible(s: string): string {
+  return s.replace(INVISIBLE, '');
+}
+
+/** What the user typed, shortened for an error message. */
+function clip(s: string, max = 30): string {
+  const cps = [...s.slice(0, max * 2)];
+  return cps.length > max ? `${cps.slice(0, max).join('')}…` : s;
 }
 
 export const ORDER_CODE = /^[Dd](\d{1,9})$/;
@@ -100,9 +147,17 @@ function formHint(spec: CommandSpec): string {
   return `正确格式：${spec.usage}\n例如：${spec.example}`;
 }
 
-function matchWords(words: string[], tokens: Token[]): boolean {
-  if (tokens.length < words.length) return false;
-  return words.every((w, i) => tokens[i]!.value.toLowerCase() === w.toLowerCase());
+/** Tokens read before matching command words (the longest command has two words; a glued one, one). */
+const HEAD_TOKENS = 4;
+
+/** The first few tokens, lower-cased once (a pasted page is never lower-cased per command). */
+function headWords(tokens: Token[]): string[] {
+  return tokens.map((t) => (t.value.length <= 64 ? t.value.toLowerCase() : '\u0000'));
+}
+
+function matchWords(words: string[], heads: string[]): boolean {
+  if (heads.length < words.length) return false;
+  return words.every((w, i) => heads[i] === w.toLowerCase());
 }
 
 /** Parse one message. `specs` is the command table. */
@@ -110,17 +165,45 @@ export function parseCommand(text: string, specs: readonly CommandSpec[]): Parse
   const trimmed = text.trim();
   if (!SLASHES.test(trimmed)) return { ok: false, reason: 'not_command' };
   const body = trimmed.replace(SLASHES, '');
-  const tokens = tokenize(body);
+  const scan = scanTokens(body);
+  // The command words are among the first few tokens; the rest is read only as far as needed.
+  const tokens: Token[] = [];
+  // next(), not for…of: breaking out of a for…of would close the generator.
+  while (tokens.length < HEAD_TOKENS) {
+    const r = scan.next();
+    if (r.done) break;
+    tokens.push(r.value);
+  }
   if (tokens.length === 0) return { ok: false, reason: 'not_command' };
 
   // Longest command-word match wins (so "/单 列表" beats a one-word "/单").
-  let best: { spec: CommandSpec; words: number } | undefined;
+  let best: { spec: CommandSpec; words: number; tokens: number } | undefined;
+  const heads = headWords(tokens);
   for (const spec of specs) {
     for (const words of [spec.zh, spec.en, ...(spec.aliases ?? [])]) {
-      if (matchWords(words, tokens) && (!best || words.length > best.words)) best = { spec, words: words.length };
+      if (matchWords(words, heads) && (!best || words.length > best.words)) best = { spec, words: words.length, tokens: words.length };
+    }
+  }
+  // A group name run together with its sub-command ("/单新建" for "/单 新建"): one token, two words.
+  if (!best) {
+    for (const spec of specs) {
+      for (const words of [spec.zh, spec.en, ...(spec.aliases ?? [])]) {
+        if (words.length > 1 && heads[0] === words.join('').toLowerCase()) best = { spec, words: words.length, tokens: 1 };
+      }
     }
   }
   if (!best) {
+    const group = groupCommands(heads[0]!, specs);
+    if (group.length > 0) {
+      // "/单" alone: the group exists, only the sub-command is missing.
+      return {
+        ok: false,
+        reason: 'unknown',
+        message:
+          `「/${clip(tokens[0]!.value)}」后面还需要写具体要做什么，可以用：\n` +
+          group.map((c) => `· ${c.usage}\n  ${c.summary}，例：${c.example}`).join('\n'),
+      };
+    }
     const typed = tokens
       .slice(0, 2)
       .map((t) => t.value)
@@ -131,15 +214,19 @@ export function parseCommand(text: string, specs: readonly CommandSpec[]): Parse
       ok: false,
       reason: 'unknown',
       suggestion,
-      message: `抱歉，没有找到命令「/${tokens[0]!.value}」。${hint}发送 /帮助 可以查看您能用的全部命令。`,
+      message: `抱歉，没有找到命令「/${clip(tokens[0]!.value)}」。${hint}发送 /帮助 可以查看您能用的全部命令。`,
     };
   }
-  const rest = tokens.slice(best.words);
+  const head = tokens.slice(best.tokens);
+  const rest = (function* () {
+    yield* head;
+    yield* scan;
+  })();
   // Token offsets are relative to body, so the free-text rest is sliced from it.
   return bindArgs(best.spec, rest, body);
 }
 
-function bindArgs(spec: CommandSpec, tokens: Token[], text: string): ParseResult {
+function bindArgs(spec: CommandSpec, tokens: Iterable<Token>, text: string): ParseResult {
   const a = spec.args;
   const named = new Map<string, string>();
   const flags = new Set<string>();
@@ -165,7 +252,7 @@ function bindArgs(spec: CommandSpec, tokens: Token[], text: string): ParseResult
     const kv = /^([^=＝:：]+)[=＝:：](.*)$/.exec(t.value);
     if (kv && keyOf.has(kv[1]!.toLowerCase())) {
       const key = keyOf.get(kv[1]!.toLowerCase())!;
-      if (named.has(key)) return fail(`「${kv[1]}」写了两次。`);
+      if (named.has(key)) return fail(`「${clip(kv[1]!)}」写了两次。`);
       named.set(key, kv[2]!.trim());
       continue;
     }
@@ -181,8 +268,8 @@ function bindArgs(spec: CommandSpec, tokens: Token[], text: string): ParseResult
       restStart = t.start;
       break;
     }
-    if (kv) return fail(`不认识参数「${kv[1]}」。`);
-    return fail(`多了一个参数「${t.value}」。`);
+    if (kv) return fail(`不认识参数「${clip(kv[1]!)}」。`);
+    return fail(`多了一个参数「${clip(t.value)}」。`);
   }
 
   const args: ParsedArgs = {};
@@ -198,18 +285,18 @@ function bindArgs(spec: CommandSpec, tokens: Token[], text: string): ParseResult
     switch (p.kind) {
       case 'order': {
         const m = ORDER_CODE.exec(v);
-        if (!m) return fail(`「${v}」不是分配单编号（应为 D 加数字，如 D12）。`);
+        if (!m) return fail(`「${clip(v)}」不是分配单编号（应为 D 加数字，如 D12）。`);
         args[p.name] = Number(m[1]);
         break;
       }
       case 'ref': {
-        if (!/^[A-Za-z]\d{1,9}$/.test(v)) return fail(`「${v}」不是有效的编号（如 D12）。`);
+        if (!/^[A-Za-z]\d{1,9}$/.test(v)) return fail(`「${clip(v)}」不是有效的编号（如 D12）。`);
         args[p.name] = v.toUpperCase();
         break;
       }
       case 'date': {
         const d = normaliseDate(v);
-        if (!d) return fail(`「${v}」不是有效日期（应为 YYYY-MM-DD）。`);
+        if (!d) return fail(`「${clip(v)}」不是有效日期（应为 YYYY-MM-DD）。`);
         args[p.name] = d;
         break;
       }
@@ -237,7 +324,7 @@ function bindArgs(spec: CommandSpec, tokens: Token[], text: string): ParseResult
     }
     if (n.kind === 'date') {
       const d = normaliseDate(v);
-      if (!d) return fail(`「${v}」不是有效日期（应为 YYYY-MM-DD）。`);
+      if (!d) return fail(`「${clip(v)}」不是有效日期（应为 YYYY-MM-DD）。`);
       args[n.key] = d;
       continue;
     }
@@ -247,6 +334,13 @@ function bindArgs(spec: CommandSpec, tokens: Token[], text: string): ParseResult
   }
   for (const f of a.flags ?? []) if (flags.has(f.key)) args[f.key] = true;
   return { ok: true, command: spec, args };
+}
+
+/** The commands whose first word is `word` and that have a second word (the sub-commands of a group). */
+function groupCommands(word: string, specs: readonly CommandSpec[]): CommandSpec[] {
+  return specs.filter((spec) =>
+    [spec.zh, spec.en, ...(spec.aliases ?? [])].some((words) => words.length > 1 && words[0]!.toLowerCase() === word),
+  );
 }
 
 /** Levenshtein distance over code points (Chinese command words are short). */
@@ -267,15 +361,27 @@ export function editDistance(a: string, b: string): number {
 }
 
 function closestCommand(typed: string, first: string, specs: readonly CommandSpec[]): CommandSpec | undefined {
+  // Command words are a few characters: a word of 64+ code units is never within half its length of
+  // one, and is not counted character by character (a pasted page must not cost seconds).
+  if (first.length > 64) return undefined;
+  const firstLen = [...first].length;
+  const typedLen = typed.length > 128 ? Infinity : [...typed].length;
+  const typedLower = typed.toLowerCase();
+  const firstLower = first.toLowerCase();
+  const limit = Math.max(1, Math.floor(firstLen / 2));
+  // The distance is at least the difference in length: a long word is never compared in full.
+  const within = (a: string, aLen: number, b: string, extra = 0): number =>
+    Math.abs(aLen - [...b].length) + extra > limit ? Infinity : editDistance(a, b) + extra;
   let best: { spec: CommandSpec; d: number } | undefined;
   for (const spec of specs) {
     for (const words of [spec.zh, spec.en, ...(spec.aliases ?? [])]) {
       const name = words.join(' ').toLowerCase();
-      const d = Math.min(editDistance(typed.toLowerCase(), name), editDistance(first.toLowerCase(), words[0]!.toLowerCase()) + (words.length > 1 ? 1 : 0));
+      const d = Math.min(
+        within(typedLower, typedLen, name),
+        within(firstLower, firstLen, words[0]!.toLowerCase(), words.length > 1 ? 1 : 0),
+      );
       if (!best || d < best.d) best = { spec, d };
     }
   }
-  if (!best) return undefined;
-  const limit = Math.max(1, Math.floor([...first].length / 2));
-  return best.d <= limit ? best.spec : undefined;
+  return best && best.d <= limit ? best.spec : undefined;
 }

@@ -1,4 +1,5 @@
-import { mkdirSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
@@ -9,6 +10,7 @@ import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
 import { drizzle as drizzlePostgres } from 'drizzle-orm/postgres-js';
 import { migrate as migratePostgres } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
+import { lockDataDir } from './data-dir-lock';
 import * as schema from './schema';
 
 export type Schema = typeof schema;
@@ -45,6 +47,27 @@ export interface OpenOptions {
   max?: number;
 }
 
+/**
+ * PGlite's own start parameters plus smaller buffers: PostgreSQL's default shared_buffers (128 MB) is
+ * sized for a server; the bot's working set is a few MB, and every buffer touched stays resident in the
+ * WebAssembly heap. 16 MB keeps idle RSS near 250 MiB instead of ~350 (docs/benchmarks.md).
+ * Durability settings are PGlite's defaults, unchanged.
+ */
+const PGLITE_START_PARAMS = [...PGlite.defaultStartParams, '-c', 'shared_buffers=16MB', '-c', 'wal_buffers=1MB'];
+
+/** initdb in a child process (pglite-init.mjs): its memory goes back to the system when the child exits. */
+async function initDataDir(dataDir: string): Promise<void> {
+  const script = fileURLToPath(new URL('./pglite-init.mjs', import.meta.url));
+  const child = spawn(process.execPath, [script, dataDir, JSON.stringify(PGLITE_START_PARAMS)], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (c) => (stderr += c));
+  const code = await new Promise<number | null>((resolve, reject) => {
+    child.once('error', reject);
+    child.once('exit', resolve);
+  });
+  if (code !== 0) throw new Error(`creating the embedded database in ${dataDir} failed (exit ${code}): ${stderr.slice(-2000)}`);
+}
+
 export async function openDatabase(opts: OpenOptions): Promise<Database> {
   if (opts.url) {
     const sqlClient = postgres(opts.url, { max: opts.max ?? 10, onnotice: () => {} });
@@ -78,8 +101,17 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
     };
   }
   if (opts.dataDir) mkdirSync(opts.dataDir, { recursive: true });
-  const client = opts.dataDir ? new PGlite(opts.dataDir) : new PGlite();
-  await client.waitReady;
+  // One owner per directory (data-dir-lock.ts): a second process is refused before PGlite opens it.
+  const lock = opts.dataDir ? lockDataDir(opts.dataDir) : null;
+  let client: PGlite;
+  try {
+    if (opts.dataDir && !existsSync(path.join(opts.dataDir, 'PG_VERSION'))) await initDataDir(opts.dataDir);
+    client = new PGlite(opts.dataDir, { startParams: PGLITE_START_PARAMS });
+    await client.waitReady;
+  } catch (err) {
+    lock?.release();
+    throw err;
+  }
   const db = drizzlePglite(client, { schema }) as unknown as Db;
   return {
     db,
@@ -93,7 +125,11 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
       }
     },
     close: async () => {
-      if (!client.closed) await client.close();
+      try {
+        if (!client.closed) await client.close();
+      } finally {
+        lock?.release();
+      }
     },
   };
 }

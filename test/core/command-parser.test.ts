@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { editDistance, normaliseDate, parseCommand, tokenize } from '../../src/core/command-parser';
+import { editDistance, normaliseDate, parseCommand, stripInvisible, tokenize } from '../../src/core/command-parser';
 import { COMMANDS } from '../../src/core/commands/specs';
 
 const parse = (t: string) => parseCommand(t, COMMANDS);
@@ -111,5 +111,130 @@ describe('unknown commands and plain text', () => {
   it('edit distance counts code points', () => {
     expect(editDistance('派单', '派')).toBe(1);
     expect(editDistance('assign', 'asign')).toBe(1);
+  });
+});
+
+describe('pathological input is parsed in linear time (issue 9 #6)', () => {
+  // Before the fix, 40,000 unclosed “ took seconds: every “ searched to the end for its ”, and a long
+  // first word was lower-cased and compared once per command. The bound is on this process's CPU time,
+  // best of three runs, so other work on a shared machine does not fail a linear parser; a quadratic
+  // one takes seconds on every run.
+  const bestOf3 = (text: string): number => {
+    let best = Infinity;
+    for (let i = 0; i < 3; i++) {
+      const t0 = process.cpuUsage();
+      parseCommand(text, COMMANDS);
+      const used = process.cpuUsage(t0);
+      best = Math.min(best, (used.user + used.system) / 1000);
+    }
+    return best;
+  };
+  const cases: [string, string][] = [
+    ['40,000 unclosed “', '/进度 D1 ' + '“'.repeat(40_000)],
+    ['300 KB of unclosed “ in the command word', '/' + '“'.repeat(300_000)],
+    ['300 KB of unclosed quotes of every kind', '/单 新建 客户=' + '「“\'"'.repeat(75_000)],
+    ['300 KB of short tokens opening quotes', '/单 新建 ' + '“a '.repeat(100_000)],
+    ['a 300 KB command word', '/' + 'x'.repeat(300_000)],
+    ['a 300 KB free-text note', '/进度 D1 ' + '你好“'.repeat(100_000)],
+    ['300 KB of spaces and quotes after an unknown command', '/天气 ' + ' “ 「'.repeat(75_000)],
+  ];
+  for (const [what, text] of cases) {
+    it(`${what}: under 50 ms`, () => {
+      parse('/进度 D1 “热身”'); // the first call compiles the parser
+      expect(bestOf3(text)).toBeLessThan(50);
+    });
+  }
+  it('an unknown 300 KB command word is quoted back shortened', () => {
+    const r = parse('/' + 'x'.repeat(300_000));
+    expect(!r.ok && r.reason === 'unknown' && r.message.length).toBeLessThan(200);
+  });
+
+  /** The tokenizer before the fix: quadratic, but the reference for what a tokenization is. */
+  function referenceTokenize(input: string): { value: string; start: number }[] {
+    const WS = /[\s\u3000]+/;
+    const QUOTES: Record<string, string> = { '"': '"', '“': '”', '「': '」', "'": "'" };
+    const tokens: { value: string; start: number }[] = [];
+    let i = 0;
+    while (i < input.length) {
+      if (WS.test(input[i]!)) {
+        i++;
+        continue;
+      }
+      const start = i;
+      let value = '';
+      while (i < input.length && !WS.test(input[i]!)) {
+        const c = input[i]!;
+        const close = QUOTES[c];
+        if (close) {
+          const end = input.indexOf(close, i + 1);
+          if (end > i) {
+            value += input.slice(i + 1, end);
+            i = end + 1;
+            continue;
+          }
+        }
+        value += c;
+        i++;
+      }
+      tokens.push({ value, start });
+    }
+    return tokens;
+  }
+  it('tokenizes exactly as before on mixed quotes, spaces and text', () => {
+    const alphabet = ['a', '张', ' ', '\u3000', '\t', '"', "'", '“', '”', '「', '」', '=', 'D1'];
+    let seed = 7;
+    const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    const samples = ['a“b “c d” e', '「x」y “未闭合 "a b"', "'' \"\" “” 「」", '客户="华星 科技" 类型=专利'];
+    for (let k = 0; k < 500; k++) samples.push(Array.from({ length: 1 + Math.floor(rnd() * 24) }, () => alphabet[Math.floor(rnd() * alphabet.length)]).join(''));
+    for (const s of samples) expect(tokenize(s), JSON.stringify(s)).toEqual(referenceTokenize(s));
+  });
+});
+
+describe('invisible characters in argument words (issue 9 #9)', () => {
+  it('removes zero-width and bidi-control characters from userids, names, departments and person references', () => {
+    const r = parse('/成员 添加 zhang\u200Bsan 姓名=张\u200B工 部门=专\u202E利部\uFEFF 角色=负\u2066责人 上级=@李\u2060主管');
+    expect(r.ok && r.args).toEqual({ userid: 'zhangsan', name: '张工', dept: '专利部', role: '负责人', supervisor: '@李主管' });
+    expect(stripInvisible('\u200B\u200C\u200D\u200E\u200F\u202A\u202B\u202C\u202D\u202E\u2060\u2061\u2062\u2063\u2064\u2066\u2067\u2068\u2069\uFEFF')).toBe('');
+    expect(stripInvisible('张\u2065工')).toBe('张\u2065工'); // U+2065 is unassigned, not in the list
+  });
+  it('matches command words written with an invisible character', () => {
+    const r = parse('/派\u200B单 D3 @张\u200D工');
+    expect(r.ok && r.command.id).toBe('order.assign');
+    expect(r.ok && r.args.person).toBe('@张工');
+  });
+  it('keeps free text as typed (a zero-width joiner belongs to emoji)', () => {
+    const r = parse('/进度 D3 家庭👨\u200D👩\u200D👧照片已收到');
+    expect(r.ok && r.args.note).toBe('家庭👨\u200D👩\u200D👧照片已收到');
+  });
+});
+
+describe('command groups (issue 15)', () => {
+  it('/单 alone lists the sub-commands of the group instead of "没有找到命令"', () => {
+    const r = parse('/单');
+    expect(r.ok).toBe(false);
+    if (r.ok || r.reason !== 'unknown') throw new Error(JSON.stringify(r));
+    expect(r.message).not.toContain('没有找到命令');
+    const subs = COMMANDS.filter((c) => c.zh[0] === '单' && c.zh.length > 1);
+    expect(subs.map((c) => c.id).sort()).toEqual(['order.list', 'order.new', 'order.set']);
+    for (const c of subs) expect(r.message).toContain(c.usage);
+    // The same for the other groups and in English.
+    const member = parse('/成员');
+    expect(!member.ok && member.reason === 'unknown' && member.message).toContain('/成员 添加');
+    const order = parse('/order');
+    expect(!order.ok && order.reason === 'unknown' && order.message).toContain('/单 新建');
+  });
+  it('a group name run together with its sub-command is that command: /单新建 = /单 新建', () => {
+    const glued = parse('/单新建 客户=华星科技 类型=专利 业务员=wang');
+    const spaced = parse('/单 新建 客户=华星科技 类型=专利 业务员=wang');
+    expect(glued).toEqual(spaced);
+    expect(glued.ok && glued.command.id).toBe('order.new');
+    expect(parse('/成员列表 专利部')).toEqual(parse('/成员 列表 专利部'));
+    expect(parse('／单列表 全部')).toEqual(parse('/单 列表 全部'));
+    expect((parse('/orderlist') as { command?: { id: string } }).command?.id).toBe('order.list');
+  });
+  it('a one-word command is still itself, and a group word with a mistyped sub-command lists the group', () => {
+    expect((parse('/日历 2026-10-01') as { command?: { id: string } }).command?.id).toBe('calendar.show');
+    const r = parse('/单 新键 客户=a');
+    expect(!r.ok && r.reason === 'unknown' && r.message).toContain('/单 新建');
   });
 });

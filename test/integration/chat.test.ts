@@ -77,10 +77,34 @@ describe.each(drivers)('chat core on $name', (driver) => {
   it('stores nothing half-way when a command is refused midway', async () => {
     const depts = (await database.db.select({ n: count() }).from(departments))[0]!.n;
     // The department would be created first, then the unknown supervisor stops the command.
-    const r = await bot.say('root', '/成员 添加 newbie 姓名=新人 部门=新部门 角色=负责人 上级=@不存在的人');
+    const r = await bot.say('root', '/成员 添加 newbie 姓名=新人 部门=新部门 角色=负责人 上级=@不存在的人 新建部门');
     expect(r).toContain('没有找到「不存在的人」');
     expect((await database.db.select({ n: count() }).from(departments))[0]!.n).toBe(depts);
     expect(await database.db.select().from(people).where(eq(people.userid, 'newbie'))).toHaveLength(0);
+  });
+
+  it('refuses an unknown department for /成员 添加 with the list of departments, unless 新建部门 is written (issue 9 #9)', async () => {
+    const depts = (await database.db.select({ n: count() }).from(departments))[0]!.n;
+    const r = await bot.say('root', '/成员 添加 typo1 姓名=错字 部门=专例部 角色=负责人');
+    expect(r).toMatch(/^抱歉，还没有「专例部」这个部门。现有部门：.*专利部.*新建部门/);
+    expect((await database.db.select({ n: count() }).from(departments))[0]!.n).toBe(depts);
+    expect(await database.db.select().from(people).where(eq(people.userid, 'typo1'))).toHaveLength(0);
+    expect(await bot.say('root', '/成员 添加 pioneer 姓名=开拓者 部门=海外部 角色=部门负责人 新建部门')).toContain('已登记成员：开拓者（pioneer），海外部');
+    expect((await database.db.select({ n: count() }).from(departments))[0]!.n).toBe(depts + 1);
+  });
+
+  it('strips zero-width and bidi-control characters from names and userids (issue 9 #9)', async () => {
+    // 张\u200B工 looks like 张工; every listed invisible character is removed before the name is stored.
+    const invisible = ['\u200B', '\u200C', '\u200D', '\u200E', '\u200F', '\u202A', '\u202E', '\u2060', '\u2064', '\u2066', '\u2069', '\uFEFF'];
+    for (const [i, ch] of invisible.entries()) {
+      const r = await bot.say('root', `/成员 添加 ghost${ch}${i} 姓名=隐${ch}形${i} 部门=专${ch}利部 角色=负责人 上级=@李${ch}主管`);
+      expect(r, JSON.stringify(ch)).toContain(`已登记成员：隐形${i}（ghost${i}），专利部，负责人，上级 李主管`);
+      const [p] = await database.db.select().from(people).where(eq(people.userid, `ghost${i}`));
+      expect(p!.name).toBe(`隐形${i}`);
+    }
+    // A person reference with a zero-width character finds the person.
+    const d = /D\d+/.exec(await bot.say('wang', '/单 新建 客户=隐形客户 类型=专利 业务员=wang'))![0];
+    expect(await bot.say('liu', `/派单 ${d} @张\u200B工`)).toContain('已派给 @张工');
   });
 
   it('answers unknown people, unknown orders and unknown types politely', async () => {

@@ -24,6 +24,14 @@ export async function memberAdd(ctx: ChatContext, args: ParsedArgs) {
       throw new PermissionError('抱歉，部门负责人只能登记本部门的成员。');
     if (role === 'management') throw new PermissionError('抱歉，总经办成员需由总经办或管理员登记。');
   }
+  if (!dept && args.newDept !== true) {
+    // A typo (专利部 → 专例部) must not quietly found a department: list what exists.
+    const names = (await ctx.tx.select({ name: departments.name }).from(departments).orderBy(asc(departments.id))).map((d) => d.name);
+    throw new UserInputError(
+      `抱歉，还没有「${deptName}」这个部门。${names.length ? `现有部门：${names.join('、')}。` : '目前还没有任何部门。'}` +
+        `如果确实要新建，请在命令末尾加上「新建部门」，或先用 /部门 添加 ${deptName} 业务=… 设置。`,
+    );
+  }
   if (!dept) {
     const [created] = await ctx.tx.insert(departments).values({ name: deptName }).returning();
     dept = created!;

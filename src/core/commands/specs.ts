@@ -36,7 +36,7 @@ export const COMMANDS: CommandDef[] = [
     zh: ['成员', '添加'],
     en: ['member', 'add'],
     summary: '把同事加入名册',
-    usage: '/成员 添加 <userid> 姓名=… 部门=… 角色=负责人|主管|部门负责人|业务员|总经办 [上级=<人员>] [管理员]',
+    usage: '/成员 添加 <userid> 姓名=… 部门=… 角色=负责人|主管|部门负责人|业务员|总经办 [上级=<人员>] [管理员] [新建部门]',
     example: '/成员 添加 zhangsan 姓名=张三 部门=专利部 角色=负责人 上级=@李主管',
     args: {
       positional: [{ name: 'userid', label: '成员的 userid', kind: 'word' }],
@@ -46,7 +46,11 @@ export const COMMANDS: CommandDef[] = [
         { key: 'role', names: ['角色', 'role'], label: '角色', required: true },
         { key: 'supervisor', names: ['上级', 'supervisor'], label: '人员', kind: 'person' },
       ],
-      flags: [{ key: 'admin', names: ['管理员', 'admin'] }],
+      // 新建部门: the department is new on purpose (without it, an unknown department is refused with the list).
+      flags: [
+        { key: 'admin', names: ['管理员', 'admin'] },
+        { key: 'newDept', names: ['新建部门', 'new-dept'] },
+      ],
     },
     gate: ['head', 'management'],
     internal: true,
