@@ -219,6 +219,95 @@ describe.each(drivers)('complaint replies tell the truth on $name', (driver) => 
     expect(await timerOf(a.id, 'complaint.visit')).toBeUndefined();
   });
 
+  /** Every "⏱ 开始计时：<step>，期限 <due>" line names a running timer of that step with that due time; "已完成" a done one. */
+  async function expectClocksTrue(reply: string, complaintId: number) {
+    const cal = await bot.calendar(db());
+    const rows = await db().select().from(timers).where(eq(timers.subject, `complaint:${complaintId}`));
+    const stepOf = (ruleId: string) => complaintPlaybook.byId.get(ruleId)!.step;
+    let checked = 0;
+    for (const line of reply.split('\n').filter((l) => l.startsWith('⏱'))) {
+      const verb = /^⏱ (开始计时|已完成|已停止)：/.exec(line)?.[1];
+      const rule = complaintPlaybook.rules.find((r) => line.startsWith(`⏱ ${verb}：${r.step}（`) || line.startsWith(`⏱ ${verb}：${r.step}，`));
+      expect(rule, line).toBeDefined();
+      const step = rule!.step;
+      const due = /^，(?:期限|首次) ([^（]+)（/.exec(line.slice(`⏱ ${verb}：${step}`.length))?.[1];
+      const matching = rows.filter((r) => stepOf(r.ruleId) === step);
+      expect(matching.length, step).toBeGreaterThan(0);
+      if (verb === '开始计时') {
+        expect(matching.some((r) => r.state === 'running' && formatInstantInChinese(r.dueAt, cal, { now: clock() }) === due), `${step} ${due}`).toBe(true);
+      } else {
+        expect(matching.some((r) => r.state === (verb === '已完成' ? 'done' : 'cancelled')), step).toBe(true);
+      }
+      checked++;
+    }
+    return checked;
+  }
+  const namesOf = async (userids: string[]) =>
+    userids.length ? (await db().select().from(people).where(sql`${people.userid} in ${userids}`)).map((p) => p.name).sort() : [];
+  const groupTitle = async (conversationId: string) => (await db().select().from(groups).where(eq(groups.conversationId, conversationId)))[0]!.title;
+
+  describe('issue 8 "Also": each complaint command’s reply matches the timer and outbox rows it names', () => {
+    let T = '';
+    let id = 0;
+    it('/投诉: the group and people told, and the callback deadline', async () => {
+      at('2026-04-13T10:00:00');
+      const c = await log('zhao', '/投诉 客户=华星科技 负责人=@张工 渠道=电话 不满意 电话没人接', 'zhao-private');
+      T = c.T;
+      id = c.id;
+      const [notice] = await db().select().from(outbox).where(like(outbox.dedupeKey, `complaint:${id}:received:%`));
+      const names = await namesOf(notice!.payload.mentions);
+      const told = /已在「(.+?)」通知 (.+?)。/.exec(c.reply)!;
+      expect(told[1]).toBe(await groupTitle(notice!.conversationId));
+      expect(told[2]!.split('、').sort()).toEqual(names);
+      const cal = await bot.calendar(db());
+      const cb = (await timerOf(id, 'complaint.callback'))!;
+      expect(c.reply).toContain(`回电期限：${formatInstantInChinese(cb.dueAt, cal, { now: clock() })}`);
+      expect(notice!.payload.text).toContain(`回电期限：${formatInstantInChinese(cb.dueAt, cal, { now: clock() })}`);
+    });
+
+    it('/上报: the head it was given to, and the head’s deadline in the notice', async () => {
+      at('2026-04-13T10:10:00');
+      const r = await say('li', `/上报 ${T} 需要部门负责人决定`, 'li-private');
+      const [notice] = await db().select().from(outbox).where(like(outbox.dedupeKey, `complaint:${id}:escalated:%`));
+      expect(r.reply).toContain(`上报给 ${(await namesOf(notice!.payload.mentions)).join('、')}`);
+      const cal = await bot.calendar(db());
+      const act = (await timerOf(id, 'complaint.head-act'))!;
+      expect(notice!.payload.text).toContain(`期限 ${formatInstantInChinese(act.dueAt, cal, { now: clock() })}`);
+      expect(await expectClocksTrue(r.reply, id)).toBeGreaterThan(0);
+    });
+
+    it('/处理, /解释, /定级: the people @-mentioned and every clock named are the stored ones', async () => {
+      const handled = await say('liu', `/处理 ${T} 由赵工接手并致歉`, 'liu-private');
+      expect(handled.mentions).toEqual(['zhang']);
+      expect(handled.reply).toContain('@张工');
+      expect(await expectClocksTrue(handled.reply, id)).toBeGreaterThan(0);
+      const explained = await say('li', `/解释 ${T} 已向客户解释`, 'li-private');
+      expect(await expectClocksTrue(explained.reply, id)).toBeGreaterThan(0);
+      const level = await say('liu', `/定级 ${T} D 客户要求赔偿损失`, 'liu-private');
+      const [toMgmt] = await db().select().from(outbox).where(like(outbox.dedupeKey, `complaint:${id}:level-d:%`));
+      expect(toMgmt!.conversationId).toBe('demo-mgmt');
+      expect(level.mentions).toEqual(expect.arrayContaining(toMgmt!.payload.mentions));
+      expect(level.reply).toContain(`并报总经办 ${(await namesOf(toMgmt!.payload.mentions)).map((n) => '@' + n).join(' ')}`);
+      expect(await expectClocksTrue(level.reply, id)).toBeGreaterThan(0);
+    });
+
+    it('/结案, /检讨书, /告知业务员: the salesperson named is the client’s, and the clocks named are the stored ones', async () => {
+      at('2026-04-13T11:00:00');
+      const closed = await say('liu', `/结案 ${T} 原因=态度 客户接受致歉`, 'liu-private');
+      const [inDept] = await db().select().from(outbox).where(like(outbox.dedupeKey, `complaint:${id}:closed:%`));
+      expect(inDept!.conversationId).toBe('demo-internal');
+      expect(closed.mentions).toContain('zhang');
+      expect(await expectClocksTrue(closed.reply, id)).toBeGreaterThan(0);
+      const review = await say('zhang', `/检讨书 ${T} 已写检讨书`, 'zhang-private');
+      expect(await expectClocksTrue(review.reply, id)).toBe(1);
+      const told = await say('liu', `/告知业务员 ${T} 已电话告知`, 'liu-private');
+      const [client] = await db().select().from(clients).where(eq(clients.name, '华星科技'));
+      const [sales] = await db().select().from(people).where(eq(people.id, client!.salespersonId!));
+      expect(told.mentions).toEqual([sales!.userid]);
+      expect(told.reply).toContain(`@${sales!.name}`);
+    });
+  });
+
   it('4.4.3: the year is reviewed on the first working day of December — once, in the department and 总经办 groups', async () => {
     const cal = await bot.calendar(db());
     const reviewAt = rateReviewAt(2026, complaintPlaybook.rate.review, cal);
