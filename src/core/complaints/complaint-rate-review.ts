@@ -55,13 +55,18 @@ export const rateReviewSubject = (year: number) => `complaint-rate:${year}`;
 export function createRateReview(deps: { playbook: ComplaintPlaybook; calendar: CalendarProvider }) {
   const pb = deps.playbook;
   let reviewed: number | null = null;
+  // Ticks come every few seconds: look at the calendar again at most hourly (calendar overrides may move the day).
+  let nextLook = 0;
 
   return async function reviewRates(db: Db, now: Date): Promise<number> {
+    if (now.getTime() < nextLook) return 0;
     const cal = await deps.calendar(db);
     const year = Number(cal.dateOf(now).slice(0, 4));
-    if (reviewed === year) return 0;
     const at = rateReviewAt(year, pb.rate.review, cal);
-    if (now.getTime() < at.getTime()) return 0;
+    if (reviewed === year || now.getTime() < at.getTime()) {
+      nextLook = Math.min(now.getTime() + 3_600_000, reviewed === year ? Infinity : at.getTime());
+      return 0;
+    }
     const sent = await db.transaction(async (tx) => {
       const [done] = await tx
         .select({ id: events.id })
