@@ -13,6 +13,7 @@ import {
   parseReceivedAt,
   parseYuan,
   proposeLevel,
+  rateReviewAt,
   splitOfficialFee,
   ComplaintPlaybookError,
   type ComplaintFacts,
@@ -178,6 +179,15 @@ describe('complaint rate (4.4.3)', () => {
     expect(complaintRate(1, 10, 0.1)).toEqual({ complaints: 1, clientsServed: 10, rate: 0.1, over: false });
     expect(complaintRate(2, 10, 0.1).over).toBe(true);
     expect(complaintRate(0, 0, 0.1)).toEqual({ complaints: 0, clientsServed: 0, rate: null, over: false });
+  });
+  it('4.4.3 year-end review: the first working day of December by default; a day off moves it on; -1 is the last working day', () => {
+    const review = loadComplaintPlaybook().rate.review;
+    expect(review).toEqual({ month: 12, workingDay: 1, time: '10:00' });
+    expect(rateReviewAt(2026, review, cal).toISOString()).toBe(bj('2026-12-01T10:00:00').toISOString()); // Tuesday
+    expect(rateReviewAt(2029, review, cal).toISOString()).toBe(bj('2029-12-03T10:00:00').toISOString()); // 1 Dec 2029 is a Saturday
+    expect(rateReviewAt(2027, { month: 12, workingDay: -1, time: '16:00' }, cal).toISOString()).toBe(bj('2027-12-31T16:00:00').toISOString()); // Friday
+    expect(rateReviewAt(2026, { month: 12, workingDay: 2, time: '09:30' }, cal).toISOString()).toBe(bj('2026-12-02T09:30:00').toISOString());
+    expect(() => parseComplaintPlaybook(DEFAULT_COMPLAINT_PLAYBOOK_DOCUMENT, { rate: { review: { month: 12, workingDay: 0, time: '10:00' } } })).toThrow(ComplaintPlaybookError);
   });
 });
 

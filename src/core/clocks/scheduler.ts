@@ -42,6 +42,8 @@ export interface TimerSubject {
   prefix: string;
   rule(id: string): PlaybookRule | undefined;
   prepare(tx: Db, rows: TimerRow[], now: Date, cal: WorkCalendar): Promise<TimerSubjectBatch>;
+  /** Work due by the calendar rather than by a timer row (e.g. a yearly review), run at the start of each tick. */
+  housekeeping?(db: Db, now: Date): Promise<unknown>;
 }
 
 export interface TimerSubjectBatch {
@@ -290,6 +292,7 @@ export function createScheduler(opts: SchedulerOptions) {
     async tick(maxBatches = 20): Promise<{ claimed: number; sent: number }> {
       let claimed = 0;
       let sent = 0;
+      for (const s of subjects) await s.housekeeping?.(db, clock());
       for (let b = 0; b < maxBatches; b++) {
         const now = clock();
         const r = await db.transaction(async (tx) => {

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gte, inArray, isNull, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, isNull, ne, or, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { rowsOf } from '../../db/rows';
 import { chatLog, clients, complaintEvents, complaints, departments, events, groups, orderEvents, orders, outbox, people } from '../../db/schema';
@@ -13,18 +13,20 @@ import {
   parseReceivedAt,
   parseYuan,
   proposeLevel,
+  rateReviewAt,
   splitOfficialFee,
   type ComplaintChannel,
   type ComplaintEvent,
   type ComplaintLevel,
   type ComplaintPlaybook,
 } from '../../domain/complaints';
-import { orderCode } from '../../domain/orders';
+import { orderCode, STATUS_NAMES } from '../../domain/orders';
 import type { ParsedArgs } from '../command-parser';
 import { findDepartment, mention, resolvePerson, type ChatContext, type Person } from '../context';
 import { PermissionError, UserInputError } from '../errors';
 import { formatInstant } from '../commands/format';
 import { complaintFacts, type ComplaintClocks, type ComplaintRow } from './complaint-clocks';
+import { managementGroups, rateOf, rateReviewSubject, rateSpan } from './complaint-rate-review';
 import { departmentGroup } from './complaint-subject';
 import { groupName, holdNotice, noticeRoute } from '../department-group';
 import { nameLadderSteps } from '../../domain/playbooks/ladder-step-names';
@@ -71,16 +73,6 @@ async function headsOf(tx: Db, departmentId: number | null): Promise<Person[]> {
 
 async function managementPeople(tx: Db): Promise<Person[]> {
   return tx.select().from(people).where(and(eq(people.role, 'management'), eq(people.active, true))).orderBy(asc(people.id));
-}
-
-/** The firm's management group(s): internal groups of a department whose members include 总经办. */
-async function managementGroups(tx: Db) {
-  const rows = await tx
-    .selectDistinct({ platform: groups.platform, conversationId: groups.conversationId, departmentId: groups.departmentId })
-    .from(groups)
-    .innerJoin(people, and(eq(people.departmentId, groups.departmentId), eq(people.role, 'management')))
-    .where(eq(groups.kind, 'internal'));
-  return rows;
 }
 
 export function createComplaintCommands(deps: { playbook: ComplaintPlaybook; clocks: ComplaintClocks }) {
@@ -154,52 +146,6 @@ export function createComplaintCommands(deps: { playbook: ComplaintPlaybook; clo
     return route.kind !== 'unrouted' && route.group.platform === ctx.group.platform && route.group.conversationId === ctx.group.conversationId;
   };
 
-  /** 4.4.3: tells the head and 总经办 once a year when the department's complaint rate goes over. */
-  async function checkRate(ctx: ChatContext, c: ComplaintRow, cal: WorkCalendar) {
-    if (!c.departmentId) return;
-    const year = cal.dateOf(ctx.now).slice(0, 4);
-    const rate = await rateOf(ctx.tx, c.departmentId, cal.at(`${year}-01-01`, '00:00'), pb.rate.threshold);
-    if (!rate.over) return;
-    // Once a year per department (the audit row below); checked first so the copy for this group can be a reply.
-    const [told] = await ctx.tx.select({ id: events.id }).from(events)
-      .where(and(eq(events.action, 'complaint.rate_over'), eq(events.subject, `dept:${c.departmentId}`), sql`${events.data}->>'year' = ${year}`)).limit(1);
-    if (told) return;
-    const [dept] = await ctx.tx.select().from(departments).where(eq(departments.id, c.departmentId));
-    const heads = await headsOf(ctx.tx, c.departmentId);
-    const mgmt = await managementPeople(ctx.tx);
-    const who = [...heads, ...mgmt];
-    const text =
-      `【投诉率提醒】${dept?.name ?? ''} ${year} 年已收到投诉 ${rate.complaints} 件，服务客户 ${rate.clientsServed} 家，` +
-      `投诉率 ${formatRate(rate)}，超过 ${Math.round(pb.rate.threshold * 100)}%。按服务标准 ${pb.rate.clause}，请部门负责人做年终总结检讨，并请总经办知悉。谢谢！\n` +
-      who.map(mention).join(' ');
-    const targets = [await departmentGroup(ctx.tx, c.departmentId), ...(await managementGroups(ctx.tx))].filter((g): g is NonNullable<typeof g> => !!g);
-    const seen = new Set<string>();
-    let first = false;
-    for (const g of targets) {
-      const k = `${g.platform}:${g.conversationId}`;
-      if (seen.has(k)) continue;
-      seen.add(k);
-      // In this group it follows the complaint's own notice (replies are queued after the command).
-      if (g.platform === ctx.group.platform && g.conversationId === ctx.group.conversationId) {
-        ctx.reply(text, who.map((p) => p.userid));
-        first = true;
-        continue;
-      }
-      const inserted = await ctx.tx
-        .insert(outbox)
-        .values({
-          platform: g.platform,
-          conversationId: g.conversationId,
-          payload: { text, mentions: who.map((p) => p.userid) },
-          dedupeKey: `notice:complaint-rate:${c.departmentId}:${year}:${k}`,
-        })
-        .onConflictDoNothing({ target: outbox.dedupeKey })
-        .returning({ id: outbox.id });
-      if (inserted.length) first = true;
-    }
-    if (first) await ctx.audit('complaint.rate_over', `dept:${c.departmentId}`, { year, ...rate });
-  }
-
   async function resolveClientAndOrder(ctx: ChatContext, args: ParsedArgs) {
     let order: typeof orders.$inferSelect | null | undefined = null;
     const orderRef = args.order as string | undefined;
@@ -266,6 +212,15 @@ export function createComplaintCommands(deps: { playbook: ComplaintPlaybook; clo
       if (last) return { content: last.text, relayed: true };
     }
     throw new UserInputError('抱歉，请写上投诉内容：/投诉 客户=<客户> <内容>，或回复（引用）客户的消息发送 /投诉。');
+  }
+
+  /** 4.3.4: a serious complaint relayed by 业务部 → the head visits the client; the deadline is the visit clock's. */
+  function visitLine(code: string, level: ComplaintLevel, heads: Person[], dueAt: Date, cal: WorkCalendar, now: Date): string {
+    const rule = pb.byId.get('complaint.visit');
+    return (
+      `业务部转来的${pb.levels[level].name}投诉：请部门负责人${heads.map((h) => ' ' + mention(h)).join('') || ''} 与客户约定拜访时间，亲自上门拜访、安抚客户，` +
+      `期限 ${formatInstantInChinese(dueAt, cal, { now })}；拜访后请登记 /拜访 ${code} <情况>（${rule?.clause ?? '4.3.4'}）。`
+    );
   }
 
   async function complaintNew(ctx: ChatContext, args: ParsedArgs) {
@@ -403,6 +358,15 @@ export function createComplaintCommands(deps: { playbook: ComplaintPlaybook; clo
           .where(inArray(orders.id, orderIds))
           .orderBy(asc(orders.id))
       : [];
+    // 4.3.5: the head reviews all the client's projects, those of other departments too.
+    const elsewhere = await ctx.tx
+      .select({ id: orders.id, type: orders.serviceType, status: orders.status, dept: departments.name, handler: people.name })
+      .from(orders)
+      .leftJoin(departments, eq(departments.id, orders.departmentId))
+      .leftJoin(people, eq(people.id, orders.handlerId))
+      .where(and(eq(orders.clientId, client.id), or(isNull(orders.departmentId), ne(orders.departmentId, departmentId)), ne(orders.status, 'cancelled')))
+      .orderBy(asc(orders.id))
+      .limit(20);
     const headLed = channel === 'sales' || channel === 'boss' || level === 'B' || level === 'D';
     const mgmt = level === 'D' || channel === 'boss' ? await managementPeople(ctx.tx) : [];
     const sales = client.salespersonId ? await personById(ctx.tx, client.salespersonId) : null;
@@ -414,6 +378,9 @@ export function createComplaintCommands(deps: { playbook: ComplaintPlaybook; clo
       `被投诉负责人：${handler?.name ?? '未指定'}　主管：${supervisor?.name ?? '—'}　部门：${dept?.name ?? '—'}`,
       `首问负责人：${actor?.name ?? ctx.actor.displayName}（接待到底，直至移交）${sales ? `　业务员：${sales.name}` : ''}`,
       `相关分配单：${orderRows.length ? orderRows.map((o) => `${orderCode(o.id)}（${o.type}，${o.handler ?? '未派单'}）`).join('、') : '无'}`,
+      `该客户在其他部门的分配单（4.3.5，请部门负责人一并了解）：${
+        elsewhere.length ? elsewhere.map((o) => `${orderCode(o.id)}（${o.dept ?? '未分部门'}·${o.type}，${STATUS_NAMES[o.status]}，${o.handler ?? '未派单'}）`).join('、') : '无'
+      }`,
       `接到投诉：${formatInstantInChinese(receivedAt, cal, { now: ctx.now })}${deadline ? `　回电期限：${deadline}（30 分钟）` : ''}`,
     ];
     if (channel === 'sales') {
@@ -426,13 +393,17 @@ export function createComplaintCommands(deps: { playbook: ComplaintPlaybook; clo
     if (level) lines.push(`${level} 级处理方式：${pb.levels[level].handling}（${pb.levels[level].clause}）`);
     if (level === 'B' && owner) lines.push(`已立项，由 ${owner.name} 负责。`);
     if (level === 'D') lines.push('严重投诉：专案处理，已报总经办。');
+    if (channel === 'sales') {
+      const visit = active.find((t) => t.ruleId === 'complaint.visit');
+      if (visit) lines.push(visitLine(code, level!, heads, visit.dueAt, cal, ctx.now));
+      else if (!level && (proposed === 'C' || proposed === 'D')) lines.push(`建议 ${proposed} 级：如确认为${pb.levels[proposed].name}投诉，请部门负责人与客户约定时间亲自上门拜访（4.3.4）。`);
+    }
     lines.push('请先安抚客户情绪、耐心倾听，对给客户带来的不便表示歉意。谢谢大家！');
     const where = await notifyDepartment(ctx, c, lines.join('\n') + clockText, who, 'received');
     await record(ctx, c, 'notified', where ? `通知 ${who.map((p) => p.name).join('、') || '—'}（${where}）` : `未能通知 ${who.map((p) => p.name).join('、') || '—'}：${dept?.name ?? '本部门'}还没有部门群，通知已保留，设置 /部门群 后补发`, {
       mentions: who.map((p) => p.userid),
       group: where,
     });
-    await checkRate(ctx, c, cal);
 
     if (ctx.group.kind === 'client') {
       // Says which client it was filed under (the group's), so a wrong binding shows at once.
@@ -556,7 +527,30 @@ export function createComplaintCommands(deps: { playbook: ComplaintPlaybook; clo
       }
       await record(ctx, c, 'notified', `专案报总经办：${mgmt.map((p) => p.name).join('、')}`, { mentions: mgmt.map((p) => p.userid) });
     }
+    if (c.channel === 'sales' && (to === 'C' || to === 'D')) {
+      const visit = (await clocks.active(ctx.tx, c.id)).find((t) => t.ruleId === 'complaint.visit');
+      if (visit && heads.length) {
+        const cal = await clocks.calendar(ctx.tx);
+        const line = visitLine(code, to, heads, visit.dueAt, cal, ctx.now);
+        lines.push(line);
+        mentions.push(...heads);
+        if (!(await isHere(ctx, c))) {
+          const [client] = await ctx.tx.select().from(clients).where(eq(clients.id, c.clientId));
+          await notifyDepartment(ctx, c, `【上门拜访】${code}（${client?.name ?? ''}）${line}`, heads, 'visit');
+        }
+      }
+    }
     ctx.reply(lines.join('\n') + clocksText, mentions.map((p) => p.userid));
+  }
+
+  async function complaintVisit(ctx: ChatContext, args: ParsedArgs) {
+    const c = await load(ctx.tx, complaintId(args.ref), true);
+    const r = await roleIn(ctx, c);
+    const code = complaintCode(c.id);
+    if (!(r.isHead || r.isManagement)) refuse(`抱歉，${code} 的上门拜访由部门负责人亲自登记（4.3.4）。`);
+    const note = String(args.note);
+    await record(ctx, c, 'visited', note);
+    ctx.reply(`已登记 ${code} 的上门拜访：${note}\n辛苦了，谢谢！${await clockLines(ctx, c.id, ['visited'])}`);
   }
 
   async function complaintExplain(ctx: ChatContext, args: ParsedArgs) {
@@ -571,16 +565,76 @@ export function createComplaintCommands(deps: { playbook: ComplaintPlaybook; clo
     ctx.reply(`已登记 ${code} 向客户作出的解释：${note}\n谢谢！${await clockLines(ctx, c.id, ['explained'])}`);
   }
 
+  /** A supervisor's proposal for the new handler still waiting for the head (4.3.2): the latest one after the last change. */
+  async function pendingReplacement(tx: Db, complaintIdValue: number) {
+    const [e] = await tx
+      .select()
+      .from(complaintEvents)
+      .where(and(eq(complaintEvents.complaintId, complaintIdValue), inArray(complaintEvents.kind, ['replace_proposed', 'replaced'])))
+      .orderBy(desc(complaintEvents.id))
+      .limit(1);
+    if (!e || e.kind !== 'replace_proposed') return null;
+    const to = await personById(tx, Number(e.data.toId));
+    if (!to || !to.active) return null;
+    return { to, by: await personById(tx, e.actorId), note: typeof e.data.note === 'string' ? e.data.note : null };
+  }
+
+  /**
+   * 4.3.2: the department promises the client another handler at once; the department head (部门经理)
+   * talks with the client and picks the new one. The head (or 总经办) names the new handler directly;
+   * a supervisor's choice is recorded as a proposal and the head is asked, with a real @, to confirm.
+   */
   async function complaintReplace(ctx: ChatContext, args: ParsedArgs) {
     const c = await load(ctx.tx, complaintId(args.ref), true);
     const r = await roleIn(ctx, c);
     const code = complaintCode(c.id);
-    if (!(r.isSupervisor || r.isHead || r.isManagement)) refuse(`抱歉，${code} 的更换负责人需由主管或部门负责人安排（4.3.2）。`);
-    const to = await resolvePerson(ctx.tx, String(args.person), ctx.message.mentions);
+    if (!(r.isSupervisor || r.isHead || r.isManagement)) refuse(`抱歉，${code} 的更换负责人由部门负责人决定，主管可以提出建议（4.3.2）。`);
+    if (c.status === 'closed') throw new UserInputError(`抱歉，${code} 已经结案了。`);
+    const decides = r.isHead || r.isManagement;
+    const word = String(args.person).trim();
+    const note = (args.note as string | undefined) ?? null;
+    if (word === '确认' || word.toLowerCase() === 'confirm') {
+      if (!decides) refuse(`抱歉，${code} 的新负责人需由部门负责人确认（4.3.2），请等待部门负责人确认，谢谢！`);
+      const pending = await pendingReplacement(ctx.tx, c.id);
+      if (!pending) throw new UserInputError(`抱歉，${code} 没有待确认的换人建议。请直接指定新负责人：/换人 ${code} @姓名 [说明]`);
+      return replaceHandler(ctx, c, pending.to, note ?? pending.note, pending.by);
+    }
+    const to = await resolvePerson(ctx.tx, word, ctx.message.mentions);
     if (to.role === 'sales' || to.role === 'management') throw new UserInputError(`抱歉，${to.name} 不是服务负责人，请换成具体负责人。`);
     const current = c.replacementId ?? c.handlerId;
     if (to.id === current) throw new UserInputError(`抱歉，${code} 现在就是 ${to.name} 负责，请换成另一位同事。`);
-    const note = (args.note as string | undefined) ?? null;
+    if (decides) return replaceHandler(ctx, c, to, note, null);
+
+    // A supervisor proposes; the head decides.
+    const heads = await headsOf(ctx.tx, c.departmentId);
+    const deciders = heads.length ? heads : await managementPeople(ctx.tx);
+    const previous = await personById(ctx.tx, current);
+    const proposer = ctx.actor.person?.name ?? ctx.actor.displayName;
+    await record(ctx, c, 'replace_proposed', `建议更换负责人：${previous?.name ?? '—'} → ${to.name}${note ? '（' + note + '）' : ''}，待部门负责人确认`, {
+      toId: to.id,
+      to: to.userid,
+      note,
+      askedTo: deciders.map((p) => p.userid),
+    });
+    const [client] = await ctx.tx.select().from(clients).where(eq(clients.id, c.clientId));
+    const text =
+      `【换人待确认】${code}（${client?.name ?? ''}）客户要求更换负责人，部门已承诺无条件更换（4.3.2）。\n` +
+      `${proposer} 建议由 ${to.name} 接手${note ? `：${note}` : ''}。请部门负责人与客户沟通后确认：/换人 ${code} 确认，或另选：/换人 ${code} @姓名。`;
+    const where = await notifyDepartment(ctx, c, text, deciders, 'replace-proposed');
+    if (!where) {
+      // No department group: ask here, where the proposal was made.
+      ctx.reply(`${text}\n${deciders.map(mention).join(' ')}`, deciders.map((p) => p.userid));
+    } else if (!(await isHere(ctx, c))) {
+      ctx.reply(
+        `已记录 ${code} 的换人建议（${to.name}），已在「${where}」请 ${deciders.map((p) => p.name).join('、')} 确认。确认前相关分配单暂不改派，谢谢！`,
+      );
+    }
+  }
+
+  async function replaceHandler(ctx: ChatContext, c: ComplaintRow, to: Person, note: string | null, proposedBy: Person | null) {
+    const code = complaintCode(c.id);
+    const current = c.replacementId ?? c.handlerId;
+    if (to.id === current) throw new UserInputError(`抱歉，${code} 现在就是 ${to.name} 负责，请换成另一位同事。`);
     const related = c.orderIds.length
       ? await ctx.tx
           .select()
@@ -606,14 +660,17 @@ export function createComplaintCommands(deps: { playbook: ComplaintPlaybook; clo
       await ctx.audit('order.complaint_handover', `order:${o.id}`, { complaint: c.id, from: o.handlerId, to: to.userid });
     }
     const previous = await personById(ctx.tx, current);
+    const decider = `${ctx.actor.person?.role === 'head' ? '部门负责人' : '总经办'} ${ctx.actor.person?.name ?? ctx.actor.displayName}`;
     await set(ctx, c.id, { replacementId: to.id });
-    await record(ctx, c, 'replaced', `更换负责人：${previous?.name ?? '—'} → ${to.name}${note ? '（' + note + '）' : ''}`, {
+    await record(ctx, c, 'replaced', `更换负责人：${previous?.name ?? '—'} → ${to.name}，${decider} 决定${proposedBy ? `（${proposedBy.name} 建议）` : ''}${note ? '（' + note + '）' : ''}`, {
       from: previous?.userid ?? null,
       to: to.userid,
+      decidedBy: ctx.actor.userid,
+      proposedBy: proposedBy?.userid ?? null,
       orders: moving.map((o) => o.id),
     });
     ctx.reply(
-      `已按客户要求更换负责人（4.3.2，无需审批）：${code} ${moving.length ? `相关分配单 ${moving.map((o) => orderCode(o.id)).join('、')} 现由 ${mention(to)} 负责。` : `现由 ${mention(to)} 负责（没有需要改派的进行中分配单）。`}\n` +
+      `已按客户要求更换负责人（4.3.2，${decider} 决定${proposedBy ? `，${proposedBy.name} 建议` : ''}）：${code} ${moving.length ? `相关分配单 ${moving.map((o) => orderCode(o.id)).join('、')} 现由 ${mention(to)} 负责。` : `现由 ${mention(to)} 负责（没有需要改派的进行中分配单）。`}\n` +
         `${previous ? `${mention(previous)} 请把资料和进展全部交接给新负责人，` : ''}请部门负责人与客户沟通确认，谢谢配合！`,
       [to.userid, ...(previous ? [previous.userid] : [])],
     );
@@ -638,6 +695,34 @@ export function createComplaintCommands(deps: { playbook: ComplaintPlaybook; clo
     );
   }
 
+  /**
+   * Where the salesperson will see a copy (4.3.6 抄送该客户的业务员): an internal group bound to one of
+   * the complaint's orders, else the salesperson's own department group (市场部), else the internal group
+   * they last spoke in, else the complaint department's group. Never a client group.
+   */
+  async function salesGroup(tx: Db, c: ComplaintRow, sales: Person) {
+    if (c.orderIds.length) {
+      const [bound] = await tx
+        .select()
+        .from(groups)
+        .where(and(inArray(groups.orderId, c.orderIds), eq(groups.kind, 'internal')))
+        .orderBy(asc(groups.id))
+        .limit(1);
+      if (bound) return bound;
+    }
+    const own = await departmentGroup(tx, sales.departmentId);
+    if (own) return own;
+    const [spoken] = await tx
+      .select({ g: groups })
+      .from(chatLog)
+      .innerJoin(groups, and(eq(groups.platform, chatLog.platform), eq(groups.conversationId, chatLog.conversationId)))
+      .where(and(eq(chatLog.sender, sales.userid), eq(chatLog.direction, 'in'), eq(groups.kind, 'internal')))
+      .orderBy(desc(chatLog.id))
+      .limit(1);
+    if (spoken) return spoken.g;
+    return departmentGroup(tx, c.departmentId);
+  }
+
   async function complaintReport(ctx: ChatContext, args: ParsedArgs) {
     const c = await load(ctx.tx, complaintId(args.ref), true);
     const r = await roleIn(ctx, c);
@@ -649,17 +734,66 @@ export function createComplaintCommands(deps: { playbook: ComplaintPlaybook; clo
     const [client] = await ctx.tx.select().from(clients).where(eq(clients.id, c.clientId));
     const sales = await personById(ctx.tx, client?.salespersonId);
     const mgmt = await managementPeople(ctx.tx);
-    await set(ctx, c.id, { reportAt: ctx.now, reportNote: note });
-    await record(ctx, c, 'reported', note, { to: mgmt.map((p) => p.userid), cc: sales?.userid ?? null });
-    const text = `【投诉处理报告】${code}（${client?.name ?? ''}）：${note}\n呈 ${mgmt.map(mention).join(' ')}${sales ? `，抄送 ${mention(sales)}` : ''}。谢谢！`;
+    const head = ctx.actor.person?.name ?? ctx.actor.displayName;
+    const salesTo = sales ? await salesGroup(ctx.tx, c, sales) : null;
+
+    // One post per group: the report to 总经办, the copy to the salesperson with a real @ (one post when they share a group).
+    type Post = { platform: string; conversationId: string; title: string | null; text: string[]; mentions: Person[] };
+    const posts = new Map<string, Post>();
+    const add = (g: { platform: string; conversationId: string; title: string | null }, text: string, who: Person[]) => {
+      const k = `${g.platform}:${g.conversationId}`;
+      const p = posts.get(k) ?? { platform: g.platform, conversationId: g.conversationId, title: g.title, text: [], mentions: [] };
+      p.text.push(text);
+      p.mentions.push(...who);
+      posts.set(k, p);
+    };
     for (const g of await managementGroups(ctx.tx)) {
-      if (g.platform === ctx.group.platform && g.conversationId === ctx.group.conversationId) continue;
-      await ctx.post({ platform: g.platform, conversationId: g.conversationId }, { text, mentions: mgmt.map((p) => p.userid) }, `complaint:${c.id}:report:${g.conversationId}`);
+      add(g, `【投诉处理报告】${code}（${client?.name ?? ''}）：${note}\n部门负责人 ${head} 呈老板，请审阅（4.3.6）。`, mgmt);
     }
-    ctx.reply(`已登记 ${code} 的投诉处理报告，已报老板并抄送业务员，辛苦了！\n${text}${await clockLines(ctx, c.id, ['reported'])}`, [
-      ...mgmt.map((p) => p.userid),
-      ...(sales ? [sales.userid] : []),
-    ]);
+    if (sales && salesTo) {
+      add(salesTo, `【投诉处理报告·抄送业务员】${code}（${client?.name ?? ''}）：${note}\n已呈老板，抄送您，便于后续跟进客户（4.3.6）。`, [sales]);
+    }
+    const keys: string[] = [];
+    let here: Post | null = null;
+    for (const p of posts.values()) {
+      const who = [...new Map(p.mentions.map((x) => [x.id, x])).values()];
+      const text = `${p.text.join('\n')}\n${who.map(mention).join(' ')}`;
+      if (p.platform === ctx.group.platform && p.conversationId === ctx.group.conversationId) {
+        here = { ...p, text: [text], mentions: who };
+        continue;
+      }
+      const key = `complaint:${c.id}:report:${p.conversationId}`;
+      await ctx.post({ platform: p.platform, conversationId: p.conversationId }, { text, mentions: who.map((x) => x.userid) }, key);
+      keys.push(key);
+    }
+    // Where it went, read back from the outbox rows just queued.
+    const queued = keys.length
+      ? await ctx.tx
+          .select({ conversationId: outbox.conversationId, platform: outbox.platform, mentions: sql<string[]>`${outbox.payload}->'mentions'`, title: groups.title })
+          .from(outbox)
+          .leftJoin(groups, and(eq(groups.platform, outbox.platform), eq(groups.conversationId, outbox.conversationId)))
+          .where(inArray(outbox.dedupeKey, keys))
+          .orderBy(asc(outbox.id))
+      : [];
+    const names = new Map([...mgmt, ...(sales ? [sales] : [])].map((p) => [p.userid, p.name]));
+    const whereLines = queued.map((q) => `· 已发到「${q.title ?? q.conversationId}」：${(q.mentions ?? []).map((u) => '@' + (names.get(u) ?? u)).join(' ')}`);
+    if (here) whereLines.push(`· 本群：${here.mentions.map(mention).join(' ')}`);
+    const toMgmt = [...queued.map((q) => q.mentions ?? []), ...(here ? [here.mentions.map((p) => p.userid)] : [])].some((m) => mgmt.some((p) => m.includes(p.userid)));
+    const toSales = !!sales && [...queued.map((q) => q.mentions ?? []), ...(here ? [here.mentions.map((p) => p.userid)] : [])].some((m) => m.includes(sales.userid));
+    if (!toMgmt) whereLines.push('· 总经办还没有内部群，报告未能发给老板，请总经办用 /部门群 总经办 设置后再转达。');
+    if (!sales) whereLines.push('· 该客户没有登记业务员，未抄送。');
+    else if (!toSales) whereLines.push(`· 没有找到业务员 ${sales.name} 所在的内部群，未能抄送，请部门负责人另行转达。`);
+    await set(ctx, c.id, { reportAt: ctx.now, reportNote: note });
+    await record(ctx, c, 'reported', note, {
+      to: mgmt.map((p) => p.userid),
+      cc: sales?.userid ?? null,
+      groups: queued.map((q) => q.conversationId),
+    });
+    const clocksText = await clockLines(ctx, c.id, ['reported']);
+    ctx.reply(
+      `已登记 ${code} 的投诉处理报告，辛苦了！\n${whereLines.join('\n')}${here ? `\n${here.text[0]}` : ''}${clocksText}`,
+      here ? here.mentions.map((p) => p.userid) : [],
+    );
   }
 
   async function complaintSelfReview(ctx: ChatContext, args: ParsedArgs) {
@@ -803,15 +937,69 @@ export function createComplaintCommands(deps: { playbook: ComplaintPlaybook; clo
           `｜${formatInstant(c.receivedAt)}｜负责：${owner ?? '—'}${c.breachedAt ? '｜回电超时' : ''}`,
       );
     }
-    const year = cal.dateOf(ctx.now).slice(0, 4);
+    const year = Number(cal.dateOf(ctx.now).slice(0, 4));
     const depts = deptId ? [{ id: deptId, name: deptName }] : await ctx.tx.select({ id: departments.id, name: departments.name }).from(departments).orderBy(asc(departments.id));
-    const rates: string[] = [];
-    for (const d of depts) {
-      const rate = await rateOf(ctx.tx, d.id, cal.at(`${year}-01-01`, '00:00'), pb.rate.threshold);
-      if (deptId || rate.complaints > 0) rates.push(`${d.name} ${rate.complaints}/${rate.clientsServed} = ${formatRate(rate)}${rate.over ? '（超过 ' + Math.round(pb.rate.threshold * 100) + '%，需年终总结检讨）' : ''}`);
+    const figures = await rateLines(ctx, cal, year, depts, !deptId);
+    if (figures.lines.length) {
+      lines.push(`${year} 年至今投诉率（投诉数/服务客户数，${pb.rate.clause}）：${figures.lines.map((l) => l.slice(2)).join('；')}`);
+      lines.push(figures.review);
     }
-    if (rates.length) lines.push(`${year} 年投诉率（投诉数/服务客户数，${pb.rate.clause}）：${rates.join('；')}`);
     ctx.reply(lines.join('\n'));
+  }
+
+  /** One line per department for `year` (running figure until the year is over), and when its year-end review is or was. */
+  async function rateLines(ctx: ChatContext, cal: WorkCalendar, year: number, depts: { id: number; name: string }[], skipEmpty: boolean) {
+    const span = rateSpan(year, ctx.now, cal);
+    const pct = Math.round(pb.rate.threshold * 100);
+    const lines: string[] = [];
+    for (const d of depts) {
+      const rate = await rateOf(ctx.tx, d.id, span.from, span.to, pb.rate.threshold);
+      if (skipEmpty && rate.complaints === 0) continue;
+      lines.push(`· ${d.name} ${rate.complaints}/${rate.clientsServed} = ${formatRate(rate)}${rate.over ? `（超过 ${pct}%，需年终总结检讨）` : ''}`);
+    }
+    const reviewAt = rateReviewAt(year, pb.rate.review, cal);
+    const [done] = await ctx.tx
+      .select({ at: events.at })
+      .from(events)
+      .where(and(eq(events.subject, rateReviewSubject(year)), eq(events.action, 'complaint.rate_review')))
+      .orderBy(asc(events.id))
+      .limit(1);
+    const review = done
+      ? `${year} 年的年终检讨已于 ${formatInstantInChinese(done.at, cal, { now: ctx.now })} 进行，超过 ${pct}% 的部门已通知部门负责人和总经办。`
+      : reviewAt.getTime() > ctx.now.getTime()
+        ? `年终检讨时间：${formatInstantInChinese(reviewAt, cal, { now: ctx.now })}，届时投诉率超过 ${pct}% 的部门会通知部门负责人和总经办，此前不单独提醒。`
+        : `${year} 年没有进行年终检讨的记录（检讨时间 ${formatInstantInChinese(reviewAt, cal, { now: ctx.now })} 时本系统未运行）。`;
+    return { lines, review, span };
+  }
+
+  async function complaintRateCmd(ctx: ChatContext, args: ParsedArgs) {
+    const p = ctx.actor.person;
+    const isMgmt = ctx.actor.isAdmin || p?.role === 'management';
+    const cal = await clocks.calendar(ctx.tx);
+    const thisYear = Number(cal.dateOf(ctx.now).slice(0, 4));
+    const yearText = (args.year as string | undefined)?.replace(/年$/, '');
+    const year = yearText === undefined ? thisYear : Number(yearText);
+    if (!/^\d{4}$/.test(String(year)) || year < 2000 || year > thisYear) {
+      throw new UserInputError(`抱歉，「${String(args.year)}」不是有效年份，请写成 /投诉率 ${thisYear}（不晚于今年）。`);
+    }
+    let depts: { id: number; name: string }[];
+    if (isMgmt) {
+      depts = (await ctx.tx.select({ id: departments.id, name: departments.name, services: departments.services }).from(departments).orderBy(asc(departments.id))).filter(
+        (d) => d.services.length > 0,
+      );
+    } else {
+      if (!p?.departmentId) throw new UserInputError('抱歉，您还没有登记所属部门，请总经办先用 /成员 添加 登记。');
+      depts = await ctx.tx.select({ id: departments.id, name: departments.name }).from(departments).where(eq(departments.id, p.departmentId));
+    }
+    const figures = await rateLines(ctx, cal, year, depts, false);
+    const pct = Math.round(pb.rate.threshold * 100);
+    ctx.reply(
+      [
+        `${year} 年投诉率（投诉数 ÷ 服务客户数，${figures.span.complete ? '全年' : `截至 ${formatInstantInChinese(ctx.now, cal)}`}；超过 ${pct}% 的单元小组由部门负责人年终总结检讨，${pb.rate.clause}）：`,
+        ...figures.lines,
+        figures.review,
+      ].join('\n'),
+    );
   }
 
   const EVENT_NAMES: Record<string, string> = {
@@ -824,7 +1012,9 @@ export function createComplaintCommands(deps: { playbook: ComplaintPlaybook; clo
     escalated: '上报部门负责人',
     handled: '处理意见',
     explained: '向客户解释',
+    replace_proposed: '建议更换负责人',
     replaced: '更换负责人',
+    visited: '上门拜访',
     sales_informed: '告知业务员',
     closed: '结案',
     reported: '投诉处理报告',
@@ -882,11 +1072,13 @@ export function createComplaintCommands(deps: { playbook: ComplaintPlaybook; clo
     handlers: {
       'complaint.new': complaintNew,
       'complaint.list': complaintList,
+      'complaint.rate': complaintRateCmd,
       'complaint.callback': complaintCallback,
       'complaint.escalate': complaintEscalate,
       'complaint.handle': complaintHandle,
       'complaint.level': complaintLevel,
       'complaint.explain': complaintExplain,
+      'complaint.visit': complaintVisit,
       'complaint.replace': complaintReplace,
       'complaint.tellsales': complaintTellSales,
       'complaint.report': complaintReport,
@@ -896,19 +1088,4 @@ export function createComplaintCommands(deps: { playbook: ComplaintPlaybook; clo
     } as Record<string, (ctx: ChatContext, args: ParsedArgs) => Promise<void>>,
     show: complaintShow,
   };
-}
-
-/** 4.4.3 for one department since `yearStart`: complaints ÷ distinct clients served (orders active this year, plus complainants). */
-export async function rateOf(tx: Db, departmentId: number, yearStart: Date, threshold: number) {
-  const since = yearStart.toISOString();
-  const [row] = rowsOf<{ complaints: number; served: number }>(await tx.execute(sql`
-    select
-      (select count(*)::int from ${complaints} where department_id = ${departmentId} and received_at >= ${since}::timestamptz) as complaints,
-      (select count(*)::int from (
-        select client_id from ${orders} where department_id = ${departmentId}
-          and (updated_at >= ${since}::timestamptz or status in ('new', 'assigned', 'paused'))
-        union
-        select client_id from ${complaints} where department_id = ${departmentId} and received_at >= ${since}::timestamptz
-      ) s) as served`));
-  return complaintRate(Number(row?.complaints ?? 0), Number(row?.served ?? 0), threshold);
 }

@@ -5,6 +5,7 @@ import type { TimerSubject } from '../clocks/scheduler';
 import type { ChatContext } from '../context';
 import { createComplaintClocks } from './complaint-clocks';
 import { createComplaintCommands } from './complaint-commands';
+import { createRateReview } from './complaint-rate-review';
 import { COMPLAINT_COMMANDS } from './complaint-specs';
 import { complaintTimerSubject } from './complaint-subject';
 
@@ -25,7 +26,8 @@ export function createComplaints(deps: { playbook: ComplaintPlaybook; calendar: 
     extensions,
     /** `/查 T7`. */
     refs: { T: (ctx: ChatContext, id: number) => commands.show(ctx, id) },
-    timerSubject: complaintTimerSubject(deps.playbook) as TimerSubject,
+    /** Complaint timers, and the year-end complaint-rate review (4.4.3) on the scheduler's tick. */
+    timerSubject: { ...complaintTimerSubject(deps.playbook), housekeeping: createRateReview(deps) } as TimerSubject,
   };
 }
 

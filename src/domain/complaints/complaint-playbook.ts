@@ -29,6 +29,7 @@ export const COMPLAINT_EVENTS = [
   'closed',
   'reported',
   'review-filed',
+  'visited',
 ] as const;
 export type ComplaintEvent = (typeof COMPLAINT_EVENTS)[number];
 
@@ -85,7 +86,19 @@ export const complaintPlaybookSchema = z.object({
     bossChannelLevel: level,
     note: z.string().optional(),
   }),
-  rate: z.object({ threshold: z.number().gt(0).lt(1), clause: z.string(), note: z.string().optional() }),
+  rate: z.object({
+    threshold: z.number().gt(0).lt(1),
+    clause: z.string(),
+    /** When the year's rate is reviewed (4.4.3 年终总结检讨): the n-th working day of the month (negative: from its end). */
+    review: z
+      .object({
+        month: z.number().int().min(1).max(12),
+        workingDay: z.number().int().min(-10).max(10).refine((n) => n !== 0, 'workingDay: 1 = first, -1 = last'),
+        time: z.string().regex(/^\d{2}:\d{2}$/, 'time like "10:00"'),
+      })
+      .default({ month: 12, workingDay: 1, time: '10:00' }),
+    note: z.string().optional(),
+  }),
   giftSplit: z.object({
     default: share,
     byService: z.array(share.extend({ services: z.array(z.string()).min(1) })).default([]),
@@ -100,6 +113,12 @@ const overrideSchema = z
     rules: z.array(z.object({ id: z.string() }).passthrough()).default([]),
   })
   .passthrough();
+
+export interface RateReview {
+  month: number;
+  workingDay: number;
+  time: string;
+}
 
 export interface ComplaintRule {
   id: string;
@@ -116,7 +135,7 @@ export interface ComplaintRule {
 export interface ComplaintPlaybook {
   levels: Record<ComplaintLevel, { name: string; handling: string; clause: string }>;
   proposal: z.infer<typeof complaintPlaybookSchema>['proposal'];
-  rate: { threshold: number; clause: string };
+  rate: { threshold: number; clause: string; review: RateReview };
   giftSplit: z.infer<typeof complaintPlaybookSchema>['giftSplit'];
   rules: ComplaintRule[];
   byId: ReadonlyMap<string, ComplaintRule>;

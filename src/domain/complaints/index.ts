@@ -17,6 +17,7 @@ export {
   type ComplaintRuleInput,
   type ComplaintPlaybook,
   type FeeShareRatio,
+  type RateReview,
 } from './complaint-playbook';
 export {
   complaintCode,
@@ -31,5 +32,5 @@ export {
 export { proposeLevel, type LevelProposal } from './level-proposal';
 export { parseReceivedAt, type ReceivedAt } from './received-at';
 export { splitOfficialFee, parseYuan, formatFen, type FeeShares } from './fee-split';
-export { complaintRate, formatRate, type ComplaintRate } from './complaint-rate';
+export { complaintRate, formatRate, rateReviewAt, type ComplaintRate } from './complaint-rate';
 export { buildComplaintReminder, type ComplaintReminderInput } from './reminder-text';
