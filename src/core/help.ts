@@ -7,6 +7,12 @@ import type { CommandDef } from './commands/specs';
  */
 
 export const HELP_TOPICS = ['分配单', '计时', '投诉', '管理'] as const;
+
+/**
+ * One WeCom text message holds 2,048 bytes (PROTOCOLS.md); the rest is left for the part labels a
+ * sender may add, so a help reply is never split.
+ */
+export const HELP_BYTE_BUDGET = 1_900;
 export type HelpTopic = (typeof HELP_TOPICS)[number];
 
 const TOPIC_WORDS: Record<HelpTopic, string[]> = {
@@ -53,10 +59,19 @@ export function helpText(input: HelpInput): string {
   if (topic) {
     const list = mine.filter((c) => topicOf(c) === topic);
     if (!list.length) return `「${topic}」下没有您可以使用的命令。发送 /帮助 查看您能用的全部命令。`;
-    const lines = [`【${topic}】您可以使用的命令：`];
-    for (const c of list) lines.push(`· ${c.usage}\n  ${c.summary}`);
-    lines.push(`查看某条命令的例子：/帮助 <命令>，如 /帮助 ${list[0]!.zh.join('')}`);
-    return lines.join('\n');
+    const footer = `查看某条命令的说明和例子：/帮助 <命令>，如 /帮助 ${list[0]!.zh.join('')}`;
+    // Richest form that fits one message: usage and summary, else usage alone, else the names.
+    const forms = [
+      (c: CommandDef) => `· ${c.usage}\n  ${c.summary}`,
+      (c: CommandDef) => `· ${c.usage}`,
+      (c: CommandDef) => `· ${commandName(c)}`,
+    ];
+    let text = '';
+    for (const form of forms) {
+      text = [`【${topic}】您可以使用的命令：`, ...list.map(form), footer].join('\n');
+      if (Buffer.byteLength(text, 'utf8') <= HELP_BYTE_BUDGET) break;
+    }
+    return text;
   }
 
   const def = specs.find((c) => [c.zh, c.en, ...(c.aliases ?? [])].some((words) => squash(words.join('')) === key));
