@@ -1,6 +1,6 @@
 import { loadConfig, ConfigError } from './config';
 import { startApp } from './app';
-import { createLogger } from './log';
+import { createLogger, safeErrorMessage } from './log';
 
 async function main() {
   let config;
@@ -46,6 +46,7 @@ async function main() {
 }
 
 main().catch((err) => {
-  console.error('启动失败 / failed to start:', err instanceof Error ? err.message : err);
+  // Without query parameters: a database error's message can carry them (and with them secrets).
+  console.error('启动失败 / failed to start:', safeErrorMessage(err));
   process.exit(1);
 });
