@@ -76,7 +76,7 @@ describe.each(drivers)('order replies tell the truth on $name', (driver) => {
       const r = await bot.say('wang', '/单 新建 客户=深夜补录 类型=高新 业务员=wang 已付款');
       const id = idOf(r);
       // A date already past: every step of the 3.1.6 clock (due Wed 11-18 18:00) lies in the past.
-      expect(await bot.say('wang', `/单 设置 D${id} 申报截止=2026-11-20`)).toContain('已更新');
+      expect(await bot.say('wang', `/单 设置 D${id} 申报截止=2026-11-20 确认`)).toContain('已更新');
       const row = (await timerOf(id, 'project.application-complete'))!;
       expect(fromRow(row).dueAt.toISOString()).toBe('2026-11-18T10:00:00.000Z');
       const sent = () => db().select().from(outbox).where(like(outbox.dedupeKey, `timer:${row.id}:%`));
@@ -312,7 +312,7 @@ describe.each(drivers)('order replies tell the truth on $name', (driver) => {
       await sentTo(paid, ['zhang']);
 
       const checked = await bot.say('zhang', `/已办 D${id} 1`);
-      expect(checked).toContain('已完成');
+      expect(checked).toMatch(/已登记 D\d+ 的计时 「[^」]+」（[^）]+） 已办/);
       await sentTo(checked, []);
 
       const done = await bot.say('zhang', `/完成 D${id} 已提交专利局`);
