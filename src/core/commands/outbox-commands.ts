@@ -1,6 +1,6 @@
 import { and, desc, eq, inArray } from 'drizzle-orm';
 import { departments, groups, outbox } from '../../db/schema';
-import type { Handler } from '../chat';
+import type { Handler } from '../feature';
 import type { ParsedArgs } from '../command-parser';
 import type { ChatContext } from '../context';
 import { PermissionError, UserInputError } from '../errors';

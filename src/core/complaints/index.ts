@@ -1,8 +1,9 @@
 import type { ComplaintPlaybook } from '../../domain/complaints';
-import type { Handler } from '../chat';
+import type { Handler } from '../feature';
 import type { CalendarProvider } from '../clocks/clock-store';
 import type { TimerSubject } from '../clocks/scheduler';
 import type { ChatContext } from '../context';
+import type { Feature } from '../feature';
 import { createComplaintClocks } from './complaint-clocks';
 import { createComplaintCommands } from './complaint-commands';
 import { createRateReview } from './complaint-rate-review';
@@ -21,13 +22,24 @@ export function createComplaints(deps: { playbook: ComplaintPlaybook; calendar: 
     if (!handler) throw new Error(`no handler for ${spec.id}`);
     return { spec, handler: handler as Handler };
   });
+  const refs = { T: (ctx: ChatContext, id: number) => commands.show(ctx, id) };
+  const timerSubject: TimerSubject = { ...complaintTimerSubject(deps.playbook), housekeeping: createRateReview(deps) };
+  /** The feature the app registers: commands, `/查 T7`, complaint timers (+ the year-end rate review, 4.4.3). */
+  const feature: Feature = {
+    name: 'complaints',
+    help: { topic: '投诉', words: ['投诉', 'complaint', 'complaints'] },
+    commands: extensions,
+    refs: { T: { noun: '投诉', example: 'T7', show: refs.T } },
+    timerSubjects: [timerSubject],
+  };
   return {
+    feature,
     clocks,
     extensions,
     /** `/查 T7`. */
-    refs: { T: (ctx: ChatContext, id: number) => commands.show(ctx, id) },
+    refs,
     /** Complaint timers, and the year-end complaint-rate review (4.4.3) on the scheduler's tick. */
-    timerSubject: { ...complaintTimerSubject(deps.playbook), housekeeping: createRateReview(deps) } as TimerSubject,
+    timerSubject,
   };
 }
 
