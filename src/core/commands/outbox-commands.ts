@@ -111,7 +111,7 @@ async function resend(ctx: ChatContext, args: ParsedArgs) {
   ctx.reply(`已把编号 ${id} 的消息重新放回发送队列，稍后会自动发送，谢谢！`);
 }
 
-/** Always part of the chat core (chat.ts adds them next to the built-in table). */
+/** The outbox feature's commands (src/features/outbox.ts). */
 export const OUTBOX_COMMANDS: { spec: CommandDef; handler: Handler }[] = [
   { spec: failedSpec, handler: failedList },
   { spec: resendSpec, handler: resend },
