@@ -5,7 +5,7 @@ import type { Config } from './config';
 import { createChat, type Chat } from './core/chat';
 import { startLoop } from './core/loop';
 import { createCalendarProvider } from './core/clocks/clock-store';
-import { createOrderClocks } from './core/clocks/order-clocks';
+import { createOrderClocks, type OrderClocks } from './core/clocks/order-clocks';
 import { createScheduler, type Scheduler } from './core/clocks/scheduler';
 import { startSchedulerLoop } from './core/clocks/scheduler-loop';
 import { loadPlaybooks } from './domain/playbooks';
@@ -65,6 +65,7 @@ export interface App {
 }
 
 export interface FeatureDeps {
+  clocks: OrderClocks;
   complaintPlaybook: ComplaintPlaybook;
   calendar: CalendarProvider;
   /** What `/群 机器人=…` does per platform; absent: the command says it is not needed. */
@@ -78,8 +79,8 @@ export interface FeatureDeps {
  */
 export function createFeatures(deps: FeatureDeps): Feature[] {
   return [
-    ordersFeature(),
-    clocksFeature(),
+    ordersFeature({ clocks: deps.clocks }),
+    clocksFeature({ clocks: deps.clocks }),
     createComplaints({ playbook: deps.complaintPlaybook, calendar: deps.calendar }).feature,
     adminFeature({ robotSetting: deps.robotSetting }),
     outboxFeature(),
@@ -103,12 +104,13 @@ export async function startApp(opts: AppOptions): Promise<App> {
   const calendar = createCalendarProvider({ timeZone: config.TIMEZONE, workingHours: { start, end } });
   const clocks = createOrderClocks({ playbook, calendar });
   const features = createFeatures({
+    clocks,
     complaintPlaybook: loadComplaintPlaybook(config.COMPLAINT_PLAYBOOK_FILE ? { overridePath: config.COMPLAINT_PLAYBOOK_FILE } : {}),
     calendar,
     robotSetting: createRobotSetting(config),
   });
   const scheduler = createScheduler({ db, playbook, calendar, log, clock, subjects: timerSubjectsOf(features) });
-  const chat = createChat({ db, log, clock, adminUserids: config.ADMIN_USERIDS, clocks, features });
+  const chat = createChat({ db, log, clock, adminUserids: config.ADMIN_USERIDS, features });
   const senders: PlatformSender[] = [];
   if (config.sandboxEnabled) senders.push(sandboxSender);
   // ---- WeCom / DingTalk: senders (platforms integration) ----

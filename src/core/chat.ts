@@ -6,7 +6,6 @@ import { maskSecrets } from './mask-secrets';
 import { createAcceptBatcher, type AcceptResult } from './accept-batcher';
 import { parseCommand } from './command-parser';
 import { capInbound, isTooLong, TOO_LONG_REPLY } from './message-limits';
-import type { OrderClocks } from './clocks/order-clocks';
 import { commandById, type CommandDef } from './commands/specs';
 import { helpText, type HelpTopicDef } from './help';
 import { enqueue, writeAudit, type Actor, type ChatContext, type Group } from './context';
@@ -21,7 +20,6 @@ export interface ChatOptions {
   log: Logger;
   clock: () => Date;
   adminUserids: readonly string[];
-  clocks: OrderClocks;
   /** Everything the bot does beyond help, `/查` and identifying the sender (src/app.ts lists them). */
   features: readonly Feature[];
 }
@@ -204,7 +202,6 @@ export function createChat(opts: ChatOptions) {
         reply,
         post: postFrom(tx, now),
         audit: (action, subject, data) => writeAudit(tx, { at: now, actor, action, subject, message: msg, data }),
-        clocks: opts.clocks,
       };
       if (def.id === 'help') {
         reply(helpFor(actor, group, parsed.args.topic as string | undefined));

@@ -2,7 +2,6 @@ import { and, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { departments, people } from '../db/schema';
 import type { Logger } from '../log';
-import type { OrderClocks } from './clocks/order-clocks';
 import { UserInputError } from './errors';
 import type { InboundMessage, OutboundMessage } from './types';
 
@@ -21,8 +20,6 @@ export interface ChatContext {
   /** Post into another conversation through the outbox (same transaction as the change). */
   post(target: { platform: string; conversationId: string }, msg: OutboundMessage, dedupeKey?: string): Promise<void>;
   audit(action: string, subject: string | null, data?: Record<string, unknown>): Promise<void>;
-  /** The order clocks (timers) and the working-day calendar. */
-  clocks: OrderClocks;
 }
 
 /**

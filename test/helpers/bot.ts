@@ -42,10 +42,10 @@ export async function demoBot(db: Db, opts: { admins?: string[]; clock?: () => D
   await seedDemo(db);
   const clock = opts.clock ?? fakeClock();
   const { calendar, clocks } = testClocks();
-  const features = [...createFeatures({ complaintPlaybook, calendar }), ...(opts.features ?? [])];
+  const features = [...createFeatures({ clocks, complaintPlaybook, calendar }), ...(opts.features ?? [])];
   const subjects = timerSubjectsOf(features);
   const scheduler = createScheduler({ db, playbook, calendar, log: silentLog, clock, subjects });
-  const chat = createChat({ db, log: silentLog, clock, adminUserids: opts.admins ?? [], clocks, features });
+  const chat = createChat({ db, log: silentLog, clock, adminUserids: opts.admins ?? [], features });
   // The complaints feature's timers (tests start a second scheduler on them).
   const complaints = { timerSubject: features.find((f) => f.name === 'complaints')!.timerSubjects![0]! };
   const say = async (from: string, text: string, o: { group?: string; mentions?: string[]; id?: string; quote?: string } = {}) => {
@@ -67,4 +67,4 @@ export async function demoBot(db: Db, opts: { admins?: string[]; clock?: () => D
 export const REFUSED = /^(抱歉|您好！这条命令仅供)/;
 
 /** The `/帮助` topics of the app's features, in their order. */
-export const HELP_TOPICS = [...new Set(createFeatures({ complaintPlaybook, calendar: testClocks().calendar }).flatMap((f) => (f.help ? [f.help.topic] : [])))];
+export const HELP_TOPICS = [...new Set(createFeatures({ ...testClocks(), complaintPlaybook }).flatMap((f) => (f.help ? [f.help.topic] : [])))];

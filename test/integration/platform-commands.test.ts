@@ -25,8 +25,8 @@ describe.each(drivers)('platform commands on $name', (driver) => {
     database = await driver.open();
     await seedDemo(database.db);
     const { calendar, clocks } = testClocks();
-    const features = createFeatures({ complaintPlaybook, calendar, robotSetting: createRobotSetting(BASES) });
-    chat = createChat({ db: database.db, log: silentLog, clock, adminUserids: ['root'], clocks, features });
+    const features = createFeatures({ clocks, complaintPlaybook, calendar, robotSetting: createRobotSetting(BASES) });
+    chat = createChat({ db: database.db, log: silentLog, clock, adminUserids: ['root'], features });
   });
   afterAll(async () => database?.close());
 
