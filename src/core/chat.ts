@@ -44,8 +44,9 @@ export function createChat(opts: ChatOptions) {
   const refs = new Map<string, FeatureRef>();
   for (const f of features) {
     for (const [letter, ref] of Object.entries(f.refs ?? {})) {
-      if (refs.has(letter)) throw new Error(`two features answer /查 ${letter}`);
-      refs.set(letter.toUpperCase(), ref);
+      const key = letter.toUpperCase();
+      if (refs.has(key)) throw new Error(`two features answer /查 ${key}`);
+      refs.set(key, ref);
     }
   }
   const refFeature = features.find((f) => f.refs && Object.keys(f.refs).length);

@@ -44,10 +44,10 @@ export interface HelpInput {
 
 export function helpText(input: HelpInput): string {
   const { specs, usable } = input;
-  const HELP_TOPICS = input.topics.map((t) => t.topic);
+  const names = input.topics.map((t) => t.topic);
   const mine = specs.filter((c) => c.id !== 'help' && usable(c));
   const asked = input.topic?.trim();
-  if (!asked) return shortHelp(input.name, mine, HELP_TOPICS);
+  if (!asked) return shortHelp(input.name, mine, names);
 
   const key = squash(asked);
   const topic = input.topics.find((t) => t.words.some((w) => squash(w) === key))?.topic;
@@ -81,16 +81,16 @@ export function helpText(input: HelpInput): string {
     if (!usable(def)) lines.push('您目前不能在这里使用这条命令。');
     return lines.join('\n');
   }
-  return `抱歉，没有找到「${asked}」这个主题或命令。可以查看的主题：${HELP_TOPICS.join('、')}，例如 /帮助 分配单；也可以查单条命令，例如 /帮助 派单。`;
+  return `抱歉，没有找到「${asked}」这个主题或命令。可以查看的主题：${names.join('、')}，例如 /帮助 ${names[0] ?? '分配单'}；也可以查单条命令，例如 /帮助 派单。`;
 }
 
-function shortHelp(name: string, mine: CommandDef[], HELP_TOPICS: string[]): string {
+function shortHelp(name: string, mine: CommandDef[], topicNames: string[]): string {
   const lines = [`${name}，您好！您可以使用以下命令：`];
-  for (const topic of HELP_TOPICS) {
+  for (const topic of topicNames) {
     const names = [...new Set(mine.filter((c) => topicOf(c) === topic).map(commandName))];
     if (names.length) lines.push(`【${topic}】${names.join(' ')}`);
   }
-  const topics = HELP_TOPICS.filter((t) => mine.some((c) => topicOf(c) === t));
+  const topics = topicNames.filter((t) => mine.some((c) => topicOf(c) === t));
   lines.push(`发送 /帮助 <主题> 查看用法（主题：${topics.join('、')}），或 /帮助 <命令> 查看一条命令，如 /帮助 派单。`);
   lines.push('人员可以写 @姓名 或 userid；命令也可用英文，如 /help。');
   return lines.join('\n');
