@@ -30,7 +30,7 @@ const squash = (s: string) => s.replace(/^[/／]/, '').replace(/[\s\u3000]+/g, '
 export interface HelpInput {
   /** How the sender is addressed. */
   name: string;
-  /** Every command of this chat (built-in and extensions). */
+  /** Every command of this chat (the core's and the features'). */
   specs: readonly CommandDef[];
   /** The topics, in the order the features were registered. */
   topics: readonly HelpTopicDef[];
