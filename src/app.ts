@@ -5,12 +5,20 @@ import type { Config } from './config';
 import { createChat, type Chat } from './core/chat';
 import { startLoop } from './core/loop';
 import { createCalendarProvider } from './core/clocks/clock-store';
-import { createOrderClocks } from './core/clocks/order-clocks';
+import { createOrderClocks, type OrderClocks } from './core/clocks/order-clocks';
 import { createScheduler, type Scheduler } from './core/clocks/scheduler';
 import { startSchedulerLoop } from './core/clocks/scheduler-loop';
 import { loadPlaybooks } from './domain/playbooks';
 import { loadComplaintPlaybook } from './domain/complaints';
 import { createComplaints } from './core/complaints';
+import { timerSubjectsOf, type Feature } from './core/feature';
+import type { RobotSetting } from './core/types';
+import type { ComplaintPlaybook } from './domain/complaints';
+import type { CalendarProvider } from './core/clocks/clock-store';
+import { adminFeature } from './features/admin';
+import { clocksFeature } from './features/clocks';
+import { ordersFeature } from './features/orders';
+import { outboxFeature } from './features/outbox';
 import { createOutboxWorker, type OutboxWorker } from './core/outbox-worker';
 import type { PlatformSender } from './core/types';
 import { openDatabase, type Database } from './db/client';
@@ -56,6 +64,29 @@ export interface App {
   close(): Promise<void>;
 }
 
+export interface FeatureDeps {
+  clocks: OrderClocks;
+  complaintPlaybook: ComplaintPlaybook;
+  calendar: CalendarProvider;
+  /** What `/群 机器人=…` does per platform; absent: the command says it is not needed. */
+  robotSetting?: RobotSetting;
+}
+
+/**
+ * Every feature of the bot, in one place: the chat core and the scheduler get this list and know no
+ * feature by name. Adding a feature is its folder plus one line here (README: 如何添加一个功能).
+ * The order is the order of `/帮助`'s topics.
+ */
+export function createFeatures(deps: FeatureDeps): Feature[] {
+  return [
+    ordersFeature({ clocks: deps.clocks }),
+    clocksFeature({ clocks: deps.clocks }),
+    createComplaints({ playbook: deps.complaintPlaybook, calendar: deps.calendar }).feature,
+    adminFeature({ robotSetting: deps.robotSetting }),
+    outboxFeature(),
+  ];
+}
+
 /** The composition root: database → chat core → adapters → HTTP, plus the background loops. */
 export async function startApp(opts: AppOptions): Promise<App> {
   const { config, log } = opts;
@@ -72,22 +103,14 @@ export async function startApp(opts: AppOptions): Promise<App> {
   const [start, end] = config.WORKING_HOURS.split('-') as [string, string];
   const calendar = createCalendarProvider({ timeZone: config.TIMEZONE, workingHours: { start, end } });
   const clocks = createOrderClocks({ playbook, calendar });
-  // Complaints (投诉): commands, `/查 T7`, and their timers in the scheduler.
-  const complaints = createComplaints({
-    playbook: loadComplaintPlaybook(config.COMPLAINT_PLAYBOOK_FILE ? { overridePath: config.COMPLAINT_PLAYBOOK_FILE } : {}),
-    calendar,
-  });
-  const scheduler = createScheduler({ db, playbook, calendar, log, clock, subjects: [complaints.timerSubject] });
-  const chat = createChat({
-    db,
-    log,
-    clock,
-    adminUserids: config.ADMIN_USERIDS,
+  const features = createFeatures({
     clocks,
-    extensions: complaints.extensions,
-    refs: complaints.refs,
+    complaintPlaybook: loadComplaintPlaybook(config.COMPLAINT_PLAYBOOK_FILE ? { overridePath: config.COMPLAINT_PLAYBOOK_FILE } : {}),
+    calendar,
     robotSetting: createRobotSetting(config),
   });
+  const scheduler = createScheduler({ db, playbook, calendar, log, clock, subjects: timerSubjectsOf(features) });
+  const chat = createChat({ db, log, clock, adminUserids: config.ADMIN_USERIDS, features });
   const senders: PlatformSender[] = [];
   if (config.sandboxEnabled) senders.push(sandboxSender);
   // ---- WeCom / DingTalk: senders (platforms integration) ----

@@ -6,31 +6,22 @@ import { maskSecrets } from './mask-secrets';
 import { createAcceptBatcher, type AcceptResult } from './accept-batcher';
 import { parseCommand } from './command-parser';
 import { capInbound, isTooLong, TOO_LONG_REPLY } from './message-limits';
-import * as admin from './commands/admin-commands';
-import * as ord from './commands/order-commands';
-import * as clk from './commands/clock-commands';
-import type { OrderClocks } from './clocks/order-clocks';
-import { OUTBOX_COMMANDS } from './commands/outbox-commands';
-import { COMMANDS, type CommandDef } from './commands/specs';
-import { helpText } from './help';
+import { commandById, type CommandDef } from './commands/specs';
+import { helpText, type HelpTopicDef } from './help';
 import { enqueue, writeAudit, type Actor, type ChatContext, type Group } from './context';
 import { PermissionError, UserInputError } from './errors';
-import type { InboundMessage, OutboundMessage, RobotSetting } from './types';
+import { withTopic, type Feature, type FeatureRef, type Handler } from './feature';
+import type { InboundMessage, OutboundMessage } from './types';
 
-export type Handler = (ctx: ChatContext, args: Record<string, string | number | boolean | undefined>) => Promise<void>;
+export type { Handler };
 
 export interface ChatOptions {
   db: Db;
   log: Logger;
   clock: () => Date;
   adminUserids: readonly string[];
-  clocks: OrderClocks;
-  /** Extra commands from other modules (clocks, complaints, platforms): spec + handler. */
-  extensions?: { spec: CommandDef; handler: Handler }[];
-  /** `/查 <ref>` for other kinds of ref, by the ref's letter (e.g. T → complaints). */
-  refs?: Record<string, (ctx: ChatContext, id: number) => Promise<void>>;
-  /** What `/群 机器人=…` does per platform (platform adapters); absent: the command says it is not needed. */
-  robotSetting?: RobotSetting;
+  /** Everything the bot does beyond help, `/查` and identifying the sender (src/app.ts lists them). */
+  features: readonly Feature[];
 }
 
 export type { AcceptResult };
@@ -45,22 +36,48 @@ const MAX_ATTEMPTS = 3;
  */
 export function createChat(opts: ChatOptions) {
   const { db, log, clock } = opts;
-  const handlers = new Map<string, Handler>(Object.entries(BUILTIN_HANDLERS));
-  const refs = opts.refs ?? {};
+  const features = opts.features;
   // Stored text is capped before it is written (message-limits.ts): a pasted page never fills the table.
   const acceptBatch = createAcceptBatcher(db);
-  handlers.set('show', async (ctx, a) => {
-    const ref = String(a.ref);
-    const extra = refs[ref.charAt(0)];
-    if (extra) return extra(ctx, Number(ref.slice(1)));
-    return BUILTIN_HANDLERS.show!(ctx, a);
-  });
-  const specs: CommandDef[] = [...COMMANDS];
-  for (const ext of [...OUTBOX_COMMANDS, ...(opts.extensions ?? [])]) {
-    specs.push(ext.spec);
-    handlers.set(ext.spec.id, ext.handler);
+
+  // The core's own commands: /帮助, and /查 dispatching by the ref's letter over the features' refs.
+  const refs = new Map<string, FeatureRef>();
+  for (const f of features) {
+    for (const [letter, ref] of Object.entries(f.refs ?? {})) {
+      const key = letter.toUpperCase();
+      if (refs.has(key)) throw new Error(`two features answer /查 ${key}`);
+      refs.set(key, ref);
+    }
   }
-  handlers.set('group.set', (ctx, a) => admin.groupSet(ctx, a, opts.robotSetting));
+  const refFeature = features.find((f) => f.refs && Object.keys(f.refs).length);
+  const specs: CommandDef[] = [commandById('help')];
+  const handlers = new Map<string, Handler>();
+  for (const f of features) {
+    for (const c of withTopic(f)) {
+      if (handlers.has(c.spec.id)) throw new Error(`two handlers for ${c.spec.id}`);
+      specs.push(c.spec);
+      handlers.set(c.spec.id, c.handler);
+    }
+  }
+  if (refs.size) {
+    const show = commandById('show');
+    specs.push(refFeature?.help ? { ...show, topic: refFeature.help.topic } : show);
+    handlers.set('show', async (ctx, a) => {
+      const ref = String(a.ref);
+      const r = refs.get(ref.charAt(0).toUpperCase());
+      if (r) return r.show(ctx, Number(ref.slice(1)));
+      const known = [...refs.entries()].map(([letter, x]) => `${x.noun}以 ${letter} 开头，如 ${x.example}`).join('；');
+      throw new UserInputError(`「${ref}」不是可查询的编号（${known}）。`);
+    });
+  }
+  const topics: HelpTopicDef[] = [];
+  for (const f of features) {
+    if (!f.help) continue;
+    const same = topics.find((t) => t.topic === f.help!.topic);
+    if (same) same.words = [...new Set([...same.words, ...f.help.words])];
+    else topics.push({ topic: f.help.topic, words: [...f.help.words] });
+  }
+  const watchers = features.filter((f) => f.watch);
 
   async function identify(tx: Db, userid: string, name?: string): Promise<Actor> {
     const [person] = await tx.select().from(people).where(and(eq(people.userid, userid), eq(people.active, true)));
@@ -100,7 +117,45 @@ export function createChat(opts: ChatOptions) {
   function helpFor(actor: Actor, group: Group, topic: string | undefined): string {
     if (!actor.person && !actor.isAdmin) return `您好，我是服务助手。${CLIENT_REFUSAL.replace(/^您好！/, '')}`;
     const usable = (c: CommandDef) => passesGate(c, actor) && !(group.kind === 'client' && c.internal);
-    return helpText({ name: actor.displayName, specs, usable, who: gateText, topic });
+    return helpText({ name: actor.displayName, specs, topics, usable, who: gateText, topic });
+  }
+
+  const postFrom = (tx: Db, now: Date) => async (target: { platform: string; conversationId: string }, m: OutboundMessage, dedupeKey?: string) => {
+    // A post into an internal group is for staff only: the worker re-checks the kind when sending.
+    const [g] = await tx
+      .select({ kind: groups.kind })
+      .from(groups)
+      .where(and(eq(groups.platform, target.platform), eq(groups.conversationId, target.conversationId)));
+    const internal = g?.kind === 'internal';
+    await enqueue(tx, { platform: target.platform, conversationId: target.conversationId, payload: { ...m, ...(internal ? { internal } : {}) }, dedupeKey, notBefore: now });
+  };
+
+  /**
+   * Offers a plain message to each feature's watcher, in the message's transaction: one savepoint per
+   * watcher, so a watcher's writes commit with the chat log row, and a watcher that fails loses only its
+   * own writes (logged); the message stays recorded.
+   */
+  async function watch(tx: Db, msg: InboundMessage, group: Group, actor: Actor, now: Date, mlog: Logger) {
+    for (const f of watchers) {
+      try {
+        await tx.transaction(async (inner) => {
+          const itx = inner as unknown as Db;
+          await f.watch!({
+            tx: itx,
+            message: msg,
+            group,
+            actor,
+            sender: actor.person || actor.isAdmin ? 'staff' : 'client',
+            now,
+            log: mlog,
+            post: postFrom(itx, now),
+            audit: (action, subject, data) => writeAudit(itx, { at: now, actor, action, subject, message: msg, data }),
+          });
+        });
+      } catch (err) {
+        mlog.error({ err, feature: f.name }, 'a watcher failed; its writes were rolled back, the message is recorded');
+      }
+    }
   }
 
   /** Runs one message inside `tx`. Returns the replies (also queued in the outbox). */
@@ -132,7 +187,10 @@ export function createChat(opts: ChatOptions) {
       if (parsed.reason === 'too_long' && /^\s*[/／]/.test(msg.text)) reply(TOO_LONG_REPLY, [msg.senderId]);
       if (parsed.reason === 'unknown') reply(actor.person || actor.isAdmin ? parsed.message : CLIENT_REFUSAL);
       else if (parsed.reason === 'invalid') reply(actor.person || actor.isAdmin ? parsed.message : CLIENT_REFUSAL);
-      // Plain text: recorded in the chat log above; nothing to answer.
+      // Plain text: recorded in the chat log above; nothing to answer, but the features' watchers see it.
+      if (parsed.reason !== 'unknown' && parsed.reason !== 'invalid' && !/^\s*[/／]/.test(msg.text)) {
+        await watch(tx, msg, group, actor, now, mlog);
+      }
     } else {
       const def = parsed.command as CommandDef;
       const ctx: ChatContext = {
@@ -143,17 +201,8 @@ export function createChat(opts: ChatOptions) {
         now,
         log: mlog,
         reply,
-        post: async (target, m, dedupeKey) => {
-          // A post into an internal group is for staff only: the worker re-checks the kind when sending.
-          const [g] = await tx
-            .select({ kind: groups.kind })
-            .from(groups)
-            .where(and(eq(groups.platform, target.platform), eq(groups.conversationId, target.conversationId)));
-          const internal = g?.kind === 'internal';
-          await enqueue(tx, { platform: target.platform, conversationId: target.conversationId, payload: { ...m, ...(internal ? { internal } : {}) }, dedupeKey, notBefore: now });
-        },
+        post: postFrom(tx, now),
         audit: (action, subject, data) => writeAudit(tx, { at: now, actor, action, subject, message: msg, data }),
-        clocks: opts.clocks,
       };
       if (def.id === 'help') {
         reply(helpFor(actor, group, parsed.args.topic as string | undefined));
@@ -286,40 +335,3 @@ function gateText(def: CommandDef): string {
   const names: Record<string, string> = { handler: '负责人', supervisor: '主管', head: '部门负责人', sales: '业务员', management: '总经办' };
   return def.gate.map((r) => names[r]).join('、');
 }
-
-const BUILTIN_HANDLERS: Record<string, Handler> = {
-  'member.add': admin.memberAdd,
-  'member.list': admin.memberList,
-  'dept.add': admin.deptAdd,
-  'dept.list': (ctx) => admin.deptList(ctx),
-  'group.set': admin.groupSet,
-  'group.dept': admin.groupDept,
-  'group.bind': ord.groupBind,
-  'order.new': ord.orderNew,
-  'order.assign': ord.orderAssign,
-  'order.step': ord.orderStep,
-  'order.paid': ord.orderPaid,
-  'order.pause': ord.orderPause,
-  'order.resume': ord.orderResume,
-  'order.transfer': ord.orderTransfer,
-  'order.approve': ord.orderApprove,
-  'order.reject': ord.orderReject,
-  'order.done': (ctx, a) => ord.orderFinish(ctx, a, 'done'),
-  'order.cancel': (ctx, a) => ord.orderFinish(ctx, a, 'cancelled'),
-  'order.dropout': ord.orderDropOut,
-  'order.list': (ctx, a) =>
-    ord.orderList(ctx, a.scope === '部门' || a.scope === 'dept' ? 'dept' : a.scope === '全部' || a.scope === 'all' ? 'all' : 'mine'),
-  mine: (ctx) => ord.orderList(ctx, 'mine'),
-  'order.set': ord.orderSet,
-  'order.checkoff': ord.orderCheckoff,
-  'clock.overdue': clk.overdue,
-  'clock.due': clk.due,
-  'calendar.show': clk.calendarShow,
-  'calendar.adjust': clk.calendarAdjust,
-  show: async (ctx, a) => {
-    const ref = String(a.ref);
-    if (ref.startsWith('D')) return ord.orderShow(ctx, Number(ref.slice(1)));
-    throw new UserInputError(`「${ref}」不是可查询的编号（分配单以 D 开头，如 D12；投诉以 T 开头，如 T7）。`);
-  },
-};
-

@@ -1,21 +1,12 @@
 import { and, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../db/client';
-import { departments, events, groups, outbox, people, type OutboxPayload } from '../db/schema';
+import { departments, people } from '../db/schema';
 import type { Logger } from '../log';
-import type { OrderClocks } from './clocks/order-clocks';
 import { UserInputError } from './errors';
 import type { InboundMessage, OutboundMessage } from './types';
 
-export type Person = typeof people.$inferSelect;
-export type Group = typeof groups.$inferSelect;
-
-export interface Actor {
-  userid: string;
-  /** null: not in the roster (a client contact, or an admin not yet registered). */
-  person: Person | null;
-  isAdmin: boolean;
-  displayName: string;
-}
+export { enqueue, writeAudit, type Actor, type Group, type Person } from './records';
+import type { Actor, Group, Person } from './records';
 
 /** One message's context (STYLE.md #6): everything a command handler needs, nothing platform-specific. */
 export interface ChatContext {
@@ -29,44 +20,6 @@ export interface ChatContext {
   /** Post into another conversation through the outbox (same transaction as the change). */
   post(target: { platform: string; conversationId: string }, msg: OutboundMessage, dedupeKey?: string): Promise<void>;
   audit(action: string, subject: string | null, data?: Record<string, unknown>): Promise<void>;
-  /** The order clocks (timers) and the working-day calendar. */
-  clocks: OrderClocks;
-}
-
-export async function enqueue(
-  tx: Db,
-  row: { platform: string; conversationId: string; payload: OutboxPayload; dedupeKey?: string | null; replyTo?: string | null; notBefore?: Date },
-): Promise<boolean> {
-  const inserted = await tx
-    .insert(outbox)
-    .values({
-      platform: row.platform,
-      conversationId: row.conversationId,
-      payload: row.payload,
-      dedupeKey: row.dedupeKey ?? null,
-      replyTo: row.replyTo ?? null,
-      ...(row.notBefore ? { nextAttemptAt: row.notBefore } : {}),
-    })
-    .onConflictDoNothing({ target: outbox.dedupeKey })
-    .returning({ id: outbox.id });
-  return inserted.length > 0;
-}
-
-export async function writeAudit(
-  tx: Db,
-  e: { at: Date; actor?: Actor | null; action: string; subject: string | null; message?: InboundMessage | null; data?: Record<string, unknown> },
-): Promise<void> {
-  await tx.insert(events).values({
-    at: e.at,
-    actorId: e.actor?.person?.id ?? null,
-    actorUserid: e.actor?.userid ?? null,
-    action: e.action,
-    subject: e.subject,
-    platform: e.message?.platform ?? null,
-    conversationId: e.message?.conversationId ?? null,
-    messageId: e.message?.messageId ?? null,
-    data: e.data ?? {},
-  });
 }
 
 /**

@@ -7,7 +7,8 @@ import { createOrderClocks } from '../../src/core/clocks/order-clocks';
 import { createScheduler } from '../../src/core/clocks/scheduler';
 import { loadPlaybooks } from '../../src/domain/playbooks';
 import { loadComplaintPlaybook } from '../../src/domain/complaints';
-import { createComplaints } from '../../src/core/complaints';
+import { createFeatures } from '../../src/app';
+import { timerSubjectsOf, type Feature } from '../../src/core/feature';
 
 export const playbook = loadPlaybooks();
 
@@ -37,21 +38,16 @@ export function fakeClock(start = '2026-11-23T02:00:00Z') {
 let seq = 0;
 
 /** The chat core on a test database with the demo organisation, and a `say` helper. */
-export async function demoBot(db: Db, opts: { admins?: string[]; clock?: () => Date } = {}) {
+export async function demoBot(db: Db, opts: { admins?: string[]; clock?: () => Date; features?: Feature[] } = {}) {
   await seedDemo(db);
   const clock = opts.clock ?? fakeClock();
   const { calendar, clocks } = testClocks();
-  const complaints = createComplaints({ playbook: complaintPlaybook, calendar });
-  const scheduler = createScheduler({ db, playbook, calendar, log: silentLog, clock, subjects: [complaints.timerSubject] });
-  const chat = createChat({
-    db,
-    log: silentLog,
-    clock,
-    adminUserids: opts.admins ?? [],
-    clocks,
-    extensions: complaints.extensions,
-    refs: complaints.refs,
-  });
+  const features = [...createFeatures({ clocks, complaintPlaybook, calendar }), ...(opts.features ?? [])];
+  const subjects = timerSubjectsOf(features);
+  const scheduler = createScheduler({ db, playbook, calendar, log: silentLog, clock, subjects });
+  const chat = createChat({ db, log: silentLog, clock, adminUserids: opts.admins ?? [], features });
+  // The complaints feature's timers (tests start a second scheduler on them).
+  const complaints = { timerSubject: features.find((f) => f.name === 'complaints')!.timerSubjects![0]! };
   const say = async (from: string, text: string, o: { group?: string; mentions?: string[]; id?: string; quote?: string } = {}) => {
     const r = await chat.handleNow({
       platform: 'sandbox',
@@ -65,7 +61,10 @@ export async function demoBot(db: Db, opts: { admins?: string[]; clock?: () => D
     });
     return r.replies.map((x) => x.text).join('\n');
   };
-  return { chat, say, clock, scheduler, calendar, clocks, complaints };
+  return { chat, say, clock, scheduler, calendar, clocks, complaints, features };
 }
 
 export const REFUSED = /^(抱歉|您好！这条命令仅供)/;
+
+/** The `/帮助` topics of the app's features, in their order. */
+export const HELP_TOPICS = [...new Set(createFeatures({ ...testClocks(), complaintPlaybook }).flatMap((f) => (f.help ? [f.help.topic] : [])))];

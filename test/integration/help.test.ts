@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/client';
-import { HELP_TOPICS } from '../../src/core/help';
+import { HELP_TOPICS } from '../helpers/bot';
 import { demoBot } from '../helpers/bot';
 import { drivers } from '../helpers/databases';
 

@@ -1,12 +1,13 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createChat } from '../../src/core/chat';
+import { createFeatures } from '../../src/app';
 import { enqueue } from '../../src/core/context';
 import type { Database } from '../../src/db/client';
 import { events, groups, outbox } from '../../src/db/schema';
 import { seedDemo } from '../../src/db/seed-demo';
 import { createRobotSetting } from '../../src/platforms/robot-setting';
-import { fakeClock, REFUSED, silentLog, testClocks } from '../helpers/bot';
+import { complaintPlaybook, fakeClock, REFUSED, silentLog, testClocks } from '../helpers/bot';
 import { drivers } from '../helpers/databases';
 
 const BASES = { WECOM_API_BASE: 'https://qyapi.weixin.qq.com', DINGTALK_OAPI_BASE: 'https://oapi.dingtalk.com' };
@@ -23,7 +24,9 @@ describe.each(drivers)('platform commands on $name', (driver) => {
   beforeAll(async () => {
     database = await driver.open();
     await seedDemo(database.db);
-    chat = createChat({ db: database.db, log: silentLog, clock, adminUserids: ['root'], clocks: testClocks().clocks, robotSetting: createRobotSetting(BASES) });
+    const { calendar, clocks } = testClocks();
+    const features = createFeatures({ clocks, complaintPlaybook, calendar, robotSetting: createRobotSetting(BASES) });
+    chat = createChat({ db: database.db, log: silentLog, clock, adminUserids: ['root'], features });
   });
   afterAll(async () => database?.close());
 

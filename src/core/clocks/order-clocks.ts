@@ -15,7 +15,7 @@ import {
   type PlaybookRule,
 } from '../../domain/playbooks';
 import { cancelTimer, completeTimer, nextOccurrence, pauseTimer, resumeTimer, startTimer, type Timer } from '../../domain/timers';
-import { writeAudit, type Actor } from '../context';
+import { writeAudit, type Actor } from '../records';
 import { activeTimers, fromRow, ruleById, toRow, type CalendarProvider, type TimerRow } from './clock-store';
 
 type Order = typeof orders.$inferSelect;

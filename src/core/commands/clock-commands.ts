@@ -8,12 +8,12 @@ import { loadComplaintPlaybook } from '../../domain/complaints';
 const DEFAULT_COMPLAINT_RULES = loadComplaintPlaybook();
 import { fromRow, ruleById, toRow } from '../clocks/clock-store';
 import type { ParsedArgs } from '../command-parser';
-import type { ChatContext } from '../context';
+import type { OrderContext } from './order-context';
 import { PermissionError, UserInputError } from '../errors';
 
 type Scope = 'mine' | 'dept' | 'all';
 
-function scopeOf(ctx: ChatContext, s: unknown): Scope {
+function scopeOf(ctx: OrderContext, s: unknown): Scope {
   const p = ctx.actor.person;
   if (s === '全部' || s === 'all') {
     if (!(ctx.actor.isAdmin || p?.role === 'management')) throw new PermissionError('抱歉，查看全部计时需要总经办权限。');
@@ -25,7 +25,7 @@ function scopeOf(ctx: ChatContext, s: unknown): Scope {
   return p && (p.role === 'head' || p.role === 'supervisor') ? 'dept' : ctx.actor.isAdmin || p?.role === 'management' ? 'all' : 'mine';
 }
 
-function scopeFilter(ctx: ChatContext, scope: Scope) {
+function scopeFilter(ctx: OrderContext, scope: Scope) {
   const p = ctx.actor.person;
   if (scope === 'all') return sql`true`;
   if (scope === 'dept') {
@@ -36,7 +36,7 @@ function scopeFilter(ctx: ChatContext, scope: Scope) {
   return or(eq(orders.handlerId, p.id), eq(orders.salespersonId, p.id))!;
 }
 
-async function listTimers(ctx: ChatContext, scope: Scope, until: Date, overdueOnly: boolean) {
+async function listTimers(ctx: OrderContext, scope: Scope, until: Date, overdueOnly: boolean) {
   return ctx.tx
     .select({ t: timers, code: orders.id, client: clients.name, handler: people.name })
     .from(timers)
@@ -56,7 +56,7 @@ async function listTimers(ctx: ChatContext, scope: Scope, until: Date, overdueOn
 
 const scopeName: Record<Scope, string> = { mine: '您的', dept: '本部门的', all: '全部' };
 
-export async function overdue(ctx: ChatContext, args: ParsedArgs) {
+export async function overdue(ctx: OrderContext, args: ParsedArgs) {
   const scope = scopeOf(ctx, args.scope);
   const rows = await listTimers(ctx, scope, ctx.now, true);
   if (!rows.length) {
@@ -69,7 +69,7 @@ export async function overdue(ctx: ChatContext, args: ParsedArgs) {
   ctx.reply(lines.join('\n'));
 }
 
-export async function due(ctx: ChatContext, args: ParsedArgs) {
+export async function due(ctx: OrderContext, args: ParsedArgs) {
   // "/待办 部门" is allowed too: a lone scope word in the first place.
   const first = args.days as string | undefined;
   const isScopeWord = first !== undefined && !/^\d+$/.test(first);
@@ -92,9 +92,9 @@ export async function due(ctx: ChatContext, args: ParsedArgs) {
 }
 
 function line(
-  ctx: ChatContext,
+  ctx: OrderContext,
   r: { t: typeof timers.$inferSelect; code: number | null; client: string | null; handler: string | null },
-  cal: Awaited<ReturnType<ChatContext['clocks']['calendar']>>,
+  cal: Awaited<ReturnType<OrderContext['clocks']['calendar']>>,
   late: boolean,
 ): string {
   const rule = ruleById(ctx.clocks.playbook, r.t.ruleId) ?? DEFAULT_COMPLAINT_RULES.byId.get(r.t.ruleId)?.timer;
@@ -115,14 +115,14 @@ function wallTimeText(ms: number): string {
   return `${Math.floor(hours / 24)} 天`;
 }
 
-export async function calendarShow(ctx: ChatContext, args: ParsedArgs) {
+export async function calendarShow(ctx: OrderContext, args: ParsedArgs) {
   const cal = await ctx.clocks.calendar(ctx.tx);
   const date = (args.date as string | undefined) ?? cal.dateOf(ctx.now);
   const explanation = cal.explainDay(date);
   ctx.reply(describeDayInChinese(explanation, cal));
 }
 
-export async function calendarAdjust(ctx: ChatContext, args: ParsedArgs) {
+export async function calendarAdjust(ctx: OrderContext, args: ParsedArgs) {
   const date = String(args.date);
   const kind = args.kind === '上班' || args.kind === 'work' ? 'work' : 'off';
   const note = (args.note as string | undefined) ?? null;

@@ -5,7 +5,8 @@ import * as rules from '../../domain/orders';
 import { orderCode, STATUS_NAMES } from '../../domain/orders';
 import { normaliseServiceType, SERVICE_TYPES } from '../../domain/service-types';
 import type { ParsedArgs } from '../command-parser';
-import { findDepartment, mention, resolvePerson, type ChatContext, type Person } from '../context';
+import { findDepartment, mention, resolvePerson, type Person } from '../context';
+import type { OrderContext } from './order-context';
 import { normaliseDate } from '../command-parser';
 import { PermissionError, UserInputError } from '../errors';
 import { formatInstant } from './format';
@@ -44,7 +45,7 @@ export async function headsOf(tx: Db, departmentId: number | null): Promise<Pers
  * Who is involved in an order: its handler, the handler's supervisor, the salesperson, the heads of its
  * department, management and admins. The handlers below ask this before changing an order.
  */
-export async function involvement(ctx: ChatContext, o: Order) {
+export async function involvement(ctx: OrderContext, o: Order) {
   const p = ctx.actor.person;
   const handler = await personById(ctx.tx, o.handlerId);
   const isHandler = !!p && p.id === o.handlerId;
@@ -68,12 +69,12 @@ function refuse(why: string): never {
   throw new PermissionError(why);
 }
 
-async function recordOrderEvent(ctx: ChatContext, orderId: number, kind: string, note: string | null, data: Record<string, unknown> = {}) {
+async function recordOrderEvent(ctx: OrderContext, orderId: number, kind: string, note: string | null, data: Record<string, unknown> = {}) {
   await ctx.tx.insert(orderEvents).values({ orderId, at: ctx.now, actorId: ctx.actor.person?.id ?? null, kind, note, data });
   await ctx.audit(`order.${kind}`, `order:${orderId}`, { note, ...data });
 }
 
-async function update(ctx: ChatContext, id: number, values: Partial<typeof orders.$inferInsert>) {
+async function update(ctx: OrderContext, id: number, values: Partial<typeof orders.$inferInsert>) {
   await ctx.tx
     .update(orders)
     .set({ ...values, updatedAt: ctx.now })
@@ -81,7 +82,7 @@ async function update(ctx: ChatContext, id: number, values: Partial<typeof order
 }
 
 /** Lines telling what the change did to the order's clocks. */
-async function clockLines(ctx: ChatContext, changes: ClockChange[]): Promise<string> {
+async function clockLines(ctx: OrderContext, changes: ClockChange[]): Promise<string> {
   if (!changes.length) return '';
   const cal = await ctx.clocks.calendar(ctx.tx);
   return '\n' + changes.map((c) => ctx.clocks.describe(c, cal, ctx.now)).join('\n');
@@ -92,7 +93,7 @@ function check<T>(t: rules.Transition<T>): T {
   return t.next;
 }
 
-export async function orderNew(ctx: ChatContext, args: ParsedArgs) {
+export async function orderNew(ctx: OrderContext, args: ParsedArgs) {
   const type = normaliseServiceType(String(args.type));
   if (!type) throw new UserInputError(`「${args.type}」不是已知的业务类型。可选：${SERVICE_TYPES.join('、')}。`);
   const sales = await resolvePerson(ctx.tx, String(args.sales), ctx.message.mentions);
@@ -142,7 +143,7 @@ export async function orderNew(ctx: ChatContext, args: ParsedArgs) {
  * "在 1 个工作日内（3.3.2，期限 …）" from the assignment timer the order just got (its rule's number and
  * clause, the timer's due time), or nothing when no assignment rule applies to the service type.
  */
-async function assignmentDeadline(ctx: ChatContext, orderId: number): Promise<string> {
+async function assignmentDeadline(ctx: OrderContext, orderId: number): Promise<string> {
   const row = (await ctx.clocks.active(ctx.tx, orderId)).find((r) => {
     const rule = ruleById(ctx.clocks.playbook, r.ruleId);
     return !!rule && isAssignmentRule(rule);
@@ -153,7 +154,7 @@ async function assignmentDeadline(ctx: ChatContext, orderId: number): Promise<st
   return `在 ${durationInChinese(rule.duration)}内（${rule.clause}，期限 ${formatInstantInChinese(fromRow(row).dueAt, cal, { now: ctx.now })}）`;
 }
 
-export async function orderAssign(ctx: ChatContext, args: ParsedArgs) {
+export async function orderAssign(ctx: OrderContext, args: ParsedArgs) {
   const o = await loadOrder(ctx.tx, Number(args.order), true);
   const inv = await involvement(ctx, o);
   if (!(inv.isHead || inv.isManagement || inv.isSupervisor))
@@ -175,7 +176,7 @@ export async function orderAssign(ctx: ChatContext, args: ParsedArgs) {
   );
 }
 
-export async function orderStep(ctx: ChatContext, args: ParsedArgs) {
+export async function orderStep(ctx: OrderContext, args: ParsedArgs) {
   const o = await loadOrder(ctx.tx, Number(args.order), true);
   const inv = await involvement(ctx, o);
   if (!inv.any) refuse(`抱歉，只有 ${orderCode(o.id)} 的负责人、主管、业务员或部门负责人可以记录进度。`);
@@ -189,7 +190,7 @@ export async function orderStep(ctx: ChatContext, args: ParsedArgs) {
   ctx.reply(`已记录 ${orderCode(o.id)} 的进度：${note}\n谢谢！${clocks}`);
 }
 
-export async function orderPaid(ctx: ChatContext, args: ParsedArgs) {
+export async function orderPaid(ctx: OrderContext, args: ParsedArgs) {
   const o = await loadOrder(ctx.tx, Number(args.order), true);
   const inv = await involvement(ctx, o);
   if (!(inv.isSales || inv.isHead || inv.isManagement)) refuse(`抱歉，${orderCode(o.id)} 的收款需由所属业务员或部门负责人确认。`);
@@ -216,7 +217,7 @@ export async function orderPaid(ctx: ChatContext, args: ParsedArgs) {
   ctx.reply(`已确认 ${orderCode(o.id)} 客户付款，谢谢！${lifted}${goOn}${clocks}`, goOn && inv.handler ? [inv.handler.userid] : []);
 }
 
-export async function orderPause(ctx: ChatContext, args: ParsedArgs) {
+export async function orderPause(ctx: OrderContext, args: ParsedArgs) {
   const o = await loadOrder(ctx.tx, Number(args.order), true);
   const inv = await involvement(ctx, o);
   if (!inv.any) refuse(`抱歉，只有 ${orderCode(o.id)} 的相关同事可以暂停它。`);
@@ -235,7 +236,7 @@ export async function orderPause(ctx: ChatContext, args: ParsedArgs) {
   );
 }
 
-export async function orderResume(ctx: ChatContext, args: ParsedArgs) {
+export async function orderResume(ctx: OrderContext, args: ParsedArgs) {
   const o = await loadOrder(ctx.tx, Number(args.order), true);
   const inv = await involvement(ctx, o);
   if (!inv.any) refuse(`抱歉，只有 ${orderCode(o.id)} 的相关同事可以恢复它。`);
@@ -250,7 +251,7 @@ export async function orderResume(ctx: ChatContext, args: ParsedArgs) {
   );
 }
 
-export async function orderTransfer(ctx: ChatContext, args: ParsedArgs) {
+export async function orderTransfer(ctx: OrderContext, args: ParsedArgs) {
   const o = await loadOrder(ctx.tx, Number(args.order), true);
   const inv = await involvement(ctx, o);
   if (!inv.any) refuse(`抱歉，只有 ${orderCode(o.id)} 的相关同事可以申请转交。`);
@@ -268,7 +269,7 @@ export async function orderTransfer(ctx: ChatContext, args: ParsedArgs) {
   );
 }
 
-export async function orderApprove(ctx: ChatContext, args: ParsedArgs) {
+export async function orderApprove(ctx: OrderContext, args: ParsedArgs) {
   const o = await loadOrder(ctx.tx, Number(args.order), true);
   const inv = await involvement(ctx, o);
   if (!(inv.isHead || inv.isManagement)) refuse(`抱歉，${orderCode(o.id)} 的转交需由所属部门负责人批准。`);
@@ -284,7 +285,7 @@ export async function orderApprove(ctx: ChatContext, args: ParsedArgs) {
   );
 }
 
-export async function orderReject(ctx: ChatContext, args: ParsedArgs) {
+export async function orderReject(ctx: OrderContext, args: ParsedArgs) {
   const o = await loadOrder(ctx.tx, Number(args.order), true);
   const inv = await involvement(ctx, o);
   if (!(inv.isHead || inv.isManagement)) refuse(`抱歉，${orderCode(o.id)} 的转交需由所属部门负责人审批。`);
@@ -298,7 +299,7 @@ export async function orderReject(ctx: ChatContext, args: ParsedArgs) {
   );
 }
 
-export async function orderFinish(ctx: ChatContext, args: ParsedArgs, to: 'done' | 'cancelled') {
+export async function orderFinish(ctx: OrderContext, args: ParsedArgs, to: 'done' | 'cancelled') {
   const o = await loadOrder(ctx.tx, Number(args.order), true);
   const inv = await involvement(ctx, o);
   if (to === 'done' && !(inv.isHandler || inv.isSupervisor || inv.isHead || inv.isManagement))
@@ -332,7 +333,7 @@ export async function orderFinish(ctx: ChatContext, args: ParsedArgs, to: 'done'
  * is told at once (a real @); the order pauses (等客户) so its clocks stop while they find the cause;
  * the handler is asked to keep the evidence. If it truly cannot go on, /取消 closes it.
  */
-export async function orderDropOut(ctx: ChatContext, args: ParsedArgs) {
+export async function orderDropOut(ctx: OrderContext, args: ParsedArgs) {
   const o = await loadOrder(ctx.tx, Number(args.order), true);
   const inv = await involvement(ctx, o);
   if (!(inv.isHandler || inv.isSupervisor || inv.isHead || inv.isManagement))
@@ -379,7 +380,7 @@ const EVENT_NAMES: Record<string, string> = {
   complaint_handover: '投诉换人',
 };
 
-export async function orderShow(ctx: ChatContext, id: number) {
+export async function orderShow(ctx: OrderContext, id: number) {
   const o = await loadOrder(ctx.tx, id);
   const [client] = await ctx.tx.select().from(clients).where(eq(clients.id, o.clientId));
   const [dept] = o.departmentId ? await ctx.tx.select().from(departments).where(eq(departments.id, o.departmentId)) : [];
@@ -421,7 +422,7 @@ export async function orderShow(ctx: ChatContext, id: number) {
   ctx.reply(lines.join('\n'));
 }
 
-export async function orderList(ctx: ChatContext, scope: 'mine' | 'dept' | 'all') {
+export async function orderList(ctx: OrderContext, scope: 'mine' | 'dept' | 'all') {
   const p = ctx.actor.person;
   const open = inArray(orders.status, ['new', 'assigned', 'paused']);
   let where;
@@ -455,7 +456,7 @@ export async function orderList(ctx: ChatContext, scope: 'mine' | 'dept' | 'all'
   ctx.reply(lines.join('\n'));
 }
 
-export async function groupBind(ctx: ChatContext, args: ParsedArgs) {
+export async function groupBind(ctx: OrderContext, args: ParsedArgs) {
   const o = await loadOrder(ctx.tx, Number(args.order));
   const inv = await involvement(ctx, o);
   if (!inv.any) refuse(`抱歉，只有 ${orderCode(o.id)} 的相关同事可以绑定它。`);
@@ -500,7 +501,7 @@ export const ORDER_FIELDS: Record<string, 'date' | 'number' | 'text'> = {
   需要答辩: 'text',
 };
 
-export async function orderSet(ctx: ChatContext, args: ParsedArgs) {
+export async function orderSet(ctx: OrderContext, args: ParsedArgs) {
   const o = await loadOrder(ctx.tx, Number(args.order), true);
   const inv = await involvement(ctx, o);
   if (!inv.any) refuse(`抱歉，只有 ${orderCode(o.id)} 的相关同事可以修改它。`);
@@ -549,7 +550,7 @@ export async function orderSet(ctx: ChatContext, args: ParsedArgs) {
   ctx.reply(`已更新 ${orderCode(o.id)}：${changed.join('、')}。谢谢！${clocks}`);
 }
 
-export async function orderCheckoff(ctx: ChatContext, args: ParsedArgs) {
+export async function orderCheckoff(ctx: OrderContext, args: ParsedArgs) {
   const o = await loadOrder(ctx.tx, Number(args.order), true);
   const inv = await involvement(ctx, o);
   if (!inv.any) refuse(`抱歉，只有 ${orderCode(o.id)} 的相关同事可以登记它的计时。`);

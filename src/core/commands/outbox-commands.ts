@@ -1,6 +1,6 @@
 import { and, desc, eq, inArray } from 'drizzle-orm';
 import { departments, groups, outbox } from '../../db/schema';
-import type { Handler } from '../chat';
+import type { Handler } from '../feature';
 import type { ParsedArgs } from '../command-parser';
 import type { ChatContext } from '../context';
 import { PermissionError, UserInputError } from '../errors';
@@ -111,7 +111,7 @@ async function resend(ctx: ChatContext, args: ParsedArgs) {
   ctx.reply(`已把编号 ${id} 的消息重新放回发送队列，稍后会自动发送，谢谢！`);
 }
 
-/** Always part of the chat core (chat.ts adds them next to the built-in table). */
+/** The outbox feature's commands (src/features/outbox.ts). */
 export const OUTBOX_COMMANDS: { spec: CommandDef; handler: Handler }[] = [
   { spec: failedSpec, handler: failedList },
   { spec: resendSpec, handler: resend },

@@ -1,4 +1,4 @@
-import type { ChatContext } from '../context';
+import type { OrderContext } from './order-context';
 import { UserInputError } from '../errors';
 
 /** Order date fields that are deadlines; a fact that already happened (提交时间) may well be past. */
@@ -8,7 +8,7 @@ export const DEADLINE_FIELDS = new Set(['截止', '申报截止', '年费到期'
  * A deadline before today is most likely a typing mistake (2025 for 2026): it is refused politely
  * unless the sender confirms it by adding 「确认」 to the command.
  */
-export async function refusePastDeadlines(ctx: ChatContext, dates: { label: string; date: string }[], confirmed: boolean, retry: string) {
+export async function refusePastDeadlines(ctx: OrderContext, dates: { label: string; date: string }[], confirmed: boolean, retry: string) {
   if (confirmed) return;
   const cal = await ctx.clocks.calendar(ctx.tx);
   const today = cal.dateOf(ctx.now);

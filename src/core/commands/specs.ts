@@ -13,6 +13,8 @@ export interface CommandDef extends CommandSpec {
   gate: Gate;
   /** Shows internal detail: refused in a client group so clients never see it. */
   internal?: boolean;
+  /** The `/帮助` topic; set from the feature that adds the command (feature.ts). */
+  topic?: string;
 }
 
 
@@ -389,4 +391,12 @@ export function commandById(id: string): CommandDef {
   const c = COMMANDS.find((x) => x.id === id);
   if (!c) throw new Error(`unknown command id ${id}`);
   return c;
+}
+
+/** Commands of the table above with their handlers, in the table's order (a feature's command list). */
+export function commandsFromTable<H>(handlers: Record<string, H>): { spec: CommandDef; handler: H }[] {
+  const ids = new Set(Object.keys(handlers));
+  const picked = COMMANDS.filter((c) => ids.has(c.id));
+  if (picked.length !== ids.size) throw new Error(`unknown command ids: ${[...ids].filter((i) => !COMMANDS.some((c) => c.id === i)).join(', ')}`);
+  return picked.map((spec) => ({ spec, handler: handlers[spec.id]! }));
 }

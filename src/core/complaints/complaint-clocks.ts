@@ -13,7 +13,7 @@ import {
 } from '../../domain/complaints';
 import { cancelTimer, completeTimer, ladder, markStepsSent, nextOccurrence, startTimer, type Timer } from '../../domain/timers';
 import { activeTimers, fromRow, toRow, type CalendarProvider, type TimerRow } from '../clocks/clock-store';
-import { writeAudit, type Actor } from '../context';
+import { writeAudit, type Actor } from '../records';
 
 export type ComplaintRow = typeof complaints.$inferSelect;
 

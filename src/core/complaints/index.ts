@@ -1,8 +1,9 @@
 import type { ComplaintPlaybook } from '../../domain/complaints';
-import type { Handler } from '../chat';
+import type { Handler } from '../feature';
 import type { CalendarProvider } from '../clocks/clock-store';
 import type { TimerSubject } from '../clocks/scheduler';
 import type { ChatContext } from '../context';
+import type { Feature } from '../feature';
 import { createComplaintClocks } from './complaint-clocks';
 import { createComplaintCommands } from './complaint-commands';
 import { createRateReview } from './complaint-rate-review';
@@ -10,25 +11,25 @@ import { COMPLAINT_COMMANDS } from './complaint-specs';
 import { complaintTimerSubject } from './complaint-subject';
 
 /**
- * The complaints capability as one plug-in: chat commands (extensions), `/查 T7` (a ref kind), and
- * the scheduler's complaint timers (a timer subject).
+ * 投诉 as one feature (feature.ts): its commands, `/查 T7`, and the scheduler's complaint timers with the
+ * year-end complaint-rate review (4.4.3) as that subject's housekeeping.
  */
 export function createComplaints(deps: { playbook: ComplaintPlaybook; calendar: CalendarProvider }) {
   const clocks = createComplaintClocks(deps);
   const commands = createComplaintCommands({ playbook: deps.playbook, clocks });
-  const extensions = COMPLAINT_COMMANDS.map((spec) => {
-    const handler = commands.handlers[spec.id];
-    if (!handler) throw new Error(`no handler for ${spec.id}`);
-    return { spec, handler: handler as Handler };
-  });
-  return {
-    clocks,
-    extensions,
-    /** `/查 T7`. */
-    refs: { T: (ctx: ChatContext, id: number) => commands.show(ctx, id) },
-    /** Complaint timers, and the year-end complaint-rate review (4.4.3) on the scheduler's tick. */
-    timerSubject: { ...complaintTimerSubject(deps.playbook), housekeeping: createRateReview(deps) } as TimerSubject,
+  const timerSubject: TimerSubject = { ...complaintTimerSubject(deps.playbook), housekeeping: createRateReview(deps) };
+  const feature: Feature = {
+    name: 'complaints',
+    help: { topic: '投诉', words: ['投诉', 'complaint', 'complaints'] },
+    commands: COMPLAINT_COMMANDS.map((spec) => {
+      const handler = commands.handlers[spec.id];
+      if (!handler) throw new Error(`no handler for ${spec.id}`);
+      return { spec, handler: handler as Handler };
+    }),
+    refs: { T: { noun: '投诉', example: 'T7', show: (ctx: ChatContext, id: number) => commands.show(ctx, id) } },
+    timerSubjects: [timerSubject],
   };
+  return { feature, clocks, timerSubject };
 }
 
 export type Complaints = ReturnType<typeof createComplaints>;
