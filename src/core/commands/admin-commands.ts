@@ -1,5 +1,6 @@
-import { and, asc, desc, eq, isNull } from 'drizzle-orm';
-import { chatLog, departments, groups, people } from '../../db/schema';
+import { outsiderMessages } from '../outsider-messages';
+import { and, asc, eq } from 'drizzle-orm';
+import { departments, groups, people } from '../../db/schema';
 import { normaliseServiceType, SERVICE_TYPES } from '../../domain/service-types';
 import { parseRole, ROLE_NAMES } from '../../domain/roles';
 import type { ParsedArgs } from '../command-parser';
@@ -131,20 +132,7 @@ export async function deptList(ctx: ChatContext) {
 
 /** People outside the roster who have spoken in this group (client contacts), newest first. */
 async function outsidersWhoSpoke(ctx: ChatContext): Promise<string[]> {
-  const rows = await ctx.tx
-    .selectDistinct({ sender: chatLog.sender, name: chatLog.senderName, id: chatLog.id })
-    .from(chatLog)
-    .leftJoin(people, and(eq(people.userid, chatLog.sender), eq(people.active, true)))
-    .where(
-      and(
-        eq(chatLog.platform, ctx.group.platform),
-        eq(chatLog.conversationId, ctx.group.conversationId),
-        eq(chatLog.direction, 'in'),
-        isNull(people.id),
-      ),
-    )
-    .orderBy(desc(chatLog.id))
-    .limit(200);
+  const rows = await outsiderMessages(ctx.tx, ctx.group, { limit: 200 });
   const names = new Map<string, string>();
   for (const r of rows) if (!names.has(r.sender) && r.sender !== ctx.actor.userid) names.set(r.sender, r.name ?? r.sender);
   return [...names.values()];

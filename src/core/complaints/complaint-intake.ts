@@ -1,5 +1,6 @@
-import { and, asc, desc, eq, gte, inArray, isNull, ne, or, sql } from 'drizzle-orm';
-import { chatLog, clients, complaints, departments, orders, people } from '../../db/schema';
+import { outsiderMessages } from '../outsider-messages';
+import { and, asc, eq, gte, inArray, isNull, ne, or, sql } from 'drizzle-orm';
+import { clients, complaints, departments, orders, people } from '../../db/schema';
 import { formatInstantInChinese } from '../../domain/calendar';
 import {
   CHANNEL_NAMES,
@@ -68,21 +69,7 @@ export function createIntakeCommands(kit: ComplaintKit) {
     if (quoted) return { content: typed ? `${quoted}\n（记录人补充：${typed}）` : quoted, relayed: true };
     if (typed) return { content: typed, relayed: false };
     if (ctx.group.kind === 'client') {
-      const [last] = await ctx.tx
-        .select({ text: chatLog.text })
-        .from(chatLog)
-        .leftJoin(people, and(eq(people.userid, chatLog.sender), eq(people.active, true)))
-        .where(
-          and(
-            eq(chatLog.platform, ctx.group.platform),
-            eq(chatLog.conversationId, ctx.group.conversationId),
-            eq(chatLog.direction, 'in'),
-            isNull(people.id),
-            sql`${chatLog.text} !~ '^\\s*[/／]'`,
-          ),
-        )
-        .orderBy(desc(chatLog.id))
-        .limit(1);
+      const [last] = await outsiderMessages(ctx.tx, ctx.group, { limit: 1, plainOnly: true });
       if (last) return { content: last.text, relayed: true };
     }
     throw new UserInputError('抱歉，请写上投诉内容：/投诉 客户=<客户> <内容>，或回复（引用）客户的消息发送 /投诉。');
