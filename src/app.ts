@@ -12,6 +12,7 @@ import { loadPlaybooks } from './domain/playbooks';
 import { loadComplaintPlaybook } from './domain/complaints';
 import { createComplaints } from './core/complaints';
 import { timerSubjectsOf, type Feature } from './core/feature';
+import { createLinkSigner, type LinkSigner } from './core/signed-link';
 import type { RobotSetting } from './core/types';
 import type { ComplaintPlaybook } from './domain/complaints';
 import type { CalendarProvider } from './core/clocks/clock-store';
@@ -70,6 +71,10 @@ export interface FeatureDeps {
   calendar: CalendarProvider;
   /** What `/群 机器人=…` does per platform; absent: the command says it is not needed. */
   robotSetting?: RobotSetting;
+  /** Signs the links features hand out in chat (看板, exports); default: key kept in the database. */
+  links?: LinkSigner;
+  /** The bot's public base URL (no trailing slash), for links in replies. */
+  publicUrl?: () => string;
 }
 
 /**
@@ -103,7 +108,11 @@ export async function startApp(opts: AppOptions): Promise<App> {
   const [start, end] = config.WORKING_HOURS.split('-') as [string, string];
   const calendar = createCalendarProvider({ timeZone: config.TIMEZONE, workingHours: { start, end } });
   const clocks = createOrderClocks({ playbook, calendar });
+  // The listening address is known only after listen(); links read it lazily.
+  let baseUrl = '';
   const features = createFeatures({
+    links: createLinkSigner({ secret: config.LINK_SECRET }),
+    publicUrl: () => config.PUBLIC_URL ?? baseUrl,
     clocks,
     complaintPlaybook: loadComplaintPlaybook(config.COMPLAINT_PLAYBOOK_FILE ? { overridePath: config.COMPLAINT_PLAYBOOK_FILE } : {}),
     calendar,
@@ -127,6 +136,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
   });
 
   const routers: Router[] = [];
+  for (const f of features) if (f.routes) routers.push(f.routes({ db, clock, log }));
   if (config.sandboxEnabled) {
     routers.push(createSandboxRouter({ db, chat, outbox, clock, bodyLimit: config.BODY_LIMIT_BYTES }));
   }
@@ -162,6 +172,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
   const addr = server.address() as AddressInfo;
   const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? '127.0.0.1' : config.HOST;
   const url = `http://${host}:${addr.port}`;
+  baseUrl = url;
 
   let loops: ReturnType<typeof startLoop>[] = [];
   if (opts.loops !== false) {

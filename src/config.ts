@@ -70,6 +70,11 @@ export const configSchema = z.object({
   OUTBOX_POLL_MS: z.coerce.number().int().min(10).default(1000),
   /** Messages one robot may send per minute, counted across all instances (WeCom and DingTalk allow 20). */
   OUTBOX_RATE_PER_MINUTE: z.coerce.number().int().min(1).max(1000).default(20),
+  /**
+   * HMAC key of the signed links the bot hands out in chat (看板, exports); at least 32 characters.
+   * Unset: a random key is created once and kept in the database (every instance shares it).
+   */
+  LINK_SECRET: optionalString.refine((v) => !v || v.length >= 32, { message: 'LINK_SECRET must have at least 32 characters' }),
 
   /** WeCom / DingTalk credentials, base URLs and paths (src/platforms/config-schema.ts). */
   ...platformEnvShape,

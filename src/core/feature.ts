@@ -1,3 +1,4 @@
+import type Router from '@koa/router';
 import type { Db } from '../db/client';
 import type { Logger } from '../log';
 import type { TimerSubject } from './clocks/scheduler';
@@ -50,6 +51,13 @@ export interface WatchContext {
  */
 export type Watcher = (ctx: WatchContext) => Promise<void>;
 
+/** What a feature's HTTP routes get (pages and downloads opened from signed links). */
+export interface RouteContext {
+  db: Db;
+  clock: () => Date;
+  log: Logger;
+}
+
 export interface Feature {
   name: string;
   /** The `/帮助` topic of this feature's commands, with the words that ask for it. */
@@ -58,6 +66,8 @@ export interface Feature {
   refs?: Record<string, FeatureRef>;
   timerSubjects?: TimerSubject[];
   watch?: Watcher;
+  /** HTTP routes of the feature (e.g. 看板 pages, CSV downloads), mounted on the bot's Koa app. */
+  routes?: (ctx: RouteContext) => Router;
 }
 
 /** Command spec with the topic of the feature that adds it (help.ts groups by it). */
