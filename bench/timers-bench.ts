@@ -12,6 +12,7 @@ import PgBoss from 'pg-boss';
 import pino from 'pino';
 import { createCalendarProvider } from '../src/core/clocks/clock-store';
 import { createScheduler } from '../src/core/clocks/scheduler';
+import { orderTimerSubjects } from '../src/core/clocks/order-subjects';
 import { startSchedulerLoop } from '../src/core/clocks/scheduler-loop';
 import { openDatabase, type Database } from '../src/db/client';
 import { rowsOf } from '../src/db/rows';
@@ -71,7 +72,7 @@ export async function runTimersBench(ctx: TimersBenchContext) {
     const playbook = loadPlaybooks({ overridePath: fileURLToPath(new URL('../test/fixtures/load-playbook.json', import.meta.url)) });
     const calendar = createCalendarProvider({ timeZone: 'Asia/Shanghai', workingHours: { start: '09:00', end: '18:00' } });
     const clock = () => new Date();
-    const scheduler = createScheduler({ db, playbook, calendar, log, clock, batch: 1000 });
+    const scheduler = createScheduler({ db, calendar, log, clock, batch: 1000, subjects: orderTimerSubjects(playbook) });
 
     // 1. Claim 10,000 due timers into outbox rows, three runs.
     const ours: number[] = [];

@@ -118,7 +118,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
     calendar,
     robotSetting: createRobotSetting(config),
   });
-  const scheduler = createScheduler({ db, playbook, calendar, log, clock, subjects: timerSubjectsOf(features) });
+  const scheduler = createScheduler({ db, calendar, log, clock, subjects: timerSubjectsOf(features) });
   const chat = createChat({ db, log, clock, adminUserids: config.ADMIN_USERIDS, features });
   const senders: PlatformSender[] = [];
   if (config.sandboxEnabled) senders.push(sandboxSender);

@@ -3,8 +3,9 @@ import { commandsFromTable } from '../core/commands/specs';
 import type { OrderClocks } from '../core/clocks/order-clocks';
 import { withClocks } from '../core/commands/order-context';
 import type { Feature } from '../core/feature';
+import { orderTimerSubjects } from '../core/clocks/order-subjects';
 
-/** 分配单: the order commands, `/绑定`, and `/查 D12`. Its timers run in the scheduler's order ladder. */
+/** 分配单: the order commands, `/绑定`, `/查 D12`, and the playbook's timers (orders' and departments' series). */
 export function ordersFeature(deps: { clocks: OrderClocks }): Feature {
   const handlers = withClocks(deps.clocks, {
     'order.new': ord.orderNew,
@@ -28,6 +29,7 @@ export function ordersFeature(deps: { clocks: OrderClocks }): Feature {
     name: 'orders',
     help: { topic: '分配单', words: ['分配单', '单', '订单', 'order', 'orders'] },
     commands: commandsFromTable(handlers),
+    timerSubjects: orderTimerSubjects(deps.clocks.playbook),
     refs: { D: { noun: '分配单', example: 'D12', show: (ctx, id) => ord.orderShow({ ...ctx, clocks: deps.clocks }, id) } },
   };
 }

@@ -44,7 +44,7 @@ export async function demoBot(db: Db, opts: { admins?: string[]; clock?: () => D
   const { calendar, clocks } = testClocks();
   const features = [...createFeatures({ clocks, complaintPlaybook, calendar }), ...(opts.features ?? [])];
   const subjects = timerSubjectsOf(features);
-  const scheduler = createScheduler({ db, playbook, calendar, log: silentLog, clock, subjects });
+  const scheduler = createScheduler({ db, calendar, log: silentLog, clock, subjects });
   const chat = createChat({ db, log: silentLog, clock, adminUserids: opts.admins ?? [], features });
   // The complaints feature's timers (tests start a second scheduler on them).
   const complaints = { timerSubject: features.find((f) => f.name === 'complaints')!.timerSubjects![0]! };

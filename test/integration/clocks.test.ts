@@ -1,6 +1,7 @@
 import { and, eq, like, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createScheduler } from '../../src/core/clocks/scheduler';
+import { timerSubjectsOf } from '../../src/core/feature';
 import { fromRow } from '../../src/core/clocks/clock-store';
 import type { Database } from '../../src/db/client';
 import { clients, departments, groups, orders, outbox, people, timers } from '../../src/db/schema';
@@ -197,7 +198,7 @@ describe.each(drivers)('clocks on $name', (driver) => {
     const r = await bot.say('wang', '/单 新建 客户=并发测试 类型=软件 业务员=wang');
     const id = Number(/D(\d+)/.exec(r)![1]);
     const [row] = await db().select().from(timers).where(and(eq(timers.orderId, id), eq(timers.ruleId, 'software.assign')));
-    const other = createScheduler({ db: db(), playbook, calendar: bot.calendar, log: silentLog, clock });
+    const other = createScheduler({ db: db(), calendar: bot.calendar, log: silentLog, clock, subjects: timerSubjectsOf(bot.features) });
     clock.set('2026-12-10T02:00:00Z'); // long overdue: every step at once
     await Promise.all([bot.scheduler.tick(), other.tick(), bot.scheduler.tick(), other.tick()]);
     const rows = await stepRows(row!.id);
@@ -232,7 +233,8 @@ describe.each(drivers)('clocks on $name', (driver) => {
 
   it('runs department series on their pattern and rolls to the next occurrence, skipping holidays', async () => {
     clock.set('2026-09-30T02:00:00Z'); // Wed
-    await bot.scheduler.ensureDepartmentSeries();
+    const started = await bot.scheduler.maintain();
+    expect(started).toBeGreaterThan(0);
     const [patentDept] = await db().select().from(departments).where(eq(departments.name, '专利部'));
     const [series] = await db()
       .select()
@@ -240,7 +242,7 @@ describe.each(drivers)('clocks on $name', (driver) => {
       .where(and(eq(timers.subject, `dept:${patentDept!.id}`), eq(timers.ruleId, 'patent.weekly-list'), eq(timers.state, 'running')));
     // The next Monday, 2026-10-05, is 国庆: the occurrence moves to the next working day, 10-08.
     expect(fromRow(series!).startedAt.toISOString()).toBe('2026-10-08T01:00:00.000Z');
-    expect(await bot.scheduler.ensureDepartmentSeries()).toBe(0); // idempotent
+    expect(await bot.scheduler.maintain()).toBe(0); // idempotent
     clock.set('2026-10-08T01:00:00Z');
     await bot.scheduler.tick();
     const posted = await stepRows(series!.id);

@@ -70,7 +70,7 @@ describe.each(drivers)('complaints on $name', (driver) => {
       at('2026-11-23T11:00:00');
       const c = await log('li', '/投诉 客户=华星科技 负责人=@张工 材料交晚了');
       const t = (await timerOf(c.id, 'complaint.callback'))!;
-      const other = createScheduler({ db: db(), playbook, calendar: bot.calendar, log: silentLog, clock, subjects: [bot.complaints.timerSubject] });
+      const other = createScheduler({ db: db(), calendar: bot.calendar, log: silentLog, clock, subjects: [bot.complaints.timerSubject] });
       await tickAt('2026-11-23T11:29:59');
       expect((await stepRows(t.id)).some((r) => r.payload.mentions.includes('liu'))).toBe(false);
       at('2026-11-23T11:30:00');

@@ -6,7 +6,7 @@ import type { TimerSubject } from '../../src/core/clocks/scheduler';
 import { toRow } from '../../src/core/clocks/clock-store';
 import type { Database } from '../../src/db/client';
 import { chatLog, events, groups, orders, outbox, timers } from '../../src/db/schema';
-import { startTimer } from '../../src/domain/timers';
+import { nextOccurrence, startTimer } from '../../src/domain/timers';
 import { demoBot, playbook } from '../helpers/bot';
 import { drivers } from '../helpers/databases';
 
@@ -16,17 +16,35 @@ import { drivers } from '../helpers/databases';
  */
 const probeRule = playbook.rules.find((r) => r.trigger.kind === 'event' && !r.requiresPayment)!;
 
+const seriesRule = playbook.rules.find((r) => r.trigger.kind === 'schedule' && r.trigger.scope === 'department')!;
+const maintained: Date[] = [];
+const rolledFrom: Date[] = [];
+
 function probeFeature(seen: WatchContext[]): Feature {
   const subject: TimerSubject = {
     prefix: 'probe',
-    rule: (id) => (id === probeRule.id ? probeRule : undefined),
-    prepare: async () => ({
+    rule: (id) => (id === probeRule.id ? probeRule : id === seriesRule.id ? seriesRule : undefined),
+    prepare: async (_tx, _rows, now, cal) => ({
       render: (row) => ({
         target: { platform: 'sandbox', conversationId: 'demo-internal', internal: true },
         text: `探针提醒 ${row.subject}`,
         mentions: [],
       }),
+      nextTimer: (_row, rule, after) => {
+        rolledFrom.push(after);
+        const occurrence = nextOccurrence(rule, after, cal);
+        return occurrence ? startTimer(rule, { occurrence }, now, cal) : null;
+      },
     }),
+    async maintain(db, now, calendar) {
+      maintained.push(now);
+      const [have] = await db.select().from(timers).where(eq(timers.subject, 'probe:series'));
+      if (have) return 0;
+      const cal = await calendar(db);
+      const t = startTimer(seriesRule, { occurrence: nextOccurrence(seriesRule, now, cal)! }, now, cal)!;
+      await db.insert(timers).values({ ...toRow(t, seriesRule, cal), subject: 'probe:series', createdAt: now, updatedAt: now });
+      return 1;
+    },
   };
   return {
     name: 'probe',
@@ -98,6 +116,39 @@ describe.each(drivers)('the feature seam on $name', (driver) => {
     expect(sent.length).toBe(1);
     expect(sent[0]!.payload.text).toBe('探针提醒 probe:1');
     expect(sent[0]!.conversationId).toBe('demo-internal');
+  });
+
+  it("runs the feature's upkeep (maintain) and rolls its recurring timers through its own nextTimer", async () => {
+    const now = bot.clock();
+    // The feature's upkeep started a series; the scheduler knows it only as the probe subject's.
+    expect(maintained).toEqual([]);
+    expect(await bot.scheduler.maintain()).toBeGreaterThanOrEqual(1);
+    expect(maintained.length).toBe(1);
+    const [series] = await db().select().from(timers).where(eq(timers.subject, 'probe:series'));
+    expect(series!.state).toBe('running');
+    (bot.clock as unknown as { advance(ms: number): void }).advance(30 * 86_400_000);
+    await bot.scheduler.tick();
+    const rows = await db().select().from(timers).where(eq(timers.subject, 'probe:series'));
+    // The occurrence reached its due step and ended; the subject's nextTimer started the next one.
+    expect(rows.map((r) => r.state).sort()).toEqual(['done', 'running']);
+    expect(rolledFrom.length).toBe(1);
+    expect(rolledFrom[0]!.getTime()).toBeGreaterThan(now.getTime());
+  });
+
+  it('leaves alone a timer whose subject no installed feature runs', async () => {
+    const now = bot.clock();
+    const cal = await bot.calendar(db());
+    const t = startTimer(probeRule, { at: now }, now, cal)!;
+    const [row] = await db()
+      .insert(timers)
+      .values({ ...toRow(t, probeRule, cal), subject: 'uninstalled:1', createdAt: now, updatedAt: now })
+      .returning();
+    (bot.clock as unknown as { advance(ms: number): void }).advance(120 * 86_400_000);
+    await bot.scheduler.tick();
+    const [after] = await db().select().from(timers).where(eq(timers.id, row!.id));
+    expect(after!.state).toBe('running');
+    expect(after!.data).toEqual(row!.data);
+    expect(await db().select().from(outbox).where(like(outbox.dedupeKey, `timer:${row!.id}:%`))).toEqual([]);
   });
 
   it('offers plain messages to the watcher with the group, its bound order and who sent it; commands are not offered', async () => {

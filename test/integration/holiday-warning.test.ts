@@ -16,7 +16,7 @@ describe.each(drivers)('the uncovered-year warning on $name', (driver) => {
     const clock = fakeClock('2027-03-01T02:00:00Z');
     const bot = await demoBot(database.db, { clock });
     const { log, lines } = capturingLogger();
-    const scheduler = createScheduler({ db: database.db, playbook, calendar: bot.calendar, log, clock });
+    const scheduler = createScheduler({ db: database.db, calendar: bot.calendar, log, clock, subjects: [] });
     const warnings = () => lines.map((l) => JSON.parse(l)).filter((l) => l.msg?.startsWith('holiday data does not cover'));
     // Twenty minutes of housekeeping, one run every 65 s (as the scheduler loop does).
     for (let i = 0; i < 19; i++) {

@@ -1,41 +1,27 @@
 import { and, asc, eq, inArray, isNotNull, lte, or, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client';
-import { clients, departments, groups, orders, outbox, people, timers } from '../../db/schema';
+import { groups, outbox, people, timers } from '../../db/schema';
 import type { WorkCalendar } from '../../domain/calendar';
-import { orderCode } from '../../domain/orders';
-import {
-  appliesToService,
-  buildReminderText,
-  isClientStep,
-  scheduleRules,
-  type MentionRole,
-  type Playbook,
-  type PlaybookRule,
-} from '../../domain/playbooks';
+import type { PlaybookRule } from '../../domain/playbooks';
 import { completeTimer, dueSteps, markStepsSent, nextOccurrence, nextWakeUp, startTimer, type LadderStep, type Timer } from '../../domain/timers';
 import type { Logger } from '../../log';
-import { noticeRoute, type NoticeRoute } from '../department-group';
-import { fromRow, loadStaff, ruleById, toRow, type CalendarProvider, type TimerRow } from './clock-store';
-
-type Person = typeof people.$inferSelect;
-type Group = typeof groups.$inferSelect;
+import { fromRow, toRow, type CalendarProvider, type TimerRow } from './clock-store';
 
 export interface SchedulerOptions {
   db: Db;
-  playbook: Playbook;
   calendar: CalendarProvider;
   log: Logger;
   clock: () => Date;
   /** Timers claimed per transaction. */
   batch?: number;
-  /** Timers of other subjects (e.g. `complaint:7`), each with its own rules, wording and targets. */
-  subjects?: TimerSubject[];
+  /** Every kind of timer the scheduler runs (the features' subjects: orders, departments, complaints…). */
+  subjects: TimerSubject[];
 }
 
 /**
- * A kind of timer subject besides orders and department series: it names its rules, and for each batch
- * says where a step goes, whom it mentions and what it says. The scheduler keeps claiming, marking and
- * the outbox key `timer:<id>:<step>`, so exactly-once holds for every subject alike.
+ * A kind of timer subject: it names its rules, and for each batch says where a step goes, whom it
+ * mentions and what it says. The scheduler keeps claiming, marking and the outbox key
+ * `timer:<id>:<step>`, so exactly-once holds for every subject alike; it knows no subject by name.
  */
 export interface TimerSubject {
   /** Subjects `<prefix>:<id>` are this kind's. */
@@ -44,6 +30,11 @@ export interface TimerSubject {
   prepare(tx: Db, rows: TimerRow[], now: Date, cal: WorkCalendar): Promise<TimerSubjectBatch>;
   /** Work due by the calendar rather than by a timer row (e.g. a yearly review), run at the start of each tick. */
   housekeeping?(db: Db, now: Date): Promise<unknown>;
+  /**
+   * Slower upkeep the scheduler loop runs about once a minute (e.g. keep a recurring series running);
+   * returns how many timers it started.
+   */
+  maintain?(db: Db, now: Date, calendar: CalendarProvider): Promise<number>;
 }
 
 export interface TimerSubjectBatch {
@@ -59,6 +50,11 @@ export interface TimerSubjectBatch {
   };
   /** Called once per timer whose steps were marked in this tick, in the tick's transaction. */
   afterSteps?(row: TimerRow, rule: PlaybookRule, steps: LadderStep[], t: Timer): Promise<void>;
+  /**
+   * The next occurrence of a recurring (`schedule`) rule once this one reached its due step, from
+   * `after` on; default: the rule's pattern alone. null: the series ends.
+   */
+  nextTimer?(row: TimerRow, rule: PlaybookRule, after: Date): Timer | null;
 }
 
 interface OutRow {
@@ -77,99 +73,30 @@ interface OutRow {
  * unique key `timer:<id>:<step>`: no step can be sent twice, even across instances or after a crash.
  */
 export function createScheduler(opts: SchedulerOptions) {
-  const { db, playbook, log, clock } = opts;
+  const { db, log, clock, subjects } = opts;
   const batch = opts.batch ?? 500;
   /** Uncovered years already logged by this scheduler (one per process). */
   const loggedUncovered = new Set<number>();
+  const byPrefix = new Map(subjects.map((s) => [s.prefix, s]));
+  if (byPrefix.size !== subjects.length) throw new Error('two timer subjects share a prefix');
+  const subjectOf = (row: Pick<TimerRow, 'subject'>) => byPrefix.get(row.subject.slice(0, row.subject.indexOf(':')));
+  // Only timers some subject runs are claimed: a timer of a feature no longer installed stays as it was.
+  const prefixes = [...byPrefix.keys()];
 
-  /** Resolves who is @-mentioned and where a reminder goes, for one batch, in a few queries. */
-  async function loadContext(tx: Db, rows: TimerRow[]) {
-    const orderIds = [...new Set(rows.map((r) => r.orderId).filter((x): x is number => x !== null))];
-    const orderRows = orderIds.length
-      ? await tx
-          .select({ o: orders, clientName: clients.name })
-          .from(orders)
-          .innerJoin(clients, eq(clients.id, orders.clientId))
-          .where(inArray(orders.id, orderIds))
-      : [];
-    const ordersById = new Map(orderRows.map((r) => [r.o.id, r]));
-    const deptIds = [
-      ...new Set([...rows.map((r) => r.departmentId), ...orderRows.map((r) => r.o.departmentId)].filter((x): x is number => x !== null)),
-    ];
-    const handlerIds = orderRows.flatMap((r) => [r.o.handlerId, r.o.salespersonId]).filter((x): x is number => x !== null);
-    const staff = await loadStaff(tx, handlerIds, deptIds);
-    const extraSupervisorIds = staff.map((p) => p.supervisorId).filter((x): x is number => x !== null && !staff.some((s) => s.id === x));
-    if (extraSupervisorIds.length) staff.push(...(await tx.select().from(people).where(inArray(people.id, extraSupervisorIds))));
-    const byId = new Map(staff.map((p) => [p.id, p]));
-    const clientIds = orderRows.map((r) => r.o.clientId);
-    const groupRows = await tx
-      .select()
-      .from(groups)
-      .where(
-        or(
-          orderIds.length ? inArray(groups.orderId, orderIds) : sql`false`,
-          deptIds.length ? inArray(groups.departmentId, deptIds) : sql`false`,
-          clientIds.length ? and(inArray(groups.clientId, clientIds), eq(groups.kind, 'client')) : sql`false`,
-        ),
-      );
-    return { ordersById, byId, staff, groupRows };
-  }
-
-  function mentionsFor(roles: readonly MentionRole[], ctx: Awaited<ReturnType<typeof loadContext>>, o: typeof orders.$inferSelect | null, departmentId: number | null): Person[] {
-    const out = new Map<number, Person>();
-    const add = (p: Person | undefined | null) => p && out.set(p.id, p);
-    const inDept = (role: Person['role']) => ctx.staff.filter((p) => p.departmentId === departmentId && p.role === role);
-    const handler = o?.handlerId ? ctx.byId.get(o.handlerId) : undefined;
-    for (const role of roles) {
-      if (role === 'handler') {
-        if (o) add(handler);
-        else inDept('handler').forEach(add);
-      } else if (role === 'supervisor') {
-        const sup = handler?.supervisorId ? ctx.byId.get(handler.supervisorId) : undefined;
-        if (sup) add(sup);
-        else inDept('supervisor').forEach(add);
-      } else if (role === 'head') inDept('head').forEach(add);
-      else if (role === 'sales') add(o?.salespersonId ? ctx.byId.get(o.salespersonId) : undefined);
-      else if (role === 'management') ctx.staff.filter((p) => p.role === 'management').forEach(add);
-    }
-    return [...out.values()];
-  }
-
-  function targetFor(client: boolean, ctx: Awaited<ReturnType<typeof loadContext>>, o: typeof orders.$inferSelect | null, departmentId: number | null): Group | undefined {
-    const g = ctx.groupRows;
-    if (client && o) {
-      return g.find((x) => x.orderId === o.id && x.kind === 'client') ?? g.find((x) => x.clientId === o.clientId && x.kind === 'client');
-    }
-    return (
-      (o ? g.find((x) => x.orderId === o.id && x.kind === 'internal') : undefined) ??
-      g.find((x) => x.departmentId === departmentId && x.kind === 'internal')
-    );
-  }
-
-  const subjects = opts.subjects ?? [];
-  const subjectOf = (row: Pick<TimerRow, 'subject'>) => subjects.find((s) => row.subject.startsWith(`${s.prefix}:`));
-
-  async function processBatch(tx: Db, allRows: TimerRow[], now: Date, cal: WorkCalendar) {
-    const rows = allRows.filter((r) => !subjectOf(r));
-    const ctx = await loadContext(tx, rows);
-    const fallbacks = new Map<number | null, Promise<NoticeRoute>>();
-    const managementFallback = async (deptId: number | null) => {
-      if (!fallbacks.has(deptId)) fallbacks.set(deptId, noticeRoute(tx, deptId));
-      const r = await fallbacks.get(deptId)!;
-      return r.kind === 'fallback' ? r : undefined;
-    };
+  async function processBatch(tx: Db, rows: TimerRow[], now: Date, cal: WorkCalendar) {
     const batches = new Map<TimerSubject, TimerSubjectBatch>();
     for (const s of subjects) {
-      const mine = allRows.filter((r) => subjectOf(r) === s);
+      const mine = rows.filter((r) => subjectOf(r) === s);
       if (mine.length) batches.set(s, await s.prepare(tx, mine, now, cal));
     }
     const out: OutRow[] = [];
     const updates: { id: number; t: Timer; nextStepAt: Date | null }[] = [];
-    const rolls: { row: TimerRow; rule: PlaybookRule; t: Timer }[] = [];
+    const rolls: { row: TimerRow; rule: PlaybookRule; t: Timer; batch: TimerSubjectBatch }[] = [];
     let sent = 0;
-    for (const row of allRows) {
-      const subject = subjectOf(row);
-      const rule = subject ? subject.rule(row.ruleId) : ruleById(playbook, row.ruleId);
+    for (const row of rows) {
+      const subject = subjectOf(row)!;
+      const batchOf = batches.get(subject)!;
+      const rule = subject.rule(row.ruleId);
       let t = fromRow(row);
       if (!rule) {
         log.warn({ timer: row.id, rule: row.ruleId }, 'timer names a rule the playbook no longer has; cancelled');
@@ -177,72 +104,37 @@ export function createScheduler(opts: SchedulerOptions) {
         continue;
       }
       const steps = dueSteps(t, rule, now, cal);
-      const batchOf = subject ? batches.get(subject) : undefined;
-      if (steps.length && batchOf) {
+      if (steps.length) {
+        // After a long pause or outage several steps may be due at once: send the most escalated, mark all.
         const step: LadderStep = steps[steps.length - 1]!;
         const r = batchOf.render(row, rule, step, t);
         const tags = r.mentions.map((p) => `@${p.name}`).join(' ');
         const payload = { text: tags ? `${r.text}\n${tags}` : r.text, mentions: r.mentions.map((p) => p.userid) };
+        const dedupeKey = `timer:${row.id}:${step.step}`;
         if (r.target) {
           out.push({
             platform: r.target.platform,
             conversationId: r.target.conversationId,
             payload: { ...payload, ...(r.target.internal ? { internal: true } : {}) },
-            dedupeKey: `timer:${row.id}:${step.step}`,
+            dedupeKey,
           });
           sent++;
         } else if (r.hold) {
-          out.push({ platform: '', conversationId: '', payload, dedupeKey: `timer:${row.id}:${step.step}`, status: 'unrouted', departmentId: r.hold.departmentId });
+          out.push({ platform: '', conversationId: '', payload, dedupeKey, status: 'unrouted', departmentId: r.hold.departmentId });
+          log.warn({ timer: row.id, rule: rule.id, subject: row.subject }, 'no group to post a reminder in; kept as unrouted until /部门群 sets one');
         } else {
           log.warn({ timer: row.id, rule: rule.id, subject: row.subject }, 'no internal group to post a reminder in; set one with /部门群');
         }
         t = markStepsSent(t, steps);
         await batchOf.afterSteps?.(row, rule, steps, t);
-      } else if (steps.length) {
-        // After a long pause or outage several steps may be due at once: send the most escalated, mark all.
-        const step: LadderStep = steps[steps.length - 1]!;
-        const o = row.orderId ? (ctx.ordersById.get(row.orderId) ?? null) : null;
-        const deptId = o?.o.departmentId ?? row.departmentId;
-        const client = isClientStep(rule, step.step);
-        const handler = o?.o.handlerId ? ctx.byId.get(o.o.handlerId) : undefined;
-        const text = buildReminderText({
-          rule,
-          step: step.step,
-          dueAt: t.dueAt,
-          calendar: cal,
-          now,
-          ...(o ? { order: { code: orderCode(o.o.id), clientName: o.clientName, handlerName: handler?.name, fields: o.o.fields } } : {}),
-        });
-        const who = client ? [] : mentionsFor(step.mention, ctx, o?.o ?? null, deptId);
-        const own = targetFor(client, ctx, o?.o ?? null, deptId) ?? (client ? targetFor(false, ctx, o?.o ?? null, deptId) : undefined);
-        // No group of its own: 总经办's group, saying why; else kept as unrouted until /部门群 (never lost).
-        const fallback = own ? undefined : await managementFallback(deptId);
-        const target = own ?? fallback?.group;
-        const tags = who.map((p) => `@${p.name}`).join(' ');
-        const body = fallback && target ? `${text}\n${fallback.note}` : text;
-        const payload = { text: tags ? `${body}\n${tags}` : body, mentions: who.map((p) => p.userid) };
-        if (target) {
-          out.push({
-            platform: target.platform,
-            conversationId: target.conversationId,
-            payload: { ...payload, ...(target.kind === 'internal' ? { internal: true } : {}) },
-            dedupeKey: `timer:${row.id}:${step.step}`,
-          });
-          sent++;
-        } else {
-          out.push({ platform: '', conversationId: '', payload, dedupeKey: `timer:${row.id}:${step.step}`, status: 'unrouted', departmentId: deptId });
-          log.warn({ timer: row.id, rule: rule.id, order: row.orderId }, 'no group to post a reminder in; kept as unrouted until /部门群 sets one');
-        }
-        t = markStepsSent(t, steps);
       }
       // A recurring occurrence ends at its due step; the next occurrence starts in its place.
       if (rule.trigger.kind === 'schedule' && t.stepsSent.includes('due')) {
-        rolls.push({ row, rule, t: completeTimer(t, now) });
+        rolls.push({ row, rule, t: completeTimer(t, now), batch: batchOf });
         continue;
       }
       updates.push({ id: row.id, t, nextStepAt: nextWakeUp(t, rule, cal, now) });
     }
-
     // One statement each, the rows passed as one JSON parameter (no thousands of bind parameters).
     if (out.length) {
       await tx.execute(sql`
@@ -272,12 +164,15 @@ export function createScheduler(opts: SchedulerOptions) {
           as v(id bigint, data jsonb, state text, next_step_at timestamptz)
         where t.id = v.id`);
     }
-    for (const { row, rule, t } of rolls) {
+    for (const { row, rule, t, batch: b } of rolls) {
       await tx.update(timers).set({ ...toRow(t, rule, cal), updatedAt: now }).where(eq(timers.id, row.id));
-      const o = row.orderId ? ctx.ordersById.get(row.orderId) : undefined;
-      const occurrence = nextOccurrence(rule, new Date(Math.max(now.getTime(), t.startedAt.getTime()) + 1000), cal, o?.o.fields);
-      if (!occurrence) continue;
-      const next = startTimer(rule, { occurrence, ...(o ? { order: { serviceType: o.o.serviceType, paid: o.o.paid, fields: o.o.fields } } : {}) }, now, cal);
+      const after = new Date(Math.max(now.getTime(), t.startedAt.getTime()) + 1000);
+      let next: Timer | null;
+      if (b.nextTimer) next = b.nextTimer(row, rule, after);
+      else {
+        const occurrence = nextOccurrence(rule, after, cal);
+        next = occurrence ? startTimer(rule, { occurrence }, now, cal) : null;
+      }
       if (!next) continue;
       await tx
         .insert(timers)
@@ -301,7 +196,14 @@ export function createScheduler(opts: SchedulerOptions) {
             .from(timers)
             // Literal predicate, matching the partial index timers_due_idx (a bound parameter would let a
             // generic plan fall back to scanning every future timer).
-            .where(and(sql`${timers.state} = 'running'`, isNotNull(timers.nextStepAt), lte(timers.nextStepAt, now)))
+            .where(
+              and(
+                sql`${timers.state} = 'running'`,
+                isNotNull(timers.nextStepAt),
+                lte(timers.nextStepAt, now),
+                inArray(sql`split_part(${timers.subject}, ':', 1)`, prefixes.length ? prefixes : ['']),
+              ),
+            )
             .orderBy(asc(timers.nextStepAt))
             .limit(batch)
             .for('update', { skipLocked: true });
@@ -316,34 +218,11 @@ export function createScheduler(opts: SchedulerOptions) {
       return { claimed, sent };
     },
 
-    /** Keeps one running occurrence of each department-scope recurring rule per department that it concerns. */
-    async ensureDepartmentSeries(): Promise<number> {
-      const now = clock();
-      return db.transaction(async (tx) => {
-        const cal = await opts.calendar(tx);
-        const depts = await tx.select().from(departments);
-        const existing = await tx
-          .select({ subject: timers.subject, ruleId: timers.ruleId })
-          .from(timers)
-          .where(and(isNotNull(timers.departmentId), inArray(timers.state, ['running', 'paused']), sql`${timers.subject} like 'dept:%'`));
-        const have = new Set(existing.map((e) => `${e.subject}|${e.ruleId}`));
-        let started = 0;
-        for (const rule of scheduleRules(playbook, 'department')) {
-          for (const d of depts) {
-            const concerns = d.services.some((s) => appliesToService(rule, s));
-            if (!concerns || have.has(`dept:${d.id}|${rule.id}`)) continue;
-            const occurrence = nextOccurrence(rule, now, cal);
-            const t = occurrence ? startTimer(rule, { occurrence }, now, cal) : null;
-            if (!t) continue;
-            await tx
-              .insert(timers)
-              .values({ ...toRow(t, rule, cal), subject: `dept:${d.id}`, departmentId: d.id, createdAt: now, updatedAt: now })
-              .onConflictDoNothing();
-            started++;
-          }
-        }
-        return started;
-      });
+    /** Each subject's slower upkeep (see TimerSubject.maintain); returns the timers started. */
+    async maintain(): Promise<number> {
+      let started = 0;
+      for (const s of subjects) if (s.maintain) started += await s.maintain(db, clock(), opts.calendar);
+      return started;
     },
 
     /**

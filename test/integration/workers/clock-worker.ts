@@ -5,6 +5,7 @@
 import pino from 'pino';
 import { createCalendarProvider } from '../../../src/core/clocks/clock-store';
 import { createScheduler } from '../../../src/core/clocks/scheduler';
+import { orderTimerSubjects } from '../../../src/core/clocks/order-subjects';
 import { createOutboxWorker } from '../../../src/core/outbox-worker';
 import { openDatabase } from '../../../src/db/client';
 import { loadPlaybooks } from '../../../src/domain/playbooks';
@@ -15,7 +16,7 @@ const database = await openDatabase({ url: databaseUrl, max: 4 });
 const playbook = loadPlaybooks({ overridePath: new URL('../../fixtures/load-playbook.json', import.meta.url).pathname });
 const calendar = createCalendarProvider({ timeZone: 'Asia/Shanghai', workingHours: { start: '09:00', end: '18:00' } });
 const clock = () => new Date();
-const scheduler = createScheduler({ db: database.db, playbook, calendar, log, clock, batch: 500 });
+const scheduler = createScheduler({ db: database.db, calendar, log, clock, batch: 500, subjects: orderTimerSubjects(playbook) });
 const outbox = createOutboxWorker({
   db: database.db,
   log,
