@@ -49,12 +49,15 @@ async function seedOrg(db: Database['db']) {
   return d!.id;
 }
 
-/** Inserts timers of the one-minute test rule whose due step falls at `dueExpr` (an SQL expression of i). */
+/**
+ * Inserts timers of the one-minute test rule whose due step falls at `dueExpr` (an SQL expression of i),
+ * as department timers (`dept:<prefix>-<i>`: the orders feature's department subject runs them).
+ */
 async function insertTimers(db: Database['db'], deptId: number, n: number, dueExpr: string, prefix: string) {
   await db.execute(
     sql.raw(`
     insert into timers (subject, department_id, rule_id, state, due_at, next_step_at, data, created_at, updated_at)
-    select '${prefix}:' || i, ${deptId}, 'test.minute', 'running', due, due,
+    select 'dept:${prefix}-' || i, ${deptId}, 'test.minute', 'running', due, due,
            jsonb_build_object('ruleId', 'test.minute', 'startedAt', due - interval '1 minute', 'dueAt', due,
                               'state', 'running', 'clock', 'wall', 'lengthMs', 60000, 'stepsSent', '[]'::jsonb),
            now(), now()
@@ -161,7 +164,7 @@ export async function runTimersBench(ctx: TimersBenchContext) {
       await db.execute(sql`
         select extract(epoch from (o.created_at - t.due_at)) * 1000 as ms
         from outbox o join timers t on o.dedupe_key = 'timer:' || t.id || ':due'
-        where t.subject like 'late:%'`),
+        where t.subject like 'dept:late-%'`),
     ).map((r) => Number(r.ms));
     ctx.print({
       figure: 'reminder-lateness',

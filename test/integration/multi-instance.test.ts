@@ -44,7 +44,7 @@ function spawnWorker(dbUrl: string, fakeUrl: string, leaseMs: number): Promise<C
   });
 }
 
-/** Inserts `n` timers of the test rule, due at random moments in the next `spreadMs`. */
+/** Inserts `n` department timers of the test rule, due at random moments in the next `spreadMs`. */
 async function seedTimers(db: Database['db'], n: number, spreadMs: number) {
   const [dept] = await db.insert(departments).values({ name: '负载部', services: [] }).returning();
   await db.insert(people).values([
@@ -61,7 +61,7 @@ async function seedTimers(db: Database['db'], n: number, spreadMs: number) {
   const now = Date.now();
   await db.execute(sql`
     insert into timers (subject, department_id, rule_id, state, due_at, next_step_at, data, created_at, updated_at)
-    select 'load:' || i,
+    select 'dept:load-' || i,
            (array[${sql.raw(depts.map((d) => d.id).join(','))}])[1 + (i % ${GROUPS})],
            'test.minute', 'running', due, due,
            jsonb_build_object('ruleId', 'test.minute', 'startedAt', due - interval '1 minute', 'dueAt', due,
