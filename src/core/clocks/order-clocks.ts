@@ -55,10 +55,10 @@ export function createOrderClocks(deps: { playbook: Playbook; calendar: Calendar
   /** Features' timer subjects (createFeatures attaches them): their order-bound timers live with the order. */
   let subjects: readonly TimerSubject[] = [];
 
-  /** The rule of any timer bound to an order: the playbook's for `order:<id>`, else its subject's. */
+  /** The rule of a timer: its feature subject's (e.g. `client-group:…`), else the playbook's (`order:`, `dept:`). */
   function ruleOf(row: Pick<TimerRow, 'subject' | 'ruleId'>): PlaybookRule | undefined {
-    if (row.subject.startsWith('order:')) return ruleById(playbook, row.ruleId);
-    return subjects.find((s) => row.subject.startsWith(`${s.prefix}:`))?.rule(row.ruleId);
+    const subject = subjects.find((s) => row.subject.startsWith(`${s.prefix}:`));
+    return subject ? subject.rule(row.ruleId) : ruleById(playbook, row.ruleId);
   }
 
   /** Every running or paused timer bound to the order, of any subject, oldest first. */

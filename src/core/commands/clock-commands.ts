@@ -147,7 +147,8 @@ export async function calendarAdjust(ctx: OrderContext, args: ParsedArgs) {
     if (remaining <= 0) continue;
     const newDue = after.addWorkingTime(ctx.now, remaining);
     if (newDue.getTime() === oldDue.getTime()) continue;
-    const rule = ctx.clocks.ruleOf(row);
+    // Order, department and features' order-bound clocks (complaint clocks keep their reckoning, as before).
+    const rule = row.subject.startsWith('complaint:') ? undefined : ctx.clocks.ruleOf(row);
     if (!rule) continue;
     const t = { ...fromRow(row), dueAt: newDue };
     await ctx.tx.update(timers).set({ ...toRow(t, rule, after), updatedAt: ctx.now }).where(eq(timers.id, row.id));
