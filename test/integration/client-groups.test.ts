@@ -187,6 +187,10 @@ describe.each(drivers)('client groups on $name', (driver) => {
     await s.bot.say('wang', '/单 新建 客户=远航科技 类型=专利 业务员=@王业务');
     await s.bot.say('liu', '/派单 D2 @张工');
     expect(await s.bot.say('zhang', '/材料进度 D2 进展顺利')).toContain('D2 还没有绑定客户群');
+    // In D1's client group: another order's report is refused (its reply would name clocks there) …
+    expect(await s.bot.say('zhang', '/材料进度 D2 进展顺利', { group: 'demo-client' })).toContain('本群不是 D2 的客户群');
+    // … and D1's own report sent there is itself the client-facing report, nothing else.
+    expect(await s.bot.say('zhang', '/材料进度 D1 已提交专利局', { group: 'demo-client' })).toBe(CLIENT_TEXTS.progressReport('已提交专利局'));
   });
 
   it('open questions: /待解决 in the client group (polite, no internal detail), /已解决 Q2 tells the client; /查 Q2; 2 working days', async () => {

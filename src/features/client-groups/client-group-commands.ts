@@ -159,8 +159,8 @@ export function createClientGroupHandlers(deps: ClientGroupDeps) {
     }
     const o = await loadOrder(ctx.tx, orderId);
     if (!isOpenOrder(o)) throw new UserInputError(`${orderCode(o.id)} 已经${o.status === 'done' ? '完成' : '取消'}，不能再登记待解决的问题。`);
-    if (inClientGroup && ctx.group.orderId && ctx.group.orderId !== o.id) {
-      throw new UserInputError('本群绑定的是另一张分配单，请在对应的群里登记，谢谢！');
+    if (inClientGroup && ctx.group.orderId !== o.id) {
+      throw new UserInputError(ctx.group.orderId ? '本群绑定的是另一张分配单，请在对应的群里登记，谢谢！' : `本群还没有绑定分配单，请先发送 /绑定 ${orderCode(o.id)}，谢谢！`);
     }
     const group = inClientGroup ? ctx.group : await clientGroupOf(ctx.tx, o.id);
     const [q] = await ctx.tx
@@ -191,6 +191,10 @@ export function createClientGroupHandlers(deps: ClientGroupDeps) {
     if (!q) throw new UserInputError(`没有找到问题 Q${id}，请核对编号（/查 D12 可以看到该单进行中的计时）。`);
     if (q.state !== 'waiting') throw new UserInputError(`问题 Q${id} 已经处理过了（${formatInstantInChinese(q.closedAt ?? q.createdAt, await clocks.calendar(ctx.tx), { now: ctx.now })}）。`);
     const o = await loadOrder(ctx.tx, q.orderId);
+    // In a client group only that group's own questions: the reply there is the note to this client.
+    if (ctx.group.kind === 'client' && ctx.group.orderId !== q.orderId) {
+      throw new UserInputError('这个问题不属于本群，请在内部群或对应的客户群里发送，谢谢！');
+    }
     const result = String(a.result).trim();
     await ctx.tx.update(clientQuestions).set({ state: 'resolved', closedAt: ctx.now, closedById: ctx.actor.person?.id ?? null, closeNote: result }).where(eq(clientQuestions.id, id));
     const change =
@@ -234,7 +238,10 @@ export function createClientGroupHandlers(deps: ClientGroupDeps) {
     const inv = await involvement({ ...ctx, clocks: deps.orderClocks }, o);
     if (!inv.any) throw new PermissionError(`抱歉，只有 ${orderCode(o.id)} 的负责人、主管或部门负责人可以发送材料进度。`);
     if (!isOpenOrder(o)) throw new UserInputError(`${orderCode(o.id)} 已经${o.status === 'done' ? '完成' : '取消'}，不需要再报告材料进度。`);
-    const group = ctx.group.kind === 'client' && ctx.group.orderId === o.id ? ctx.group : await clientGroupOf(ctx.tx, o.id);
+    if (ctx.group.kind === 'client' && ctx.group.orderId !== o.id) {
+      throw new UserInputError(`本群不是 ${orderCode(o.id)} 的客户群，请在内部群或该单的客户群里发送，谢谢！`);
+    }
+    const group = ctx.group.kind === 'client' ? ctx.group : await clientGroupOf(ctx.tx, o.id);
     if (!group) throw new UserInputError(`${orderCode(o.id)} 还没有绑定客户群。请先在与客户的讨论组里发送 /绑定 ${orderCode(o.id)}，再发送材料进度。`);
     const content = String(a.content).trim();
     await ctx.tx.insert(clientContacts).values({ orderId: o.id, at: ctx.now, kind: 'report', note: content, personId: ctx.actor.person?.id ?? null });
