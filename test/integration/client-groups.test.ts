@@ -276,6 +276,15 @@ describe.each(drivers)('client groups on $name', (driver) => {
     expect(member?.conversationId).toBe('pj-internal');
     expect(member?.payload.mentions).toEqual(['feng']);
     expect(member?.payload.text).toContain('项目经理须在讨论组内');
+    // 审计 with several contacts (2.2.2.7): the playbook's 1-day clock, which /绑定 in a client group completes too.
+    await s.bot.say('wang', '/单 新建 客户=远山会计 类型=审计 业务员=@王业务 已付款');
+    await s.bot.say('wu', '/派单 D3 @郑审计');
+    await s.bot.say('zheng', '/进度 D3 客户有多个联系人');
+    expect((await s.timer('audit.discussion-group', 'running')).map((t) => t.orderId)).toEqual([3]);
+    await s.bot.say('wu', '/群 类型=客户', { group: 'au-client' });
+    await s.bot.say('wu', '/绑定 D3', { group: 'au-client' });
+    expect(await s.timer('audit.discussion-group', 'running')).toHaveLength(0);
+    expect((await s.timer('audit.discussion-group', 'done')).map((t) => t.orderId)).toEqual([3]);
     // 专利 orders get no group-creation clock from coaching.
     await s.bot.say('zhang', '/进度 D1 已辅导');
     expect((await s.timer('client-group.create-group')).filter((t) => t.orderId === 1)).toHaveLength(0);
