@@ -20,6 +20,7 @@ import { adminFeature } from './features/admin';
 import { clocksFeature } from './features/clocks';
 import { ordersFeature } from './features/orders';
 import { outboxFeature } from './features/outbox';
+import { clientGroupsFeature } from './features/client-groups';
 import { createOutboxWorker, type OutboxWorker } from './core/outbox-worker';
 import type { PlatformSender } from './core/types';
 import { openDatabase, type Database } from './db/client';
@@ -83,13 +84,17 @@ export interface FeatureDeps {
  * The order is the order of `/帮助`'s topics.
  */
 export function createFeatures(deps: FeatureDeps): Feature[] {
-  return [
+  const features = [
     ordersFeature({ clocks: deps.clocks }),
     clocksFeature({ clocks: deps.clocks }),
     createComplaints({ playbook: deps.complaintPlaybook, calendar: deps.calendar }).feature,
     adminFeature({ robotSetting: deps.robotSetting }),
     outboxFeature(),
+    clientGroupsFeature({ clocks: deps.clocks, calendar: deps.calendar }),
   ];
+  // Timers of features bound to an order pause, resume and stop with it and show in /查 D12.
+  deps.clocks.attachSubjects(timerSubjectsOf(features));
+  return features;
 }
 
 /** The composition root: database → chat core → adapters → HTTP, plus the background loops. */

@@ -6,6 +6,9 @@ import { departments, groups, orders, outbox, people, timers } from '../../src/d
 import { formatInstantInChinese } from '../../src/domain/calendar';
 import { demoBot, fakeClock, playbook } from '../helpers/bot';
 import { drivers } from '../helpers/databases';
+import { loadClientGroupRules } from '../../src/features/client-groups/client-group-rules';
+
+const featureRules = [...loadClientGroupRules().byId.values()].map((r) => r.timer);
 
 /**
  * Issue 8, "what the bot says must be true": each reply that names a deadline, a person or a group is
@@ -260,7 +263,8 @@ describe.each(drivers)('order replies tell the truth on $name', (driver) => {
       for (const line of reply.split('\n')) {
         const m = /^⏱ (开始计时|重新计时|继续计时)：(.+)，期限 (.+)（(.+)）$/.exec(line);
         if (!m) continue;
-        const rule = playbook.rules.find((r) => r.step === m[2] && r.clause === m[4]);
+        // The order's playbook clocks, or a feature's clocks bound to the order (e.g. the 讨论组 clocks).
+        const rule = [...playbook.rules, ...featureRules].find((r) => r.step === m[2] && r.clause === m[4]);
         expect(rule, line).toBeDefined();
         const row = (await timerOf(orderId, rule!.id))!;
         expect(row.state, line).toBe('running');

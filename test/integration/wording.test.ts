@@ -4,15 +4,19 @@ import type { Database } from '../../src/db/client';
 import { complaints, outbox, timers } from '../../src/db/schema';
 import { complaintPlaybook, demoBot, fakeClock, playbook, REFUSED } from '../helpers/bot';
 import { drivers } from '../helpers/databases';
+import { loadClientGroupRules } from '../../src/features/client-groups/client-group-rules';
 
 /** Replies a daily user reads: each names exactly what happened, in Chinese, from the stored rows. */
+const clientGroupRules = loadClientGroupRules();
+
 describe.each(drivers)('reply wording on $name', (driver) => {
   let database: Database;
   let bot: Awaited<ReturnType<typeof demoBot>>;
   const clock = fakeClock('2026-11-23T02:00:00Z'); // Monday 10:00 in Shanghai
   const db = () => database.db;
   const at = (local: string) => clock.set(new Date(`${local}+08:00`).toISOString());
-  const stepOf = (ruleId: string) => playbook.rules.find((r) => r.id === ruleId)?.step ?? complaintPlaybook.byId.get(ruleId)?.step;
+  const stepOf = (ruleId: string) =>
+    playbook.rules.find((r) => r.id === ruleId)?.step ?? complaintPlaybook.byId.get(ruleId)?.step ?? clientGroupRules.byId.get(ruleId as never)?.timer.step;
 
   beforeAll(async () => {
     database = await driver.open();
@@ -26,7 +30,8 @@ describe.each(drivers)('reply wording on $name', (driver) => {
     expect(await bot.say('liu', `/派单 ${code} zhang`)).toContain('已派给');
     return { code, id: Number(code.slice(1)) };
   }
-  const orderTimers = (id: number) => db().select().from(timers).where(eq(timers.subject, `order:${id}`)).orderBy(asc(timers.id));
+  /** Every timer bound to the order: its playbook clocks and features' clocks (e.g. the 讨论组 clocks). */
+  const orderTimers = (id: number) => db().select().from(timers).where(eq(timers.orderId, id)).orderBy(asc(timers.id));
   async function complaint(text: string) {
     const reply = await bot.say('li', text);
     expect(reply).not.toMatch(REFUSED);

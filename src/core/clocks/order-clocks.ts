@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { and, asc, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { orders, timers } from '../../db/schema';
 import { formatInstantInChinese, type WorkCalendar } from '../../domain/calendar';
@@ -17,8 +17,17 @@ import {
 import { cancelTimer, completeTimer, nextOccurrence, pauseTimer, resumeTimer, startTimer, type Timer } from '../../domain/timers';
 import { writeAudit, type Actor } from '../records';
 import { activeTimers, fromRow, ruleById, toRow, type CalendarProvider, type TimerRow } from './clock-store';
+import type { Group } from '../records';
+import type { TimerSubject } from './scheduler';
 
 type Order = typeof orders.$inferSelect;
+
+/** What happened to an order, for timer subjects that follow orders (TimerSubject.onOrder). */
+export interface OrderChange {
+  orderId: number;
+  events?: OrderEvent[];
+  boundGroup?: Group;
+}
 
 export interface ClockChange {
   kind: 'started' | 'completed' | 'cancelled' | 'paused' | 'resumed' | 'restarted';
@@ -43,6 +52,30 @@ export function orderFacts(o: Order): OrderFacts {
  */
 export function createOrderClocks(deps: { playbook: Playbook; calendar: CalendarProvider }) {
   const { playbook } = deps;
+  /** Features' timer subjects (createFeatures attaches them): their order-bound timers live with the order. */
+  let subjects: readonly TimerSubject[] = [];
+
+  /** The rule of a timer: its feature subject's (e.g. `client-group:…`), else the playbook's (`order:`, `dept:`). */
+  function ruleOf(row: Pick<TimerRow, 'subject' | 'ruleId'>): PlaybookRule | undefined {
+    const subject = subjects.find((s) => row.subject.startsWith(`${s.prefix}:`));
+    return subject ? subject.rule(row.ruleId) : ruleById(playbook, row.ruleId);
+  }
+
+  /** Every running or paused timer bound to the order, of any subject, oldest first. */
+  async function activeForOrder(tx: Db, orderId: number): Promise<TimerRow[]> {
+    return tx
+      .select()
+      .from(timers)
+      .where(and(eq(timers.orderId, orderId), inArray(timers.state, ['running', 'paused'])))
+      .orderBy(asc(timers.id));
+  }
+
+  /** Tells the subjects that follow orders what happened (events, a group bound); returns their clock changes. */
+  async function tellSubjects(tx: Db, change: OrderChange, now: Date, actor: Actor | null): Promise<ClockChange[]> {
+    const out: ClockChange[] = [];
+    for (const s of subjects) if (s.onOrder) out.push(...(await s.onOrder(tx, change, now, actor)));
+    return out;
+  }
 
   async function save(tx: Db, row: TimerRow | null, t: Timer, rule: PlaybookRule, cal: WorkCalendar, o: Order, now: Date) {
     const values = toRow(t, rule, cal, now);
@@ -134,8 +167,17 @@ export function createOrderClocks(deps: { playbook: Playbook; calendar: Calendar
       }
       await startSeriesAndDates(tx, o, now, cal, new Set(rows.map((r) => r.ruleId)), changes);
       await audit(tx, now, actor, o, changes);
-      return changes;
+      return [...changes, ...(await tellSubjects(tx, { orderId: o.id, events }, now, actor))];
     },
+
+    /** A group was bound to the order (`/绑定`): subjects that follow orders may start or stop clocks. */
+    groupBound: (tx: Db, orderId: number, group: Group, now: Date, actor: Actor | null) => tellSubjects(tx, { orderId, boundGroup: group }, now, actor),
+
+    /** Called once with every feature's timer subjects (createFeatures). */
+    attachSubjects(list: readonly TimerSubject[]) {
+      subjects = list;
+    },
+    ruleOf,
 
     /** The order's date fields changed: date rules and series counted from a date restart from the new dates. */
     async fieldsChanged(tx: Db, orderId: number, changedFields: string[], now: Date, actor: Actor | null): Promise<ClockChange[]> {
@@ -176,7 +218,8 @@ export function createOrderClocks(deps: { playbook: Playbook; calendar: Calendar
     async completeOne(tx: Db, orderId: number, row: TimerRow, now: Date, actor: Actor | null) {
       return transition(tx, orderId, now, actor, 'completed', (t) => completeTimer(t, now), row.id);
     },
-    active: (tx: Db, orderId: number) => activeTimers(tx, `order:${orderId}`),
+    /** The order's running and paused timers, its features' order-bound timers included. */
+    active: activeForOrder,
     describe(change: ClockChange, cal: WorkCalendar, now: Date): string {
       const verb = { started: '开始计时', restarted: '重新计时', completed: '已完成', cancelled: '已停止', paused: '暂停计时', resumed: '继续计时' }[change.kind];
       const due = change.kind === 'completed' || change.kind === 'cancelled' ? '' : `，期限 ${formatInstantInChinese(change.dueAt, cal, { now })}`;
@@ -199,9 +242,10 @@ export function createOrderClocks(deps: { playbook: Playbook; calendar: Calendar
     const [o] = await tx.select().from(orders).where(eq(orders.id, orderId));
     if (!o) return [];
     const changes: ClockChange[] = [];
-    for (const row of await activeTimers(tx, `order:${orderId}`)) {
+    // Features' timers bound to the order (e.g. client-group clocks) pause, resume and stop with it too.
+    for (const row of await activeForOrder(tx, orderId)) {
       if (onlyId !== undefined && row.id !== onlyId) continue;
-      const rule = ruleById(playbook, row.ruleId);
+      const rule = ruleOf(row);
       if (!rule) continue;
       const before = fromRow(row);
       const after = f(before, rule, cal);

@@ -6,6 +6,8 @@ import type { PlaybookRule } from '../../domain/playbooks';
 import { completeTimer, dueSteps, markStepsSent, nextOccurrence, nextWakeUp, startTimer, type LadderStep, type Timer } from '../../domain/timers';
 import type { Logger } from '../../log';
 import { fromRow, toRow, type CalendarProvider, type TimerRow } from './clock-store';
+import type { ClockChange, OrderChange } from './order-clocks';
+import type { Actor } from '../records';
 
 export interface SchedulerOptions {
   db: Db;
@@ -28,6 +30,12 @@ export interface TimerSubject {
   prefix: string;
   rule(id: string): PlaybookRule | undefined;
   prepare(tx: Db, rows: TimerRow[], now: Date, cal: WorkCalendar): Promise<TimerSubjectBatch>;
+  /**
+   * Subjects whose timers are bound to orders (timers.order_id): told of the order's events and of a group
+   * bound to it, in the command's transaction; the changes are listed in the command's reply. Such timers
+   * pause, resume and stop with the order and show in `/查 D12` (OrderClocks.ruleOf finds their rules).
+   */
+  onOrder?(tx: Db, change: OrderChange, now: Date, actor: Actor | null): Promise<ClockChange[]>;
   /** Work due by the calendar rather than by a timer row (e.g. a yearly review), run at the start of each tick. */
   housekeeping?(db: Db, now: Date): Promise<unknown>;
   /**

@@ -6,7 +6,7 @@ import { loadComplaintPlaybook } from '../../domain/complaints';
 
 /** Names of complaint clocks in these lists (their timers carry the department, not an order). */
 const DEFAULT_COMPLAINT_RULES = loadComplaintPlaybook();
-import { fromRow, ruleById, toRow } from '../clocks/clock-store';
+import { fromRow, toRow } from '../clocks/clock-store';
 import type { ParsedArgs } from '../command-parser';
 import type { OrderContext } from './order-context';
 import { PermissionError, UserInputError } from '../errors';
@@ -97,7 +97,7 @@ function line(
   cal: Awaited<ReturnType<OrderContext['clocks']['calendar']>>,
   late: boolean,
 ): string {
-  const rule = ruleById(ctx.clocks.playbook, r.t.ruleId) ?? DEFAULT_COMPLAINT_RULES.byId.get(r.t.ruleId)?.timer;
+  const rule = ctx.clocks.ruleOf(r.t) ?? DEFAULT_COMPLAINT_RULES.byId.get(r.t.ruleId)?.timer;
   const complaint = /^complaint:(\d+)$/.exec(r.t.subject);
   const subject = r.code ? `${orderCode(r.code)} ${r.client ?? ''}` : complaint ? `投诉 T${complaint[1]}` : '部门事项';
   const lateBy = late ? `，已超 ${r.t.data.clock === 'wall' ? wallTimeText(ctx.now.getTime() - r.t.dueAt.getTime()) : `${Math.max(0.1, Math.round((cal.workingTimeBetween(r.t.dueAt, ctx.now) / cal.workingDayMs) * 10) / 10)} 个工作日`}` : '';
@@ -147,7 +147,8 @@ export async function calendarAdjust(ctx: OrderContext, args: ParsedArgs) {
     if (remaining <= 0) continue;
     const newDue = after.addWorkingTime(ctx.now, remaining);
     if (newDue.getTime() === oldDue.getTime()) continue;
-    const rule = ruleById(ctx.clocks.playbook, row.ruleId);
+    // Order, department and features' order-bound clocks (complaint clocks keep their reckoning, as before).
+    const rule = row.subject.startsWith('complaint:') ? undefined : ctx.clocks.ruleOf(row);
     if (!rule) continue;
     const t = { ...fromRow(row), dueAt: newDue };
     await ctx.tx.update(timers).set({ ...toRow(t, rule, after), updatedAt: ctx.now }).where(eq(timers.id, row.id));

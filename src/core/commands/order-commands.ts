@@ -145,10 +145,10 @@ export async function orderNew(ctx: OrderContext, args: ParsedArgs) {
  */
 async function assignmentDeadline(ctx: OrderContext, orderId: number): Promise<string> {
   const row = (await ctx.clocks.active(ctx.tx, orderId)).find((r) => {
-    const rule = ruleById(ctx.clocks.playbook, r.ruleId);
+    const rule = ctx.clocks.ruleOf(r);
     return !!rule && isAssignmentRule(rule);
   });
-  const rule = row && ruleById(ctx.clocks.playbook, row.ruleId);
+  const rule = row && ctx.clocks.ruleOf(row);
   if (!row || !rule) return '';
   const cal = await ctx.clocks.calendar(ctx.tx);
   return `在 ${durationInChinese(rule.duration)}内（${rule.clause}，期限 ${formatInstantInChinese(fromRow(row).dueAt, cal, { now: ctx.now })}）`;
@@ -406,7 +406,7 @@ export async function orderShow(ctx: OrderContext, id: number) {
     const cal = await ctx.clocks.calendar(ctx.tx);
     lines.push('计时：');
     active.forEach((row, i) => {
-      const rule = ruleById(ctx.clocks.playbook, row.ruleId);
+      const rule = ctx.clocks.ruleOf(row);
       const t = fromRow(row);
       const late = t.state === 'running' && t.dueAt.getTime() < ctx.now.getTime() ? '，已超时' : '';
       const state = t.state === 'paused' ? '（暂停中）' : '';
@@ -474,6 +474,9 @@ export async function groupBind(ctx: OrderContext, args: ParsedArgs) {
     .set({ orderId: o.id, clientId: o.clientId })
     .where(eq(groups.id, ctx.group.id));
   await recordOrderEvent(ctx, o.id, 'bound', ctx.group.title ?? ctx.group.conversationId, { group: ctx.group.conversationId });
+  // Features following the order (e.g. the 讨论组 clocks) hear of the binding; in a client group the
+  // reply names no clock (clients never see internal clock names).
+  const boundChanges = await ctx.clocks.groupBound(ctx.tx, o.id, { ...ctx.group, orderId: o.id, clientId: o.clientId }, ctx.now, ctx.actor);
   // Says what the scheduler does (targetFor): a client group gets the client-facing steps, an
   // internal group the order's internal reminders (before the 部门群).
   if (ctx.group.kind === 'client') {
@@ -484,7 +487,7 @@ export async function groupBind(ctx: OrderContext, args: ParsedArgs) {
       `本群已绑定到 ${orderCode(o.id)}，之后它需要客户知道的提醒会发到这里；内部提醒发到${dg ? `部门群「${dg.title ?? dg.conversationId}」` : '部门群（尚未设置）'}。`,
     );
   } else {
-    ctx.reply(`本群已绑定到 ${orderCode(o.id)}，之后它的内部提醒会发到这里。`);
+    ctx.reply(`本群已绑定到 ${orderCode(o.id)}，之后它的内部提醒会发到这里。${await clockLines(ctx, boundChanges)}`);
   }
 }
 
@@ -560,9 +563,9 @@ export async function orderCheckoff(ctx: OrderContext, args: ParsedArgs) {
   const byNumber = /^\d{1,3}$/.test(which) ? active[Number(which) - 1] : undefined;
   const matches = byNumber
     ? [byNumber]
-    : active.filter((r) => r.ruleId === which || (ruleById(ctx.clocks.playbook, r.ruleId)?.step ?? '').includes(which));
+    : active.filter((r) => r.ruleId === which || (ctx.clocks.ruleOf(r)?.step ?? '').includes(which));
   if (matches.length !== 1) {
-    const list = active.map((r, i) => `${i + 1}. ${ruleById(ctx.clocks.playbook, r.ruleId)?.step ?? r.ruleId}`).join('\n');
+    const list = active.map((r, i) => `${i + 1}. ${ctx.clocks.ruleOf(r)?.step ?? r.ruleId}`).join('\n');
     throw new UserInputError(`${matches.length ? '有多项计时符合' : '没有找到计时'}「${which}」，请用编号：\n${list}`);
   }
   const changes = await ctx.clocks.completeOne(ctx.tx, o.id, matches[0]!, ctx.now, ctx.actor);
