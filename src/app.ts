@@ -19,6 +19,8 @@ import { adminFeature } from './features/admin';
 import { clocksFeature } from './features/clocks';
 import { ordersFeature } from './features/orders';
 import { outboxFeature } from './features/outbox';
+import { triageFeature } from './features/triage';
+import { createLlmClient, type LlmClient } from './llm/client';
 import { createOutboxWorker, type OutboxWorker } from './core/outbox-worker';
 import type { PlatformSender } from './core/types';
 import { openDatabase, type Database } from './db/client';
@@ -70,6 +72,8 @@ export interface FeatureDeps {
   calendar: CalendarProvider;
   /** What `/群 机器人=…` does per platform; absent: the command says it is not needed. */
   robotSetting?: RobotSetting;
+  /** An OpenAI-compatible model (LLM_BASE_URL); absent: the triage and drafting features use their rules. */
+  llm?: LlmClient | null;
 }
 
 /**
@@ -78,12 +82,14 @@ export interface FeatureDeps {
  * The order is the order of `/帮助`'s topics.
  */
 export function createFeatures(deps: FeatureDeps): Feature[] {
+  const complaints = createComplaints({ playbook: deps.complaintPlaybook, calendar: deps.calendar });
   return [
     ordersFeature({ clocks: deps.clocks }),
     clocksFeature({ clocks: deps.clocks }),
-    createComplaints({ playbook: deps.complaintPlaybook, calendar: deps.calendar }).feature,
+    complaints.feature,
     adminFeature({ robotSetting: deps.robotSetting }),
     outboxFeature(),
+    triageFeature({ fileComplaint: complaints.fileComplaint, calendar: deps.calendar, llm: deps.llm }),
   ];
 }
 
@@ -108,6 +114,12 @@ export async function startApp(opts: AppOptions): Promise<App> {
     complaintPlaybook: loadComplaintPlaybook(config.COMPLAINT_PLAYBOOK_FILE ? { overridePath: config.COMPLAINT_PLAYBOOK_FILE } : {}),
     calendar,
     robotSetting: createRobotSetting(config),
+    llm: config.LLM_BASE_URL
+      ? createLlmClient(
+          { baseURL: config.LLM_BASE_URL, apiKey: config.LLM_API_KEY, model: config.LLM_MODEL, timeoutMs: config.LLM_TIMEOUT_MS, privacy: config.LLM_PRIVACY !== 'off' },
+          log,
+        )
+      : null,
   });
   const scheduler = createScheduler({ db, playbook, calendar, log, clock, subjects: timerSubjectsOf(features) });
   const chat = createChat({ db, log, clock, adminUserids: config.ADMIN_USERIDS, features });
