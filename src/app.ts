@@ -20,6 +20,8 @@ import { clocksFeature } from './features/clocks';
 import { ordersFeature } from './features/orders';
 import { outboxFeature } from './features/outbox';
 import { triageFeature } from './features/triage';
+import { orderTextFeature } from './features/order-text';
+import { draftingFeature } from './features/drafting';
 import { createLlmClient, type LlmClient } from './llm/client';
 import { createOutboxWorker, type OutboxWorker } from './core/outbox-worker';
 import type { PlatformSender } from './core/types';
@@ -83,13 +85,16 @@ export interface FeatureDeps {
  */
 export function createFeatures(deps: FeatureDeps): Feature[] {
   const complaints = createComplaints({ playbook: deps.complaintPlaybook, calendar: deps.calendar });
+  const orders = ordersFeature({ clocks: deps.clocks });
   return [
-    ordersFeature({ clocks: deps.clocks }),
+    orders,
     clocksFeature({ clocks: deps.clocks }),
     complaints.feature,
     adminFeature({ robotSetting: deps.robotSetting }),
     outboxFeature(),
     triageFeature({ fileComplaint: complaints.fileComplaint, calendar: deps.calendar, llm: deps.llm }),
+    orderTextFeature({ createOrder: orders.commands!.find((c) => c.spec.id === 'order.new')!.handler, calendar: deps.calendar, llm: deps.llm }),
+    draftingFeature({ llm: deps.llm }),
   ];
 }
 
