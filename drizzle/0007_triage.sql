@@ -45,4 +45,4 @@ ALTER TABLE "triage_suggestions" ADD CONSTRAINT "triage_suggestions_department_i
 ALTER TABLE "triage_suggestions" ADD CONSTRAINT "triage_suggestions_handler_id_people_id_fk" FOREIGN KEY ("handler_id") REFERENCES "public"."people"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "triage_suggestions" ADD CONSTRAINT "triage_suggestions_supervisor_id_people_id_fk" FOREIGN KEY ("supervisor_id") REFERENCES "public"."people"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "triage_suggestions" ADD CONSTRAINT "triage_suggestions_complaint_id_complaints_id_fk" FOREIGN KEY ("complaint_id") REFERENCES "public"."complaints"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
-CREATE INDEX "triage_open_idx" ON "triage_suggestions" USING btree ("group_id","sender_id","status");
+CREATE INDEX "triage_open_idx" ON "triage_suggestions" USING btree ("group_id","status");

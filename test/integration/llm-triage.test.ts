@@ -150,6 +150,7 @@ describe.each(drivers)('triage with a model on $name', (driver) => {
     clock.advance(60 * 60_000);
     await bot.say('client-c', '打了好几个电话都没人接，太不负责了', { group: 'demo-client' });
     fake.script({ status: 500 });
+    clock.advance(60 * 60_000);
     await bot.say('client-d', '这个进度太慢了，我们要求退款', { group: 'demo-client' });
     const made = (await suggestions()).slice(-2);
     expect(made.map((s) => s.source)).toEqual(['rules', 'rules']);

@@ -57,9 +57,9 @@ describe.each(drivers)('complaint triage with rules on $name', (driver) => {
     expect((await outboxTo('demo-client')).length).toBe(before);
   });
 
-  it('more messages from the same client within the window join the one suggestion', async () => {
+  it('more messages from the same client (any of its contacts) within the window join the one suggestion', async () => {
     at('2026-11-23T10:02:00');
-    await bot.say('client-a', '打了三个电话都没人接，再这样我们就要求退款', { group: 'demo-client' });
+    await bot.say('client-a2', '打了三个电话都没人接，再这样我们就要求退款', { group: 'demo-client' });
     const all = await suggestions();
     expect(all).toHaveLength(1);
     expect(all[0]!.messages).toHaveLength(2);

@@ -9,7 +9,7 @@ export const TRIAGE_STATUSES = ['open', 'confirmed', 'dismissed'] as const;
 /**
  * 疑似投诉 X3: a client's message(s) in a client group that the triage read as a complaint, waiting for
  * staff to confirm (`/投诉 确认 X3` files it as `/投诉` would) or dismiss it. Several messages from the
- * same client within the window are one row: `messages` grows, `firstAt` stays the clock's start.
+ * same client group within the window are one row: `messages` grows, `firstAt` stays the clock's start.
  */
 export const triageSuggestions = pgTable(
   'triage_suggestions',
@@ -18,7 +18,7 @@ export const triageSuggestions = pgTable(
     groupId: integer('group_id')
       .notNull()
       .references(() => groups.id),
-    /** The client contact (platform user id) who wrote. */
+    /** The client contact (platform user id) who wrote first. */
     senderId: text('sender_id').notNull(),
     senderName: text('sender_name'),
     clientId: integer('client_id').references(() => clients.id),
@@ -45,7 +45,7 @@ export const triageSuggestions = pgTable(
     dismissReason: text('dismiss_reason'),
     createdAt: ts('created_at').notNull(),
   },
-  (t) => [index('triage_open_idx').on(t.groupId, t.senderId, t.status)],
+  (t) => [index('triage_open_idx').on(t.groupId, t.status)],
 );
 
 /** Free-text orders (`/单 <文本>`) waiting for `/单 确认 <编号>`: the exact `/单 新建 …` command shown. */

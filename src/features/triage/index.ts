@@ -143,14 +143,13 @@ export function triageFeature(deps: TriageDeps): Feature {
     const t = { ...d.triage, level: d.triage.level };
     const entry = { id: w.message.messageId, at: w.message.receivedAt.toISOString(), text: text.slice(0, 2000) };
 
-    // Several messages of one client within the window: one suggestion.
+    // Several messages of one client (the client group's company, any of its contacts) within the window: one suggestion.
     const [open] = await w.tx
       .select()
       .from(triageSuggestions)
       .where(
         and(
           eq(triageSuggestions.groupId, w.group.id),
-          eq(triageSuggestions.senderId, w.message.senderId),
           eq(triageSuggestions.status, 'open'),
           gte(triageSuggestions.lastAt, new Date(w.message.receivedAt.getTime() - pb.mergeWindowMs)),
         ),
@@ -212,7 +211,7 @@ export function triageFeature(deps: TriageDeps): Feature {
     if (timer) {
       await w.tx
         .insert(timers)
-        .values({ ...toRow(timer, rule, cal), subject: subjectOf(s!.id), departmentId: s!.departmentId, createdAt: w.now, updatedAt: w.now })
+        .values({ ...toRow(timer, rule, cal), subject: subjectOf(s!.id), createdAt: w.now, updatedAt: w.now })
         .onConflictDoNothing();
     }
     await w.audit('triage.suggested', subjectOf(s!.id), {
