@@ -98,6 +98,19 @@ export function createFeatures(deps: FeatureDeps): Feature[] {
   ];
 }
 
+/** The model client when LLM_BASE_URL is set; the startup log says which (never the key). */
+function llmFrom(config: Config, log: Logger): LlmClient | null {
+  if (!config.LLM_BASE_URL) {
+    log.info('no model configured (LLM_BASE_URL): complaint triage, free-text orders and drafts use the rules');
+    return null;
+  }
+  log.info({ model: config.LLM_MODEL, privacy: config.LLM_PRIVACY !== 'off', timeoutMs: config.LLM_TIMEOUT_MS }, 'model configured for complaint triage, free-text orders and drafts');
+  return createLlmClient(
+    { baseURL: config.LLM_BASE_URL, apiKey: config.LLM_API_KEY, model: config.LLM_MODEL, timeoutMs: config.LLM_TIMEOUT_MS, privacy: config.LLM_PRIVACY !== 'off' },
+    log,
+  );
+}
+
 /** The composition root: database → chat core → adapters → HTTP, plus the background loops. */
 export async function startApp(opts: AppOptions): Promise<App> {
   const { config, log } = opts;
@@ -119,12 +132,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
     complaintPlaybook: loadComplaintPlaybook(config.COMPLAINT_PLAYBOOK_FILE ? { overridePath: config.COMPLAINT_PLAYBOOK_FILE } : {}),
     calendar,
     robotSetting: createRobotSetting(config),
-    llm: config.LLM_BASE_URL
-      ? createLlmClient(
-          { baseURL: config.LLM_BASE_URL, apiKey: config.LLM_API_KEY, model: config.LLM_MODEL, timeoutMs: config.LLM_TIMEOUT_MS, privacy: config.LLM_PRIVACY !== 'off' },
-          log,
-        )
-      : null,
+    llm: llmFrom(config, log),
   });
   const scheduler = createScheduler({ db, playbook, calendar, log, clock, subjects: timerSubjectsOf(features) });
   const chat = createChat({ db, log, clock, adminUserids: config.ADMIN_USERIDS, features });

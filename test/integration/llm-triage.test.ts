@@ -5,6 +5,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { Database } from '../../src/db/client';
 import { events, triageSuggestions } from '../../src/db/schema';
+import { ConfigError, loadConfig } from '../../src/config';
 import { createLlmClient } from '../../src/llm/client';
 import { fillPrompt, loadPrompt } from '../../src/llm/prompts';
 import { triageAnswerSchema } from '../../src/features/triage/model-triage';
@@ -29,6 +30,26 @@ const answer = (o: Partial<z.infer<typeof triageAnswerSchema>> & { isComplaint: 
   JSON.stringify({ level: null, summary: '', evidenceQuote: '', confidence: 0.9, ...o });
 
 const prompt = () => fillPrompt(loadPrompt('complaint-triage'), { client: '客户1', message: '到现在没人回电话' });
+
+describe('model configuration', () => {
+  it('defaults to no model, 8 s and privacy on; a bad value is named without echoing the key', () => {
+    const c = loadConfig({});
+    expect(c.LLM_BASE_URL).toBeUndefined();
+    expect(c.LLM_TIMEOUT_MS).toBe(8000);
+    expect(c.LLM_PRIVACY).toBe('on');
+    let err: unknown;
+    try {
+      loadConfig({ LLM_BASE_URL: 'ftp://x', LLM_API_KEY: KEY, LLM_TIMEOUT_MS: 'soon' });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(ConfigError);
+    const msg = (err as Error).message;
+    expect(msg).toContain('LLM_BASE_URL');
+    expect(msg).toContain('LLM_TIMEOUT_MS');
+    expect(msg).not.toContain(KEY);
+  });
+});
 
 describe('the model client against a fake OpenAI-compatible server (real HTTP, real openai client)', () => {
   let fake: FakeOpenAi;
