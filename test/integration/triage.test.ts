@@ -2,6 +2,7 @@ import { and, asc, eq, like, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/client';
 import { complaints, events, groups, outbox, timers, triageSuggestions } from '../../src/db/schema';
+import { RULES_VERSION } from '../../src/features/triage/classify';
 import { demoBot, fakeClock, REFUSED } from '../helpers/bot';
 import { drivers } from '../helpers/databases';
 
@@ -145,6 +146,6 @@ describe.each(drivers)('complaint triage with rules on $name', (driver) => {
   it('/查 X1 shows the suggestion with its source and version', async () => {
     const r = await bot.say('li', '/查 X1');
     expect(r).toContain('疑似投诉 X1｜已确认为投诉 T1');
-    expect(r).toContain('规则（rules-1）');
+    expect(r).toContain(`规则（${RULES_VERSION}）`);
   });
 });
