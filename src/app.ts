@@ -21,6 +21,10 @@ import { clocksFeature } from './features/clocks';
 import { ordersFeature } from './features/orders';
 import { outboxFeature } from './features/outbox';
 import { clientGroupsFeature } from './features/client-groups';
+import { triageFeature } from './features/triage';
+import { orderTextFeature } from './features/order-text';
+import { draftingFeature } from './features/drafting';
+import { createLlmClient, type LlmClient } from './llm/client';
 import { createOutboxWorker, type OutboxWorker } from './core/outbox-worker';
 import type { PlatformSender } from './core/types';
 import { openDatabase, type Database } from './db/client';
@@ -76,6 +80,8 @@ export interface FeatureDeps {
   links?: LinkSigner;
   /** The bot's public base URL (no trailing slash), for links in replies. */
   publicUrl?: () => string;
+  /** An OpenAI-compatible model (LLM_BASE_URL); absent: the triage and drafting features use their rules. */
+  llm?: LlmClient | null;
 }
 
 /**
@@ -84,17 +90,35 @@ export interface FeatureDeps {
  * The order is the order of `/帮助`'s topics.
  */
 export function createFeatures(deps: FeatureDeps): Feature[] {
+  const complaints = createComplaints({ playbook: deps.complaintPlaybook, calendar: deps.calendar });
+  const orders = ordersFeature({ clocks: deps.clocks });
   const features = [
-    ordersFeature({ clocks: deps.clocks }),
+    orders,
     clocksFeature({ clocks: deps.clocks }),
-    createComplaints({ playbook: deps.complaintPlaybook, calendar: deps.calendar }).feature,
+    complaints.feature,
     adminFeature({ robotSetting: deps.robotSetting }),
     outboxFeature(),
     clientGroupsFeature({ clocks: deps.clocks, calendar: deps.calendar }),
+    triageFeature({ fileComplaint: complaints.fileComplaint, calendar: deps.calendar, llm: deps.llm }),
+    orderTextFeature({ createOrder: orders.commands!.find((c) => c.spec.id === 'order.new')!.handler, calendar: deps.calendar, llm: deps.llm }),
+    draftingFeature({ llm: deps.llm }),
   ];
   // Timers of features bound to an order pause, resume and stop with it and show in /查 D12.
   deps.clocks.attachSubjects(timerSubjectsOf(features));
   return features;
+}
+
+/** The model client when LLM_BASE_URL is set; the startup log says which (never the key). */
+function llmFrom(config: Config, log: Logger): LlmClient | null {
+  if (!config.LLM_BASE_URL) {
+    log.info('no model configured (LLM_BASE_URL): complaint triage, free-text orders and drafts use the rules');
+    return null;
+  }
+  log.info({ model: config.LLM_MODEL, privacy: config.LLM_PRIVACY !== 'off', timeoutMs: config.LLM_TIMEOUT_MS }, 'model configured for complaint triage, free-text orders and drafts');
+  return createLlmClient(
+    { baseURL: config.LLM_BASE_URL, apiKey: config.LLM_API_KEY, model: config.LLM_MODEL, timeoutMs: config.LLM_TIMEOUT_MS, privacy: config.LLM_PRIVACY !== 'off' },
+    log,
+  );
 }
 
 /** The composition root: database → chat core → adapters → HTTP, plus the background loops. */
@@ -122,6 +146,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
     complaintPlaybook: loadComplaintPlaybook(config.COMPLAINT_PLAYBOOK_FILE ? { overridePath: config.COMPLAINT_PLAYBOOK_FILE } : {}),
     calendar,
     robotSetting: createRobotSetting(config),
+    llm: llmFrom(config, log),
   });
   const scheduler = createScheduler({ db, calendar, log, clock, subjects: timerSubjectsOf(features) });
   const chat = createChat({ db, log, clock, adminUserids: config.ADMIN_USERIDS, features });

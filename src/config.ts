@@ -76,6 +76,18 @@ export const configSchema = z.object({
    */
   LINK_SECRET: optionalString.refine((v) => !v || v.length >= 32, { message: 'LINK_SECRET must have at least 32 characters' }),
 
+  /**
+   * An OpenAI-compatible model for complaint triage, free-text orders and drafts (src/llm). Empty: the
+   * rule-based triage and parsers do the same jobs; nothing is sent anywhere.
+   */
+  LLM_BASE_URL: optionalString.refine((v) => !v || /^https?:\/\//.test(v), { message: 'must start with http:// or https://' }),
+  LLM_API_KEY: optionalString,
+  LLM_MODEL: z.string().default('deepseek-chat'),
+  /** One model exchange (retries and the repair attempt included), in milliseconds. */
+  LLM_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(8000),
+  /** on: client and person names are replaced with placeholders in prompts and restored after. */
+  LLM_PRIVACY: onOff('on'),
+
   /** WeCom / DingTalk credentials, base URLs and paths (src/platforms/config-schema.ts). */
   ...platformEnvShape,
 });

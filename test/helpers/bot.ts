@@ -9,6 +9,7 @@ import { loadPlaybooks } from '../../src/domain/playbooks';
 import { loadComplaintPlaybook } from '../../src/domain/complaints';
 import { createFeatures } from '../../src/app';
 import { timerSubjectsOf, type Feature } from '../../src/core/feature';
+import type { LlmClient } from '../../src/llm/client';
 
 export const playbook = loadPlaybooks();
 
@@ -38,21 +39,22 @@ export function fakeClock(start = '2026-11-23T02:00:00Z') {
 let seq = 0;
 
 /** The chat core on a test database with the demo organisation, and a `say` helper. */
-export async function demoBot(db: Db, opts: { admins?: string[]; clock?: () => Date; features?: Feature[] } = {}) {
+export async function demoBot(db: Db, opts: { admins?: string[]; clock?: () => Date; features?: Feature[]; llm?: LlmClient | null } = {}) {
   await seedDemo(db);
   const clock = opts.clock ?? fakeClock();
   const { calendar, clocks } = testClocks();
-  const features = [...createFeatures({ clocks, complaintPlaybook, calendar }), ...(opts.features ?? [])];
+  const features = [...createFeatures({ clocks, complaintPlaybook, calendar, llm: opts.llm ?? null }), ...(opts.features ?? [])];
   const subjects = timerSubjectsOf(features);
   const scheduler = createScheduler({ db, calendar, log: silentLog, clock, subjects });
   const chat = createChat({ db, log: silentLog, clock, adminUserids: opts.admins ?? [], features });
   // The complaints feature's timers (tests start a second scheduler on them).
   const complaints = { timerSubject: features.find((f) => f.name === 'complaints')!.timerSubjects![0]! };
-  const say = async (from: string, text: string, o: { group?: string; mentions?: string[]; id?: string; quote?: string } = {}) => {
+  const say = async (from: string, text: string, o: { group?: string; mentions?: string[]; id?: string; quote?: string; name?: string } = {}) => {
     const r = await chat.handleNow({
       platform: 'sandbox',
       conversationId: o.group ?? 'demo-internal',
       senderId: from,
+      ...(o.name ? { senderName: o.name } : {}),
       messageId: o.id ?? `m${++seq}-${Math.random().toString(36).slice(2)}`,
       text,
       mentions: o.mentions ?? [],

@@ -12,11 +12,12 @@ import { createReportCommands } from './complaint-reports';
 export function createComplaintCommands(deps: { playbook: ComplaintPlaybook; clocks: ComplaintClocks }) {
   const kit = createComplaintKit(deps);
   const reports = createReportCommands(kit);
+  const intake = createIntakeCommands(kit);
   const handlers: Record<string, (ctx: ChatContext, args: ParsedArgs) => Promise<void>> = {
-    ...createIntakeCommands(kit).handlers,
+    ...intake.handlers,
     ...createHandlingCommands(kit).handlers,
     ...createClosingCommands(kit).handlers,
     ...reports.handlers,
   };
-  return { handlers, show: reports.show };
+  return { handlers, show: reports.show, fileComplaint: intake.fileComplaint };
 }

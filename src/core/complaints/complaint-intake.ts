@@ -17,6 +17,33 @@ import { UserInputError } from '../errors';
 import { formatInstant } from '../commands/format';
 import { CHANNEL_WORDS, CLIENT_GROUP_ACK, refuse, complaintId, personById, headsOf, managementPeople, type ComplaintKit } from './complaint-kit';
 
+type ClientRow = typeof clients.$inferSelect;
+type OrderRow = typeof orders.$inferSelect;
+
+/** What a complaint is filed from: `/投诉`'s parsed arguments, or a confirmed triage suggestion. */
+export interface FileComplaintInput {
+  client: ClientRow;
+  order: OrderRow | null | undefined;
+  /** The client's words (the evidence). */
+  content: string;
+  /** The words are the client's own (quoted or read from the client group), not retold by staff. */
+  relayed: boolean;
+  /** When the client complained: the 30-minute clock counts from here. */
+  receivedAt: Date;
+  /** 渠道= word (CHANNEL_WORDS); absent: from where it was said and who logs it. */
+  channelWord?: string;
+  /** 负责人= as typed (a mention or userid); absent: the order's handler. */
+  handler?: string;
+  dept?: string;
+  /** 级别= as typed (A–D); confirmed only when the one filing may confirm levels. */
+  level?: string;
+  unhappy?: boolean;
+  /** The client group the words came from. */
+  source: { platform: string; conversationId: string } | null;
+  /** Reply with the polite client-group acknowledgement (the command was typed in the client group). */
+  clientGroupAck: boolean;
+}
+
 /** Intake and relay: /投诉 (a complaint from any channel, 4.1) and /告知业务 (telling the sales person, 4.3.5). */
 export function createIntakeCommands(kit: ComplaintKit) {
   const { pb, clocks, load, record, set, clockLines, roleIn, notifyDepartment, isHere, visitLine } = kit;
@@ -76,7 +103,6 @@ export function createIntakeCommands(kit: ComplaintKit) {
   }
 
   async function complaintNew(ctx: ChatContext, args: ParsedArgs) {
-    const actor = ctx.actor.person;
     const cal = await clocks.calendar(ctx.tx);
     const { client, order } = await resolveClientAndOrder(ctx, args);
     let { content, relayed } = await contentOf(ctx, args);
@@ -96,8 +122,33 @@ export function createIntakeCommands(kit: ComplaintKit) {
       if (!r.ok) throw new UserInputError(`抱歉，${r.why}`);
       receivedAt = r.at;
     }
+    await fileComplaint(ctx, {
+      client,
+      order,
+      content,
+      relayed,
+      receivedAt,
+      channelWord: args.channel as string | undefined,
+      handler: args.handler as string | undefined,
+      dept: args.dept as string | undefined,
+      level: args.level as string | undefined,
+      unhappy: args.unhappy === true,
+      source: relayed ? { platform: ctx.group.platform, conversationId: ctx.group.conversationId } : null,
+      clientGroupAck: ctx.group.kind === 'client',
+    });
+  }
 
-    const channelWord = args.channel as string | undefined;
+  /**
+   * Files a complaint once its client, order, words and received time are known: the row, its clocks
+   * (counted from `receivedAt`), the notice to the department and the reply. `/投诉` and the triage
+   * feature's `/投诉 确认` both come here, so a confirmed suggestion is exactly a `/投诉`.
+   */
+  async function fileComplaint(ctx: ChatContext, input: FileComplaintInput): Promise<{ id: number; code: string }> {
+    const actor = ctx.actor.person;
+    const cal = await clocks.calendar(ctx.tx);
+    const { client, order, content, relayed, receivedAt } = input;
+    const args = { handler: input.handler, dept: input.dept, level: input.level, unhappy: input.unhappy };
+    const channelWord = input.channelWord;
     const channel: ComplaintChannel = channelWord
       ? CHANNEL_WORDS[channelWord]!
       : relayed || ctx.group.kind === 'client'
@@ -174,8 +225,8 @@ export function createIntakeCommands(kit: ComplaintKit) {
         level,
         proposedLevel: proposed,
         unhappy: args.unhappy === true,
-        sourcePlatform: relayed ? ctx.group.platform : null,
-        sourceConversationId: relayed ? ctx.group.conversationId : null,
+        sourcePlatform: input.source?.platform ?? null,
+        sourceConversationId: input.source?.conversationId ?? null,
         createdAt: ctx.now,
         updatedAt: ctx.now,
       })
@@ -257,7 +308,7 @@ export function createIntakeCommands(kit: ComplaintKit) {
       group: where,
     });
 
-    if (ctx.group.kind === 'client') {
+    if (input.clientGroupAck) {
       // Says which client it was filed under (the group's), so a wrong binding shows at once.
       ctx.reply(`${CLIENT_GROUP_ACK}（已登记为「${client.name}」的投诉）`);
     } else if (!(await isHere(ctx, c))) {
@@ -268,6 +319,7 @@ export function createIntakeCommands(kit: ComplaintKit) {
           (level ? '' : `\n建议级别：${proposed} 级（${pb.levels[proposed].name}），请主管确认：/定级 ${code}`),
       );
     }
+    return { id: c.id, code };
   }
 
   async function complaintTellSales(ctx: ChatContext, args: ParsedArgs) {
@@ -290,6 +342,7 @@ export function createIntakeCommands(kit: ComplaintKit) {
   }
 
   return {
+    fileComplaint,
     handlers: {
       'complaint.new': complaintNew,
       'complaint.tellsales': complaintTellSales,

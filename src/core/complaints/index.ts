@@ -29,8 +29,10 @@ export function createComplaints(deps: { playbook: ComplaintPlaybook; calendar: 
     refs: { T: { noun: '投诉', example: 'T7', show: (ctx: ChatContext, id: number) => commands.show(ctx, id) } },
     timerSubjects: [timerSubject],
   };
-  return { feature, clocks, timerSubject };
+    // `/投诉 确认` (triage) files through the same intake as `/投诉`.
+  return { feature, clocks, timerSubject, fileComplaint: commands.fileComplaint };
 }
 
 export type Complaints = ReturnType<typeof createComplaints>;
 export { COMPLAINT_COMMANDS } from './complaint-specs';
+export type { FileComplaintInput } from './complaint-intake';

@@ -4,3 +4,4 @@ export * from './timers';
 export * from './complaints';
 export * from './links';
 export * from './client-groups';
+export * from './triage';

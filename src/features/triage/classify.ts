@@ -1,0 +1,117 @@
+import { z } from 'zod';
+import rulesDocument from './triage-rules.json';
+
+/**
+ * Rule-based complaint triage: a pure function of the text (no model, no database). Phrases and
+ * patterns come from triage-rules.json, each citing the clause of the standards it is drawn from.
+ * Exported on its own so other watchers (e.g. client questions) can share one reading of a message.
+ */
+
+export const COMPLAINT_LEVELS = ['A', 'B', 'C', 'D'] as const;
+export type Level = (typeof COMPLAINT_LEVELS)[number];
+
+export interface Triage {
+  isComplaint: boolean;
+  /** Suggested level (A 轻微 … D 严重); null when not a complaint. */
+  level: Level | null;
+  /** A short Chinese summary of what the client is unhappy about. */
+  summary: string;
+  /** The client's own words that show it (a substring of the message). */
+  evidenceQuote: string;
+  confidence: number;
+}
+
+export interface RuleTriage extends Triage {
+  /** Ids of the signals that counted (for the audit trail). */
+  signals: string[];
+  version: string;
+}
+
+const rulesSchema = z.object({
+  version: z.string().min(1),
+  note: z.string().optional(),
+  threshold: z.number().positive(),
+  signals: z
+    .array(
+      z.object({
+        id: z.string().min(1),
+        label: z.string().min(1),
+        clause: z.string().min(1),
+        weight: z.number().positive(),
+        level: z.enum(COMPLAINT_LEVELS),
+        pattern: z.string().min(1),
+      }),
+    )
+    .min(1),
+  negations: z.string(),
+  neutralPhrases: z.string(),
+});
+
+export type TriageRules = z.infer<typeof rulesSchema>;
+
+interface Compiled {
+  rules: TriageRules;
+  signals: (TriageRules['signals'][number] & { re: RegExp })[];
+  negation: RegExp;
+  neutral: RegExp;
+}
+
+/** Validates a rules document (the built-in one at load; an edited copy in tests). */
+export function compileRules(doc: unknown): Compiled {
+  const rules = rulesSchema.parse(doc);
+  const signals = rules.signals.map((s) => ({ ...s, re: new RegExp(s.pattern, 'g') }));
+  return { rules, signals, negation: new RegExp(rules.negations), neutral: new RegExp(rules.neutralPhrases) };
+}
+
+const BUILT_IN = compileRules(rulesDocument);
+export const RULES_VERSION = BUILT_IN.rules.version;
+
+const rank = (l: Level) => COMPLAINT_LEVELS.indexOf(l);
+const SENTENCE = /[。！？!?；;\n]+/;
+
+/** The sentence (clause run) of `text` around index `at`, trimmed to 80 characters. */
+function sentenceAt(text: string, at: number): string {
+  let start = 0;
+  for (const m of text.matchAll(new RegExp(SENTENCE.source, 'g'))) {
+    if (m.index! + m[0].length <= at) start = m.index! + m[0].length;
+    else if (m.index! >= at) {
+      return text.slice(start, m.index).trim().slice(0, 80);
+    }
+  }
+  return text.slice(start).trim().slice(0, 80);
+}
+
+/** Reads one client message. Pure: the same text always gives the same answer. */
+export function classifyMessage(text: string, compiled: Compiled = BUILT_IN): RuleTriage {
+  const t = text.replace(/\s+/g, ' ').trim();
+  const hits: { id: string; label: string; weight: number; level: Level; at: number }[] = [];
+  for (const s of compiled.signals) {
+    s.re.lastIndex = 0;
+    for (const m of t.matchAll(s.re)) {
+      // 不用退款 / 不需要换人: a "no need" word just before the phrase cancels it.
+      const before = t.slice(Math.max(0, m.index! - 4), m.index!);
+      if (compiled.negation.test(before)) continue;
+      hits.push({ id: s.id, label: s.label, weight: s.weight, level: s.level, at: m.index! });
+      break;
+    }
+  }
+  let score = hits.reduce((n, h) => n + h.weight, 0);
+  // Thanks and "no problem" soften a single weak signal (谢谢，资料寄错地址了我再发一次 is not a complaint).
+  if (hits.length && compiled.neutral.test(t) && hits.every((h) => h.weight < 3)) score -= 1;
+  const isComplaint = score >= compiled.rules.threshold;
+  if (!isComplaint) {
+    return { isComplaint: false, level: null, summary: '', evidenceQuote: '', confidence: hits.length ? 0.4 : 0.9, signals: hits.map((h) => h.id), version: compiled.rules.version };
+  }
+  let level: Level = 'A';
+  for (const h of hits) if (rank(h.level) > rank(level)) level = h.level;
+  const strongest = [...hits].sort((a, b) => b.weight - a.weight || a.at - b.at)[0]!;
+  return {
+    isComplaint: true,
+    level,
+    summary: [...new Set(hits.map((h) => h.label))].join('；'),
+    evidenceQuote: sentenceAt(t, strongest.at) || t.slice(0, 80),
+    confidence: Math.min(0.95, 0.5 + 0.1 * score),
+    signals: hits.map((h) => h.id),
+    version: compiled.rules.version,
+  };
+}
