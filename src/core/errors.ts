@@ -47,6 +47,25 @@ export class UpstreamHttpError extends Error {
   }
 }
 
+/**
+ * A message went out in parts and only the first `delivered` parts arrived: `remaining` are the
+ * labelled parts still to send. The outbox keeps them (pending when `retryable`, else failed, visible
+ * in `/发送失败`), so a long reply is never cut and never repeated from its start.
+ */
+export class PartialDeliveryError extends Error {
+  readonly code = 'partial_delivery';
+  constructor(
+    readonly delivered: number,
+    readonly remaining: string[],
+    readonly retryable: boolean,
+    reason: string,
+    options?: { cause?: unknown },
+  ) {
+    super(`${delivered} part(s) sent, ${remaining.length} kept: ${reason}`, options);
+    this.name = 'PartialDeliveryError';
+  }
+}
+
 export class LlmError extends Error {
   readonly code = 'llm';
   constructor(message: string, options?: { cause?: unknown }) {

@@ -3,7 +3,9 @@ import type { Db } from '../db/client';
 import { rowsOf } from '../db/rows';
 import { chatLog, groups, outbox, robotSends, type OutboxPayload } from '../db/schema';
 import { safeErrorMessage, type Logger } from '../log';
-import type { OutboundTarget, Platform, PlatformSender } from './types';
+import { PartialDeliveryError } from './errors';
+import { enqueue } from './records';
+import type { OutboundMessage, OutboundTarget, Platform, PlatformSender } from './types';
 
 export interface OutboxWorkerOptions {
   db: Db;
@@ -77,10 +79,10 @@ export function createOutboxWorker(opts: OutboxWorkerOptions) {
   const concurrency = opts.concurrency ?? 1;
   const senders = new Map<string, PlatformSender>(opts.senders.map((s) => [s.platform, s]));
 
-  function rateKeyOf(t: OutboundTarget): string | null {
+  function rateKeyOf(t: OutboundTarget, payload: OutboxPayload): string | null {
     const s = senders.get(t.platform);
     if (!s) return null;
-    if (s.rateKey) return s.rateKey(t);
+    if (s.rateKey) return s.rateKey(t, payload);
     return `${t.platform}:${t.conversationId}`;
   }
 
@@ -164,7 +166,7 @@ export function createOutboxWorker(opts: OutboxWorkerOptions) {
       // Per-robot budget, counted in the database. Keys are locked in sorted order (no deadlocks).
       const byKey = new Map<string, Claimed[]>();
       for (const c of claimed) {
-        const key = rateKeyOf(c.target);
+        const key = rateKeyOf(c.target, c.payload);
         if (key === null) continue;
         byKey.set(key, [...(byKey.get(key) ?? []), c]);
       }
@@ -246,7 +248,18 @@ export function createOutboxWorker(opts: OutboxWorkerOptions) {
       const { replyRoute: _, internal: _internal, ...message } = row.payload;
       await sender.send(row.target, message);
       const now = clock();
+      const gap = mentionGapOf(sender, row, message);
       await db.transaction(async (tx) => {
+        if (gap) {
+          // Once per group (the dedupe key), and never into a client group: how to get a real @ here.
+          await enqueue(tx, {
+            platform: row.platform,
+            conversationId: row.conversation_id,
+            payload: { text: gap, mentions: [], internal: true },
+            dedupeKey: `mention-gap:${row.platform}:${row.conversation_id}`,
+            notBefore: now,
+          });
+        }
         await tx.update(outbox).set({ status: 'sent', sentAt: now, lastError: null, attempts: row.attempts + 1 }).where(eq(outbox.id, row.id));
         await tx.insert(chatLog).values({
           platform: row.platform,
@@ -262,12 +275,33 @@ export function createOutboxWorker(opts: OutboxWorkerOptions) {
       return { ok: true };
     } catch (err) {
       const e = err as { retryable?: boolean; rateLimited?: boolean; retryAfterMs?: number };
+      // A partial delivery's pause comes from what stopped it (a rate limit: the platform's block).
+      const why = (err instanceof PartialDeliveryError && err.cause ? err.cause : err) as { rateLimited?: boolean; retryAfterMs?: number };
       const attempts = row.attempts + 1;
       const failed = e.retryable === false || attempts >= maxAttempts;
       const message = safeErrorMessage(err);
       // A platform that says how long it blocks (DingTalk: 10 minutes after 130101) is believed.
-      const delay = e.rateLimited ? Math.max(RATE_LIMITED_MIN_DELAY, e.retryAfterMs ?? 0, backoff(attempts)) : backoff(attempts);
+      const delay = why.rateLimited ? Math.max(RATE_LIMITED_MIN_DELAY, why.retryAfterMs ?? 0, backoff(attempts)) : backoff(attempts);
       const retryAt = new Date(clock().getTime() + delay);
+      if (err instanceof PartialDeliveryError && err.delivered > 0) {
+        // The first parts arrived: keep only the rest (never resent from the start, never dropped).
+        // Their mentions went with the first part.
+        const { markdown: _md, ...rest } = row.payload;
+        const payload = {
+          ...rest,
+          text: err.remaining.join('\n'),
+          mentions: [],
+          parts: err.remaining,
+          ...(row.payload.markdown !== undefined || row.payload.partsMarkdown ? { partsMarkdown: true } : {}),
+        };
+        log.warn({ outboxId: row.id, platform: row.platform, attempts, failed, delivered: err.delivered, kept: err.remaining.length, error: message }, 'outbox delivery partly done; the rest is kept');
+        await db
+          .update(outbox)
+          .set({ status: failed ? 'failed' : 'pending', attempts, payload, lastError: message.slice(0, 500), nextAttemptAt: retryAt })
+          .where(eq(outbox.id, row.id));
+        opts.onResult?.({ id: row.id, ok: false, error: message });
+        return { ok: false, retryAt };
+      }
       log.warn({ outboxId: row.id, platform: row.platform, attempts, failed, error: message }, 'outbox delivery failed');
       await db
         .update(outbox)
@@ -324,6 +358,12 @@ export function createOutboxWorker(opts: OutboxWorkerOptions) {
       return total;
     },
   };
+}
+
+/** The sender's note on mentions that will not render here (only for groups that are not client groups). */
+function mentionGapOf(sender: PlatformSender, row: CandidateRow & { target: OutboundTarget }, message: OutboundMessage): string | null {
+  if (!sender.mentionGap || message.mentions.length === 0 || row.kind === 'client') return null;
+  return sender.mentionGap(row.target, message);
 }
 
 export type OutboxWorker = ReturnType<typeof createOutboxWorker>;
