@@ -147,7 +147,9 @@ export class WecomSender implements PlatformSender {
 
     // One POST only: the first part here, the rest on the next channel, else kept (never cut).
     const next = this.continuation(route);
-    const limit = Math.min(WECOM_AIBOT_MAX_BYTES, next ? maxBytes(next, message) : WECOM_AIBOT_MAX_BYTES);
+    // The response_url speaks markdown, so the rest continues as markdown too.
+    const asMarkdown: OutboundMessage = { ...message, parts: [], partsMarkdown: true };
+    const limit = Math.min(WECOM_AIBOT_MAX_BYTES, next ? maxBytes(next, asMarkdown) : WECOM_AIBOT_MAX_BYTES);
     const parts = partsOf(message, renderFor('response_url', message), limit);
     this.spentResponseUrls.set(route.responseUrl!, route.responseUrlExpiresAt ?? now);
     const first: PartStep = { part: parts[0]!, post: () => this.postResponseUrl(responseUrl!, parts[0]!) };
@@ -156,7 +158,7 @@ export class WecomSender implements PlatformSender {
       await sendParts([first]);
       throw noChannelForRest(1, parts.slice(1), 'the AI bot answers once per message and this conversation has no other channel (/群 机器人=…)');
     }
-    const rest = this.steps(next, route, { ...message, parts: parts.slice(1), partsMarkdown: true, mentions: [] }, maxBytes(next, message));
+    const rest = this.steps(next, route, { ...message, parts: parts.slice(1), partsMarkdown: true, mentions: [] }, limit);
     return sendParts([first, ...rest]);
   }
 
