@@ -54,15 +54,18 @@ export class UpstreamHttpError extends Error {
  */
 export class PartialDeliveryError extends Error {
   readonly code = 'partial_delivery';
+  /** The remaining parts are markdown (e.g. cut for the AI bot's markdown answer). */
+  readonly partsMarkdown: boolean | undefined;
   constructor(
     readonly delivered: number,
     readonly remaining: string[],
     readonly retryable: boolean,
     reason: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; partsMarkdown?: boolean },
   ) {
     super(`${delivered} part(s) sent, ${remaining.length} kept: ${reason}`, options);
     this.name = 'PartialDeliveryError';
+    this.partsMarkdown = options?.partsMarkdown;
   }
 }
 

@@ -292,7 +292,7 @@ export function createOutboxWorker(opts: OutboxWorkerOptions) {
           text: err.remaining.join('\n'),
           mentions: [],
           parts: err.remaining,
-          ...(row.payload.markdown !== undefined || row.payload.partsMarkdown ? { partsMarkdown: true } : {}),
+          ...((err.partsMarkdown ?? (row.payload.markdown !== undefined || row.payload.partsMarkdown)) ? { partsMarkdown: true } : {}),
         };
         log.warn({ outboxId: row.id, platform: row.platform, attempts, failed, delivered: err.delivered, kept: err.remaining.length, error: message }, 'outbox delivery partly done; the rest is kept');
         await db

@@ -26,6 +26,6 @@ export async function sendParts(steps: PartStep[]): Promise<void> {
 }
 
 /** Parts that no channel can take now (a single-use channel is spent): kept as failed, never dropped. */
-export function noChannelForRest(delivered: number, rest: string[], reason: string): PartialDeliveryError {
-  return new PartialDeliveryError(delivered, rest, false, reason);
+export function noChannelForRest(delivered: number, rest: string[], reason: string, partsMarkdown: boolean): PartialDeliveryError {
+  return new PartialDeliveryError(delivered, rest, false, reason, { partsMarkdown });
 }

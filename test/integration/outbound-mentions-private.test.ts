@@ -73,7 +73,7 @@ describe('mention bodies per channel and private sends', () => {
     });
 
     it('a reply that @-s people takes the group robot, not the AI-bot response_url (whose markdown has no @)', async () => {
-      const target: OutboundTarget = { platform: 'wecom', conversationId: 'g3', route: { kind: 'wecom', webhookKey: KEY, ...aibot('rc-m1') }, replyTo: 'm1', replyRoute: aibot('rc-m1') };
+      const target: OutboundTarget = { platform: 'wecom', conversationId: 'g3', route: { ...aibot('rc-m1'), webhookKey: KEY }, replyTo: 'm1', replyRoute: aibot('rc-m1') };
       await ws.send(target, REMINDER);
       expect(wecom.requestsTo(WECOM_PATHS.aibotResponse)).toHaveLength(0);
       expect((wecom.delivered(WECOM_PATHS.webhook)[0]!.body as { text: { mentioned_list: string[] } }).text.mentioned_list).toEqual(['zhangsan', 'lisi']);

@@ -156,7 +156,7 @@ export class WecomSender implements PlatformSender {
     if (parts.length === 1) return sendParts([first]);
     if (!next) {
       await sendParts([first]);
-      throw noChannelForRest(1, parts.slice(1), 'the AI bot answers once per message and this conversation has no other channel (/群 机器人=…)');
+      throw noChannelForRest(1, parts.slice(1), 'the AI bot answers once per message and this conversation has no other channel (/群 机器人=…)', true);
     }
     const rest = this.steps(next, route, { ...message, parts: parts.slice(1), partsMarkdown: true, mentions: [] }, limit);
     return sendParts([first, ...rest]);
