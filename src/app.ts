@@ -12,7 +12,7 @@ import { loadPlaybooks } from './domain/playbooks';
 import { loadComplaintPlaybook } from './domain/complaints';
 import { createComplaints } from './core/complaints';
 import { timerSubjectsOf, type Feature } from './core/feature';
-import type { RobotSetting } from './core/types';
+import type { RobotSetting, RouteDescription } from './core/types';
 import type { ComplaintPlaybook } from './domain/complaints';
 import type { CalendarProvider } from './core/clocks/clock-store';
 import { adminFeature } from './features/admin';
@@ -31,6 +31,7 @@ import {
   createDingtalkRouter,
   createDingtalkStream,
   createRobotSetting,
+  createRouteDescription,
   createSenders,
   createWecomRouter,
   type DingtalkStream,
@@ -70,6 +71,8 @@ export interface FeatureDeps {
   calendar: CalendarProvider;
   /** What `/群 机器人=…` does per platform; absent: the command says it is not needed. */
   robotSetting?: RobotSetting;
+  /** What `/群` shows about the group's channels and @ (platforms/robot-setting.ts). */
+  describeRoute?: RouteDescription;
 }
 
 /**
@@ -82,7 +85,7 @@ export function createFeatures(deps: FeatureDeps): Feature[] {
     ordersFeature({ clocks: deps.clocks }),
     clocksFeature({ clocks: deps.clocks }),
     createComplaints({ playbook: deps.complaintPlaybook, calendar: deps.calendar }).feature,
-    adminFeature({ robotSetting: deps.robotSetting }),
+    adminFeature({ robotSetting: deps.robotSetting, describeRoute: deps.describeRoute }),
     outboxFeature(),
   ];
 }
@@ -108,6 +111,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
     complaintPlaybook: loadComplaintPlaybook(config.COMPLAINT_PLAYBOOK_FILE ? { overridePath: config.COMPLAINT_PLAYBOOK_FILE } : {}),
     calendar,
     robotSetting: createRobotSetting(config),
+    describeRoute: createRouteDescription(),
   });
   const scheduler = createScheduler({ db, playbook, calendar, log, clock, subjects: timerSubjectsOf(features) });
   const chat = createChat({ db, log, clock, adminUserids: config.ADMIN_USERIDS, features });

@@ -83,6 +83,13 @@ export interface PlatformSender {
  */
 export type RobotSetting = (
   platform: Platform,
-  input: { robot: string; secret?: string },
+  /** robot (+ secret): `/群 机器人=…`; appChat: `/群 应用群聊=<chatid>` (WeCom groups the app created). */
+  input: { robot?: string; secret?: string; appChat?: string },
   stored: Record<string, unknown> | null,
 ) => { ok: true; route: Record<string, unknown>; summary: string } | { ok: false; reason: string };
+
+/**
+ * What `/群` shows about how the bot reaches this group, supplied by the platforms: one line per
+ * channel, whether an @ there notifies the person, and how to add a channel that can (never a secret).
+ */
+export type RouteDescription = (platform: Platform, stored: Record<string, unknown> | null) => string[];
