@@ -19,6 +19,7 @@ import { adminFeature } from './features/admin';
 import { clocksFeature } from './features/clocks';
 import { ordersFeature } from './features/orders';
 import { outboxFeature } from './features/outbox';
+import { reminderModeFeature } from './features/reminder-mode';
 import { createOutboxWorker, type OutboxWorker } from './core/outbox-worker';
 import type { PlatformSender } from './core/types';
 import { openDatabase, type Database } from './db/client';
@@ -87,6 +88,7 @@ export function createFeatures(deps: FeatureDeps): Feature[] {
     createComplaints({ playbook: deps.complaintPlaybook, calendar: deps.calendar }).feature,
     adminFeature({ robotSetting: deps.robotSetting, describeRoute: deps.describeRoute }),
     outboxFeature(),
+    reminderModeFeature(),
   ];
 }
 

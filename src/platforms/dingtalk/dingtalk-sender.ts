@@ -6,7 +6,7 @@ import { fetchJson, type JsonResponse } from '../http/fetch-json';
 import { parseStoredRoute, rebaseLearnedUrl, type DingtalkRoute } from '../group-route';
 import { checkErrcode, shortMessage } from '../outbound-errors';
 import { byteLength, fitParts, splitIntoNumberedParts } from '../split-by-bytes';
-import { withoutTagLine } from '../mention-line';
+import { withoutTagLine } from '../../core/mention-line';
 import { sendParts } from '../send-parts';
 import { TokenCache } from '../token-cache';
 import type { SenderDeps } from '../wecom/wecom-sender';

@@ -8,7 +8,7 @@ import { parseStoredRoute, rebaseLearnedUrl, type WecomRoute } from '../group-ro
 import { checkErrcode, shortMessage } from '../outbound-errors';
 import { secretDigest } from '../secret-digest';
 import { fitParts, splitIntoNumberedParts } from '../split-by-bytes';
-import { withoutTagLine } from '../mention-line';
+import { withoutTagLine } from '../../core/mention-line';
 import { noChannelForRest, sendParts, type PartStep } from '../send-parts';
 import { TokenCache } from '../token-cache';
 
