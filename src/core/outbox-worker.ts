@@ -4,7 +4,6 @@ import { rowsOf } from '../db/rows';
 import { chatLog, groups, outbox, robotSends, type OutboxPayload } from '../db/schema';
 import { safeErrorMessage, type Logger } from '../log';
 import { PartialDeliveryError } from './errors';
-import { enqueue } from './records';
 import type { OutboundMessage, OutboundTarget, Platform, PlatformSender } from './types';
 
 export interface OutboxWorkerOptions {
@@ -236,6 +235,18 @@ export function createOutboxWorker(opts: OutboxWorkerOptions) {
     return true;
   }
 
+  /**
+   * The sender's note when this message's mentions will not render as a real @ here, if the group
+   * has not had it yet. Never for a client group, nor for the kept rest of a longer message.
+   */
+  async function mentionGapOf(sender: PlatformSender, row: Claimed, message: OutboundMessage): Promise<string | null> {
+    if (!sender.mentionGap || message.mentions.length === 0 || message.parts || row.kind === 'client') return null;
+    const note = sender.mentionGap(row.target, message);
+    if (!note) return null;
+    const [shown] = await db.select({ id: outbox.id }).from(outbox).where(eq(outbox.dedupeKey, gapKey(row)));
+    return shown ? null : note;
+  }
+
   /** Returns false when the row failed (the rest of its conversation then waits). */
   async function deliver(row: Claimed): Promise<{ ok: boolean; retryAt?: Date; lost?: boolean }> {
     const sender = senders.get(row.platform);
@@ -245,20 +256,19 @@ export function createOutboxWorker(opts: OutboxWorkerOptions) {
     }
     try {
       if (!sender) throw Object.assign(new Error(`no sender for platform ${row.platform}`), { retryable: false });
-      const { replyRoute: _, internal: _internal, ...message } = row.payload;
+      const { replyRoute: _, internal: _internal, ...payload } = row.payload;
+      // The first message in a group whose channel cannot @ carries, once, how to get a real @ there.
+      const gap = await mentionGapOf(sender, row, payload);
+      const message = gap ? withNote(payload, gap) : payload;
       await sender.send(row.target, message);
       const now = clock();
-      const gap = mentionGapOf(sender, row, message);
       await db.transaction(async (tx) => {
         if (gap) {
-          // Once per group (the dedupe key), and never into a client group: how to get a real @ here.
-          await enqueue(tx, {
-            platform: row.platform,
-            conversationId: row.conversation_id,
-            payload: { text: gap, mentions: [], internal: true },
-            dedupeKey: `mention-gap:${row.platform}:${row.conversation_id}`,
-            notBefore: now,
-          });
+          // Marks the note as shown in this group (the dedupe key makes it once).
+          await tx
+            .insert(outbox)
+            .values({ platform: row.platform, conversationId: row.conversation_id, payload: { text: gap, mentions: [], internal: true }, dedupeKey: gapKey(row), status: 'sent', sentAt: now })
+            .onConflictDoNothing({ target: outbox.dedupeKey });
         }
         await tx.update(outbox).set({ status: 'sent', sentAt: now, lastError: null, attempts: row.attempts + 1 }).where(eq(outbox.id, row.id));
         await tx.insert(chatLog).values({
@@ -360,10 +370,14 @@ export function createOutboxWorker(opts: OutboxWorkerOptions) {
   };
 }
 
-/** The sender's note on mentions that will not render here (only for groups that are not client groups). */
-function mentionGapOf(sender: PlatformSender, row: CandidateRow & { target: OutboundTarget }, message: OutboundMessage): string | null {
-  if (!sender.mentionGap || message.mentions.length === 0 || row.kind === 'client') return null;
-  return sender.mentionGap(row.target, message);
+const gapKey = (row: { platform: string; conversation_id: string }) => `mention-gap:${row.platform}:${row.conversation_id}`;
+
+function withNote(message: OutboundMessage, note: string): OutboundMessage {
+  return {
+    ...message,
+    text: `${message.text}\n${note}`,
+    ...(message.markdown !== undefined ? { markdown: `${message.markdown}\n\n${note}` } : {}),
+  };
 }
 
 export type OutboxWorker = ReturnType<typeof createOutboxWorker>;

@@ -135,7 +135,7 @@ describe.each(drivers)('a reply is never lost, on $name', (driver) => {
     expect(got.map((c) => c.replace(LABEL, '')).join('\n').replace(/\n/g, '')).toBe(text.replace(/\n/g, ''));
   });
 
-  it('a DingTalk group reachable only through the OpenAPI (no @ there) is told once how to add a custom robot with 加签', async () => {
+  it('a DingTalk group reachable only through the OpenAPI (no @ there) is told once, in its first reminder, how to add a custom robot with 加签', async () => {
     const g = 'cidOpenApiOnly';
     await database.db.insert(groups).values({ platform: 'dingtalk', conversationId: g, kind: 'internal', route: { kind: 'dingtalk', robotCode: 'dingrobot' }, createdAt: clock() });
     await database.db.insert(groups).values({ platform: 'dingtalk', conversationId: 'cidClient', kind: 'client', route: { kind: 'dingtalk', robotCode: 'dingrobot' }, createdAt: clock() });
@@ -143,12 +143,20 @@ describe.each(drivers)('a reply is never lost, on $name', (driver) => {
       await enqueue(database.db, { platform: 'dingtalk', conversationId: conv, payload: { text: `提醒 ${i}：请今天提交。\n@李四`, mentions: ['lisi01'] }, dedupeKey: `nl-dt-${i}`, notBefore: clock() });
     }
     await worker.drain();
-    const sent = dingtalk.delivered(DINGTALK_PATHS.groupSend);
-    const notes = sent.filter((r) => contentOf(r).includes('加签'));
-    expect(notes).toHaveLength(1);
-    expect((notes[0]!.body as { openConversationId: string }).openConversationId).toBe(g);
-    expect(contentOf(notes[0]!)).toContain('/群 机器人=');
-    expect(sent.filter((r) => contentOf(r).startsWith('提醒'))).toHaveLength(3);
+    const sent = dingtalk.delivered(DINGTALK_PATHS.groupSend).map((r) => [(r.body as { openConversationId: string }).openConversationId, contentOf(r)] as const);
+    expect(sent.map(([c, t]) => [c, t.split('\n')[0]])).toEqual([
+      [g, '提醒 0：请今天提交。'],
+      [g, '提醒 1：请今天提交。'],
+      ['cidClient', '提醒 2：请今天提交。'],
+    ]);
+    // The first reminder in the internal group carries the note, once; the name stays as text; the client group gets none.
+    expect(sent[0]![1]).toContain('@李四');
+    expect(sent[0]![1]).toContain('加签');
+    expect(sent[0]![1]).toContain('/群 机器人=');
+    expect(sent[1]![1]).not.toContain('加签');
+    expect(sent[2]![1]).not.toContain('加签');
+    const marks = await database.db.select().from(outbox).where(eq(outbox.dedupeKey, `mention-gap:dingtalk:${g}`));
+    expect(marks.map((m) => m.status)).toEqual(['sent']);
     const rows = await database.db.select().from(outbox).where(and(eq(outbox.platform, 'dingtalk'), eq(outbox.conversationId, 'cidClient')));
     expect(rows).toHaveLength(1);
   });
