@@ -13,7 +13,7 @@ import { loadComplaintPlaybook } from './domain/complaints';
 import { createComplaints } from './core/complaints';
 import { timerSubjectsOf, type Feature } from './core/feature';
 import { createLinkSigner, type LinkSigner } from './core/signed-link';
-import type { RobotSetting } from './core/types';
+import type { RobotSetting, RouteDescription } from './core/types';
 import type { ComplaintPlaybook } from './domain/complaints';
 import type { CalendarProvider } from './core/clocks/clock-store';
 import { adminFeature } from './features/admin';
@@ -25,6 +25,7 @@ import { triageFeature } from './features/triage';
 import { orderTextFeature } from './features/order-text';
 import { draftingFeature } from './features/drafting';
 import { createLlmClient, type LlmClient } from './llm/client';
+import { reminderModeFeature } from './features/reminder-mode';
 import { createOutboxWorker, type OutboxWorker } from './core/outbox-worker';
 import type { PlatformSender } from './core/types';
 import { openDatabase, type Database } from './db/client';
@@ -37,6 +38,7 @@ import {
   createDingtalkRouter,
   createDingtalkStream,
   createRobotSetting,
+  createRouteDescription,
   createSenders,
   createWecomRouter,
   type DingtalkStream,
@@ -82,6 +84,8 @@ export interface FeatureDeps {
   publicUrl?: () => string;
   /** An OpenAI-compatible model (LLM_BASE_URL); absent: the triage and drafting features use their rules. */
   llm?: LlmClient | null;
+  /** What `/群` shows about the group's channels and @ (platforms/robot-setting.ts). */
+  describeRoute?: RouteDescription;
 }
 
 /**
@@ -96,8 +100,9 @@ export function createFeatures(deps: FeatureDeps): Feature[] {
     orders,
     clocksFeature({ clocks: deps.clocks }),
     complaints.feature,
-    adminFeature({ robotSetting: deps.robotSetting }),
+    adminFeature({ robotSetting: deps.robotSetting, describeRoute: deps.describeRoute }),
     outboxFeature(),
+    reminderModeFeature(),
     clientGroupsFeature({ clocks: deps.clocks, calendar: deps.calendar }),
     triageFeature({ fileComplaint: complaints.fileComplaint, calendar: deps.calendar, llm: deps.llm }),
     orderTextFeature({ createOrder: orders.commands!.find((c) => c.spec.id === 'order.new')!.handler, calendar: deps.calendar, llm: deps.llm }),
@@ -147,6 +152,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
     calendar,
     robotSetting: createRobotSetting(config),
     llm: llmFrom(config, log),
+    describeRoute: createRouteDescription(),
   });
   const scheduler = createScheduler({ db, calendar, log, clock, subjects: timerSubjectsOf(features) });
   const chat = createChat({ db, log, clock, adminUserids: config.ADMIN_USERIDS, features });

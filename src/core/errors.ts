@@ -47,6 +47,28 @@ export class UpstreamHttpError extends Error {
   }
 }
 
+/**
+ * A message went out in parts and only the first `delivered` parts arrived: `remaining` are the
+ * labelled parts still to send. The outbox keeps them (pending when `retryable`, else failed, visible
+ * in `/发送失败`), so a long reply is never cut and never repeated from its start.
+ */
+export class PartialDeliveryError extends Error {
+  readonly code = 'partial_delivery';
+  /** The remaining parts are markdown (e.g. cut for the AI bot's markdown answer). */
+  readonly partsMarkdown: boolean | undefined;
+  constructor(
+    readonly delivered: number,
+    readonly remaining: string[],
+    readonly retryable: boolean,
+    reason: string,
+    options?: { cause?: unknown; partsMarkdown?: boolean },
+  ) {
+    super(`${delivered} part(s) sent, ${remaining.length} kept: ${reason}`, options);
+    this.name = 'PartialDeliveryError';
+    this.partsMarkdown = options?.partsMarkdown;
+  }
+}
+
 export class LlmError extends Error {
   readonly code = 'llm';
   constructor(message: string, options?: { cause?: unknown }) {

@@ -3,7 +3,8 @@ import type { Db } from '../db/client';
 import { rowsOf } from '../db/rows';
 import { chatLog, groups, outbox, robotSends, type OutboxPayload } from '../db/schema';
 import { safeErrorMessage, type Logger } from '../log';
-import type { OutboundTarget, Platform, PlatformSender } from './types';
+import { PartialDeliveryError } from './errors';
+import type { OutboundMessage, OutboundTarget, Platform, PlatformSender } from './types';
 
 export interface OutboxWorkerOptions {
   db: Db;
@@ -77,10 +78,10 @@ export function createOutboxWorker(opts: OutboxWorkerOptions) {
   const concurrency = opts.concurrency ?? 1;
   const senders = new Map<string, PlatformSender>(opts.senders.map((s) => [s.platform, s]));
 
-  function rateKeyOf(t: OutboundTarget): string | null {
+  function rateKeyOf(t: OutboundTarget, payload: OutboxPayload): string | null {
     const s = senders.get(t.platform);
     if (!s) return null;
-    if (s.rateKey) return s.rateKey(t);
+    if (s.rateKey) return s.rateKey(t, payload);
     return `${t.platform}:${t.conversationId}`;
   }
 
@@ -164,7 +165,7 @@ export function createOutboxWorker(opts: OutboxWorkerOptions) {
       // Per-robot budget, counted in the database. Keys are locked in sorted order (no deadlocks).
       const byKey = new Map<string, Claimed[]>();
       for (const c of claimed) {
-        const key = rateKeyOf(c.target);
+        const key = rateKeyOf(c.target, c.payload);
         if (key === null) continue;
         byKey.set(key, [...(byKey.get(key) ?? []), c]);
       }
@@ -234,6 +235,18 @@ export function createOutboxWorker(opts: OutboxWorkerOptions) {
     return true;
   }
 
+  /**
+   * The sender's note when this message's mentions will not render as a real @ here, if the group
+   * has not had it yet. Never for a client group, nor for the kept rest of a longer message.
+   */
+  async function mentionGapOf(sender: PlatformSender, row: Claimed, message: OutboundMessage): Promise<string | null> {
+    if (!sender.mentionGap || message.mentions.length === 0 || message.parts || row.kind === 'client') return null;
+    const note = sender.mentionGap(row.target, message);
+    if (!note) return null;
+    const [shown] = await db.select({ id: outbox.id }).from(outbox).where(eq(outbox.dedupeKey, gapKey(row)));
+    return shown ? null : note;
+  }
+
   /** Returns false when the row failed (the rest of its conversation then waits). */
   async function deliver(row: Claimed): Promise<{ ok: boolean; retryAt?: Date; lost?: boolean }> {
     const sender = senders.get(row.platform);
@@ -243,10 +256,20 @@ export function createOutboxWorker(opts: OutboxWorkerOptions) {
     }
     try {
       if (!sender) throw Object.assign(new Error(`no sender for platform ${row.platform}`), { retryable: false });
-      const { replyRoute: _, internal: _internal, ...message } = row.payload;
+      const { replyRoute: _, internal: _internal, ...payload } = row.payload;
+      // The first message in a group whose channel cannot @ carries, once, how to get a real @ there.
+      const gap = await mentionGapOf(sender, row, payload);
+      const message = gap ? withNote(payload, gap) : payload;
       await sender.send(row.target, message);
       const now = clock();
       await db.transaction(async (tx) => {
+        if (gap) {
+          // Marks the note as shown in this group (the dedupe key makes it once).
+          await tx
+            .insert(outbox)
+            .values({ platform: row.platform, conversationId: row.conversation_id, payload: { text: gap, mentions: [], internal: true }, dedupeKey: gapKey(row), status: 'sent', sentAt: now })
+            .onConflictDoNothing({ target: outbox.dedupeKey });
+        }
         await tx.update(outbox).set({ status: 'sent', sentAt: now, lastError: null, attempts: row.attempts + 1 }).where(eq(outbox.id, row.id));
         await tx.insert(chatLog).values({
           platform: row.platform,
@@ -262,12 +285,33 @@ export function createOutboxWorker(opts: OutboxWorkerOptions) {
       return { ok: true };
     } catch (err) {
       const e = err as { retryable?: boolean; rateLimited?: boolean; retryAfterMs?: number };
+      // A partial delivery's pause comes from what stopped it (a rate limit: the platform's block).
+      const why = (err instanceof PartialDeliveryError && err.cause ? err.cause : err) as { rateLimited?: boolean; retryAfterMs?: number };
       const attempts = row.attempts + 1;
       const failed = e.retryable === false || attempts >= maxAttempts;
       const message = safeErrorMessage(err);
       // A platform that says how long it blocks (DingTalk: 10 minutes after 130101) is believed.
-      const delay = e.rateLimited ? Math.max(RATE_LIMITED_MIN_DELAY, e.retryAfterMs ?? 0, backoff(attempts)) : backoff(attempts);
+      const delay = why.rateLimited ? Math.max(RATE_LIMITED_MIN_DELAY, why.retryAfterMs ?? 0, backoff(attempts)) : backoff(attempts);
       const retryAt = new Date(clock().getTime() + delay);
+      if (err instanceof PartialDeliveryError && err.delivered > 0) {
+        // The first parts arrived: keep only the rest (never resent from the start, never dropped).
+        // Their mentions went with the first part.
+        const { markdown: _md, ...rest } = row.payload;
+        const payload = {
+          ...rest,
+          text: err.remaining.join('\n'),
+          mentions: [],
+          parts: err.remaining,
+          ...((err.partsMarkdown ?? (row.payload.markdown !== undefined || row.payload.partsMarkdown)) ? { partsMarkdown: true } : {}),
+        };
+        log.warn({ outboxId: row.id, platform: row.platform, attempts, failed, delivered: err.delivered, kept: err.remaining.length, error: message }, 'outbox delivery partly done; the rest is kept');
+        await db
+          .update(outbox)
+          .set({ status: failed ? 'failed' : 'pending', attempts, payload, lastError: message.slice(0, 500), nextAttemptAt: retryAt })
+          .where(eq(outbox.id, row.id));
+        opts.onResult?.({ id: row.id, ok: false, error: message });
+        return { ok: false, retryAt };
+      }
       log.warn({ outboxId: row.id, platform: row.platform, attempts, failed, error: message }, 'outbox delivery failed');
       await db
         .update(outbox)
@@ -323,6 +367,16 @@ export function createOutboxWorker(opts: OutboxWorkerOptions) {
       }
       return total;
     },
+  };
+}
+
+const gapKey = (row: { platform: string; conversation_id: string }) => `mention-gap:${row.platform}:${row.conversation_id}`;
+
+function withNote(message: OutboundMessage, note: string): OutboundMessage {
+  return {
+    ...message,
+    text: `${message.text}\n${note}`,
+    ...(message.markdown !== undefined ? { markdown: `${message.markdown}\n\n${note}` } : {}),
   };
 }
 

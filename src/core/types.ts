@@ -33,6 +33,13 @@ export interface OutboundMessage {
   text: string;
   mentions: string[];
   markdown?: string;
+  /**
+   * The rest of a longer message whose first parts were already delivered (PartialDeliveryError):
+   * labelled "(i/n)" parts, each sent as its own message, in order, instead of `text`/`markdown`.
+   */
+  parts?: string[];
+  /** The parts are markdown (the message had a markdown rendering). */
+  partsMarkdown?: boolean;
 }
 
 /** Where an outbound message goes. */
@@ -60,7 +67,13 @@ export interface PlatformSender {
    * Which robot's budget this send spends (e.g. the webhook key). null: unlimited (the sandbox).
    * Default when absent: one budget per conversation.
    */
-  rateKey?(target: OutboundTarget): string | null;
+  rateKey?(target: OutboundTarget, message?: OutboundMessage): string | null;
+  /**
+   * When this message's mentions would not render as a real @ through the channel the target
+   * allows: a short polite note for the group on how to fix that (posted once per group by the
+   * outbox worker). null when every mention renders, or there is nothing to mention.
+   */
+  mentionGap?(target: OutboundTarget, message: OutboundMessage): string | null;
 }
 
 /**
@@ -70,6 +83,13 @@ export interface PlatformSender {
  */
 export type RobotSetting = (
   platform: Platform,
-  input: { robot: string; secret?: string },
+  /** robot (+ secret): `/群 机器人=…`; appChat: `/群 应用群聊=<chatid>` (WeCom groups the app created). */
+  input: { robot?: string; secret?: string; appChat?: string },
   stored: Record<string, unknown> | null,
 ) => { ok: true; route: Record<string, unknown>; summary: string } | { ok: false; reason: string };
+
+/**
+ * What `/群` shows about how the bot reaches this group, supplied by the platforms: one line per
+ * channel, whether an @ there notifies the person, and how to add a channel that can (never a secret).
+ */
+export type RouteDescription = (platform: Platform, stored: Record<string, unknown> | null) => string[];

@@ -35,6 +35,8 @@ export const platformEnvShape = {
   WECOM_CORP_ID: optionalString,
   /** Self-built app secret: enables appchat/send (应用群聊). */
   WECOM_CORP_SECRET: optionalString,
+  /** Self-built app AgentId: enables message/send (the app's private messages to a person). */
+  WECOM_AGENT_ID: z.preprocess((v) => (typeof v === 'string' && !v.trim() ? undefined : v), z.coerce.number().int().positive().optional()),
   /** Self-built app callback Token and EncodingAESKey (接收消息服务器配置). */
   WECOM_TOKEN: optionalString,
   WECOM_ENCODING_AES_KEY: encodingAesKey,

@@ -19,6 +19,8 @@ export const wecomRouteSchema = z.object({
   responseUrl: z.string().min(1).optional(),
   /** Epoch milliseconds. */
   responseUrlExpiresAt: z.number().optional(),
+  /** A one-to-one chat with this userid: the self-built app's message/send reaches it (agent message). */
+  privateUserId: z.string().min(1).optional(),
 });
 
 export const dingtalkRouteSchema = z.object({
@@ -31,6 +33,8 @@ export const dingtalkRouteSchema = z.object({
   sessionWebhookExpiresAt: z.number().optional(),
   /** Enterprise robot code for the OpenAPI group send (defaults to DINGTALK_ROBOT_CODE / app key). */
   robotCode: z.string().min(1).optional(),
+  /** A one-to-one chat with this staff id: robot/oToMessages/batchSend reaches it, never the group API. */
+  privateUserId: z.string().min(1).optional(),
 });
 
 export const groupRouteSchema = z.discriminatedUnion('kind', [wecomRouteSchema, dingtalkRouteSchema]);
@@ -58,6 +62,17 @@ export function routeFromInbound(msg: InboundMessage): GroupRoute | null {
   if (!msg.route) return null;
   const r = parseStoredRoute(msg.route);
   return r && r.kind === msg.platform ? r : null;
+}
+
+/**
+ * A one-to-one chat teaches who is on the other end (WeCom userid, DingTalk staffId), so replies and
+ * later posts go through the platform's private send (WeCom message/send, DingTalk oToMessages) and
+ * never through a group API with a private conversation id.
+ */
+export function withPrivateRoute(msg: InboundMessage): InboundMessage {
+  if (msg.conversationType !== 'single' || (msg.platform !== 'wecom' && msg.platform !== 'dingtalk')) return msg;
+  const learned = msg.route && (msg.route as { kind?: unknown }).kind === msg.platform ? msg.route : { kind: msg.platform };
+  return { ...msg, route: { ...learned, privateUserId: msg.senderId } };
 }
 
 export type BaseUrls = Pick<PlatformConfig, 'WECOM_API_BASE' | 'DINGTALK_OAPI_BASE'>;

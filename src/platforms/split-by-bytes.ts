@@ -65,3 +65,11 @@ export function splitIntoNumberedParts(text: string, maxBytes: number): string[]
   const pieces = splitByBytes(text, maxBytes - LABEL_RESERVE);
   return pieces.map((p, i) => `(${i + 1}/${pieces.length})\n${p}`);
 }
+
+/**
+ * Parts kept from an earlier, partly delivered send (OutboundMessage.parts) keep their labels; one
+ * that is too long for the channel now in use is cut again (never dropped, never truncated).
+ */
+export function fitParts(parts: string[], maxBytes: number): string[] {
+  return parts.flatMap((p) => (byteLength(p) <= maxBytes ? [p] : splitByBytes(p, maxBytes)));
+}

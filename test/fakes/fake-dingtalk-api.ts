@@ -8,7 +8,8 @@ import { FakeHttpServer, genericFailure, type Failure, type RecordedRequest, typ
  * Endpoints: POST /robot/send (custom robot; checks access_token, and timestamp + sign the way DingTalk
  * does when the robot has a secret: 310000 on a bad sign or a timestamp over an hour off),
  * POST /robot/sendBySession, POST /v1.0/oauth2/accessToken, POST /v1.0/robot/groupMessages/send
- * (header x-acs-dingtalk-access-token). Bodies over 20000 bytes answer 460101.
+ * (header x-acs-dingtalk-access-token), POST /v1.0/robot/oToMessages/batchSend (private: userIds).
+ * Bodies over 20000 bytes answer 460101.
  * `fail(path, n, failure)`: 'http500', 'rate-limit' (130101 on webhooks, HTTP 429 on the OpenAPI),
  * 'expired-token' (HTTP 401 InvalidAuthentication), 'hang', or { errcode }; `expireAllTokens()` makes
  * issued OpenAPI tokens answer 401 InvalidAuthentication.
@@ -19,6 +20,8 @@ export interface FakeDingtalkApiOptions {
   appKey?: string;
   appSecret?: string;
   tokenTtlSec?: number;
+  /** Staff ids of the organisation (oToMessages/batchSend answers others in invalidStaffIdList). */
+  staff?: string[];
   /** The fake's own clock for the sign window (defaults to real time). */
   now?: () => number;
 }
@@ -28,6 +31,7 @@ export const DINGTALK_PATHS = {
   sessionSend: '/robot/sendBySession',
   accessToken: '/v1.0/oauth2/accessToken',
   groupSend: '/v1.0/robot/groupMessages/send',
+  otoSend: '/v1.0/robot/oToMessages/batchSend',
 } as const;
 
 export class FakeDingtalkApi extends FakeHttpServer {
@@ -76,15 +80,47 @@ export class FakeDingtalkApi extends FakeHttpServer {
         return { status: 200, json: { accessToken: token, expireIn: this.opts.tokenTtlSec } };
       }
       case DINGTALK_PATHS.groupSend: {
-        const token = req.headers['x-acs-dingtalk-access-token'];
-        if (typeof token !== 'string' || !this.issuedTokens.includes(token) || this.expiredTokens.has(token)) {
-          return { status: 401, json: { code: 'InvalidAuthentication', message: 'bad token' } };
+        const bad = this.checkOpenApi(req);
+        if (bad) return bad;
+        const b = req.body as { openConversationId?: unknown };
+        if (typeof b.openConversationId !== 'string' || !b.openConversationId) {
+          return { status: 400, json: { code: 'MissingopenConversationId', message: 'openConversationId is mandatory' } };
         }
         return { status: 200, json: { processQueryKey: `pqk-${this.requests.length}` } };
+      }
+      case DINGTALK_PATHS.otoSend: {
+        // {robotCode, userIds (at most 20), msgKey, msgParam} → {processQueryKey, invalidStaffIdList, flowControlledStaffIdList}
+        const bad = this.checkOpenApi(req);
+        if (bad) return bad;
+        const b = req.body as { userIds?: unknown };
+        if (!Array.isArray(b.userIds) || b.userIds.length === 0 || b.userIds.length > 20) {
+          return { status: 400, json: { code: 'invalidParameter.userIds', message: 'userIds: 1 to 20 staff ids' } };
+        }
+        const invalid = (b.userIds as string[]).filter((u) => !this.opts.staff.includes(u));
+        return { status: 200, json: { processQueryKey: `pqk-${this.requests.length}`, invalidStaffIdList: invalid, flowControlledStaffIdList: [] } };
       }
       default:
         return { status: 404, json: { errcode: 404, errmsg: 'not found' } };
     }
+  }
+
+  /** Token header, robotCode, and the message template as the OpenAPI sends take them. */
+  private checkOpenApi(req: RecordedRequest): Reply | null {
+    const token = req.headers['x-acs-dingtalk-access-token'];
+    if (typeof token !== 'string' || !this.issuedTokens.includes(token) || this.expiredTokens.has(token)) {
+      return { status: 401, json: { code: 'InvalidAuthentication', message: 'bad token' } };
+    }
+    const b = req.body as { robotCode?: unknown; msgKey?: unknown; msgParam?: unknown; at?: unknown } | undefined;
+    if (typeof b?.robotCode !== 'string' || !b.robotCode) return { status: 400, json: { code: 'MissingrobotCode', message: 'robotCode is mandatory' } };
+    if (b.msgKey !== 'sampleText' && b.msgKey !== 'sampleMarkdown') return { status: 400, json: { code: 'invalidParameter.msgKey', message: 'unknown msgKey' } };
+    try {
+      const p = JSON.parse(String(b.msgParam)) as Record<string, unknown>;
+      const ok = b.msgKey === 'sampleText' ? typeof p.content === 'string' : typeof p.title === 'string' && typeof p.text === 'string';
+      if (!ok) throw new Error('fields');
+    } catch {
+      return { status: 400, json: { code: 'invalidParameter.msgParam', message: 'msgParam must be the JSON of the template' } };
+    }
+    return null;
   }
 
   private robotSend(req: RecordedRequest): Reply {
@@ -110,6 +146,7 @@ export async function startFakeDingtalkApi(options: FakeDingtalkApiOptions = {})
     appSecret: options.appSecret ?? 'fake-app-secret',
     tokenTtlSec: options.tokenTtlSec ?? 7200,
     now: options.now ?? (() => Date.now()),
+    staff: options.staff ?? ['lisi01', 'zhangsan01'],
   });
   await fake.listen();
   return fake;

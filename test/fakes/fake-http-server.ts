@@ -28,7 +28,8 @@ export type Reply = { status: number; json?: unknown; hang?: boolean };
  * - 'hang': never answer (to exercise the client timeout)
  * - { errcode }: that errcode with HTTP 200
  */
-export type Failure = 'http500' | 'rate-limit' | 'expired-token' | 'hang' | { errcode: number; errmsg?: string };
+/** 'pass': let this call through (to script a failure on a later call: fail(p, 1, 'pass'); fail(p, 1, 'http500')). */
+export type Failure = 'pass' | 'http500' | 'rate-limit' | 'expired-token' | 'hang' | { errcode: number; errmsg?: string };
 
 /** Shared machinery of the fakes: loopback listener, request log, failure script. */
 export class FakeHttpServer {
@@ -93,7 +94,8 @@ export class FakeHttpServer {
       bodyBytes: raw.length,
     };
     this.requests.push(rec);
-    const failure = this.script.get(rec.path)?.shift();
+    const scripted = this.script.get(rec.path)?.shift();
+    const failure = scripted === 'pass' ? undefined : scripted;
     const reply = this.route(rec, failure);
     if (!reply.hang) {
       const b = reply.json as { errcode?: number; code?: string } | undefined;

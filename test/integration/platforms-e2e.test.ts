@@ -31,7 +31,7 @@ describe.each(drivers)('WeCom and DingTalk through the app on $name', (driver) =
       | Record<string, unknown>
       | undefined;
 
-  it('WeCom AI bot: acknowledges before handling, then the command takes effect and the reply @-mentions in markdown', async () => {
+  it('WeCom AI bot: acknowledges before handling, then the command takes effect and the reply names the head (no @ in AI-bot markdown) and says how to get one', async () => {
     const before = await orderCount();
     const sent = p.wecom.requestsTo(WECOM_PATHS.aibotResponse).length;
     const r = await p.wecomMessage({ from: 'wang', chatid: 'wx-chat-1', text: '/单 新建 客户=企微客户甲 类型=专利 业务员=wang', responseCode: 'rc-1' });
@@ -49,7 +49,11 @@ describe.each(drivers)('WeCom and DingTalk through the app on $name', (driver) =
     const body = replies[0]!.body as { msgtype: string; markdown: { content: string } };
     expect(body.msgtype).toBe('markdown');
     expect(body.markdown.content).toContain('已新建分配单');
-    expect(body.markdown.content).toContain('<@liu>'); // the head who must assign it
+    // The AI bot's markdown has no @ syntax (docs path/101138; issue 14: `<@userid>` does not render there),
+    // so the head who must assign it is named as text, and the group is told once how to get a real @.
+    expect(body.markdown.content).not.toContain('<@liu>');
+    expect(body.markdown.content).toContain('@刘经理');
+    expect(body.markdown.content).toContain('/群 机器人=');
     // The route learned from the callback is stored with the group.
     expect(await groupRoute('wecom', 'wx-chat-1')).toMatchObject({ kind: 'wecom', responseUrl: p.wecom.responseUrl('rc-1') });
   });

@@ -79,8 +79,9 @@ describe.each(drivers)('no secret in any log line ($name)', (driver) => {
 
     // The flows really ran and were logged.
     expect(dingtalk.issuedTokens.length).toBe(2);
-    expect(wecom.delivered(WECOM_PATHS.webhook).length).toBe(1);
-    expect(wecom.delivered(WECOM_PATHS.aibotResponse).length).toBe(2);
+    // The order's reply @-s the head, so it takes the group robot (the AI bot's markdown has no @).
+    expect(wecom.delivered(WECOM_PATHS.webhook).length).toBe(2);
+    expect(wecom.delivered(WECOM_PATHS.aibotResponse).length).toBe(1);
     expect(dingtalk.delivered(DINGTALK_PATHS.robotSend).length).toBe(1);
     expect(dingtalk.delivered(DINGTALK_PATHS.sessionSend).length).toBe(2);
     expect(dingtalk.delivered(DINGTALK_PATHS.groupSend).length).toBe(2);

@@ -1,6 +1,7 @@
 import { and, asc, eq, inArray, isNotNull, lte, or, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { groups, outbox, people, timers } from '../../db/schema';
+import { routeRemindersPrivately } from '../reminder-mode';
 import type { WorkCalendar } from '../../domain/calendar';
 import type { PlaybookRule } from '../../domain/playbooks';
 import { completeTimer, dueSteps, markStepsSent, nextOccurrence, nextWakeUp, startTimer, type LadderStep, type Timer } from '../../domain/timers';
@@ -143,13 +144,16 @@ export function createScheduler(opts: SchedulerOptions) {
       }
       updates.push({ id: row.id, t, nextStepAt: nextWakeUp(t, rule, cal, now) });
     }
+
+    // Reminders for one person who asked for them privately (/提醒方式 私聊) go to their private chat.
+    const routed = await routeRemindersPrivately(tx, out);
     // One statement each, the rows passed as one JSON parameter (no thousands of bind parameters).
-    if (out.length) {
+    if (routed.length) {
       await tx.execute(sql`
         insert into ${outbox} (platform, conversation_id, payload, dedupe_key, status, department_id)
         select platform, conversation_id, payload, dedupe_key, coalesce(status, 'pending'), department_id
         from jsonb_to_recordset(${JSON.stringify(
-          out.map((o) => ({
+          routed.map((o) => ({
             platform: o.platform,
             conversation_id: o.conversationId,
             payload: o.payload,

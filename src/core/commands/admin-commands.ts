@@ -7,7 +7,7 @@ import type { ParsedArgs } from '../command-parser';
 import { findDepartment, resolvePerson, type ChatContext } from '../context';
 import { departmentGroup, groupName, managementGroup, releaseHeldNotices } from '../department-group';
 import { PermissionError, UserInputError } from '../errors';
-import type { RobotSetting } from '../types';
+import type { RobotSetting, RouteDescription } from '../types';
 
 export async function memberAdd(ctx: ChatContext, args: ParsedArgs) {
   const userid = String(args.userid).trim();
@@ -142,9 +142,12 @@ async function outsidersWhoSpoke(ctx: ChatContext): Promise<string[]> {
  * `/群 类型=…` and `/群 机器人=… [密钥=…]`. The robot's secret never appears in a reply, the audit
  * trail or a log line: only the summary the platform gives.
  */
-export async function groupSet(ctx: ChatContext, args: ParsedArgs, robotSetting?: RobotSetting) {
+export async function groupSet(ctx: ChatContext, args: ParsedArgs, robotSetting?: RobotSetting, describeRoute?: RouteDescription) {
   const form = '请写明要设置的内容，例如：/群 类型=客户，或 /群 机器人=<Webhook 地址或 key>。';
-  if (args.kind === undefined && args.robot === undefined) throw new UserInputError(`抱歉，${form}`);
+  if (args.kind === undefined && args.robot === undefined && args.appChat === undefined) {
+    if (args.extra !== undefined || args.secret !== undefined || args.confirm === true) throw new UserInputError(`抱歉，${form}`);
+    return groupShow(ctx, form, describeRoute);
+  }
   let secret = args.secret === undefined ? undefined : String(args.secret);
   if (args.extra !== undefined) {
     // Only a signing secret may follow the robot; never echo what was written (it may be a secret).
@@ -204,7 +207,25 @@ export async function groupSet(ctx: ChatContext, args: ParsedArgs, robotSetting?
     await ctx.audit('group.robot_set', `group:${ctx.group.id}`, { robot: r.summary });
     lines.push(`已设置本群发消息用的机器人：${r.summary}。之后的回复和提醒会通过它发到本群，谢谢！`);
   }
+  if (args.appChat !== undefined) {
+    if (!robotSetting) throw new UserInputError('抱歉，这个平台没有应用群聊。');
+    const r = robotSetting(ctx.message.platform, { appChat: String(args.appChat) }, ctx.group.route ?? null);
+    if (!r.ok) throw new UserInputError(`抱歉，${r.reason}`);
+    await ctx.tx.update(groups).set({ route: r.route }).where(eq(groups.id, ctx.group.id));
+    await ctx.audit('group.appchat_set', `group:${ctx.group.id}`, { channel: r.summary });
+    lines.push(`已设置本群为${r.summary}：没有群机器人时，回复和提醒会经自建应用发到本群，谢谢！`);
+  }
   ctx.reply(lines.join('\n'));
+}
+
+/**
+ * `/群` alone: the right form, then the group's kind and how the bot reaches it (whether an @ there
+ * notifies the person, and how to add a channel that can).
+ */
+function groupShow(ctx: ChatContext, form: string, describeRoute?: RouteDescription) {
+  const kind = ctx.group.kind === 'client' ? '客户群' : '内部群';
+  const channels = describeRoute ? describeRoute(ctx.message.platform, ctx.group.route ?? null) : [];
+  ctx.reply([`抱歉，${form}`, `本群「${groupName(ctx.group)}」现在是${kind}。`, ...(channels.length ? ['发消息的渠道：', ...channels] : [])].join('\n'));
 }
 
 /**

@@ -285,14 +285,15 @@ export const COMMANDS: CommandDef[] = [
     id: 'group.set',
     zh: ['群'],
     en: ['group'],
-    summary: '设置本群的类型（内部群或客户群），或本群发消息用的机器人',
-    usage: '/群 类型=内部|客户 ｜ /群 机器人=<Webhook 地址或 key> [密钥=<钉钉加签密钥>]',
+    summary: '查看本群的类型和发消息的渠道；设置类型（内部群或客户群）或本群发消息用的机器人',
+    usage: '/群 ｜ /群 类型=内部|客户 ｜ /群 机器人=<Webhook 地址或 key> [密钥=<钉钉加签密钥>] ｜ /群 应用群聊=<chatid>',
     example: '/群 类型=客户',
     args: {
       named: [
         { key: 'kind', names: ['类型', 'kind'], label: '内部|客户', choices: ['内部', '客户', 'internal', 'client'] },
         { key: 'robot', names: ['机器人', 'robot', 'webhook'], label: 'Webhook 地址或 key', kind: 'text' },
         { key: 'secret', names: ['密钥', 'secret'], label: '钉钉加签密钥', kind: 'text' },
+        { key: 'appChat', names: ['应用群聊', 'appchat'], label: '应用群聊 chatid', kind: 'text' },
       ],
       // A signing secret written after the URL with a space (as DingTalk shows it) lands here.
       rest: { name: 'extra', label: '加签密钥', optional: true },

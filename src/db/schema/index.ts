@@ -5,3 +5,4 @@ export * from './complaints';
 export * from './links';
 export * from './client-groups';
 export * from './triage';
+export * from './reminder-mode';

@@ -13,6 +13,9 @@ export interface OutboxPayload {
   mentions: string[];
   /** Optional markdown rendering, for platforms that have it. */
   markdown?: string;
+  /** What is left of a long message after its first parts were delivered (OutboundMessage.parts). */
+  parts?: string[];
+  partsMarkdown?: boolean;
   /** Route facts of the inbound message a reply answers (OutboundTarget.replyRoute). */
   replyRoute?: Record<string, unknown>;
   /**

@@ -5,7 +5,9 @@ import { PlatformRateLimitError } from '../errors';
 import { fetchJson, type JsonResponse } from '../http/fetch-json';
 import { parseStoredRoute, rebaseLearnedUrl, type DingtalkRoute } from '../group-route';
 import { checkErrcode, shortMessage } from '../outbound-errors';
-import { byteLength, splitIntoNumberedParts } from '../split-by-bytes';
+import { byteLength, fitParts, splitIntoNumberedParts } from '../split-by-bytes';
+import { withoutTagLine } from '../../core/mention-line';
+import { sendParts } from '../send-parts';
 import { TokenCache } from '../token-cache';
 import type { SenderDeps } from '../wecom/wecom-sender';
 import { secretDigest } from '../secret-digest';
@@ -19,12 +21,17 @@ const WEBHOOK_RULES = { rateLimited: [130101], retryable: [-1], rateLimitRetryAf
 /** Stop using a sessionWebhook a minute before DingTalk does. */
 const SESSION_MARGIN_MS = 60_000;
 
-type Channel = 'session' | 'webhook' | 'openapi';
+/** session: the callback's sessionWebhook; webhook: custom robot; openapi: group send; oto: private send. */
+type Channel = 'session' | 'webhook' | 'openapi' | 'oto';
+
+/** robot/groupMessages/send and oToMessages/batchSend take no `at`: an @ renders only on the robot webhooks. */
+const CAN_MENTION: Record<Channel, boolean> = { session: true, webhook: true, openapi: false, oto: false };
 
 /**
- * Sends to a DingTalk group: through the sessionWebhook of the latest callback while it is valid,
- * else the custom robot webhook the group configured, else the OpenAPI group send of the enterprise
- * robot (needs the app credentials).
+ * Sends to a DingTalk conversation: through the sessionWebhook of the latest callback while it is
+ * valid, else (groups) the custom robot webhook the group configured, else the OpenAPI group send of
+ * the enterprise robot; one-to-one chats (route.privateUserId) through robot/oToMessages/batchSend
+ * with the person's userId, never the group API.
  */
 export class DingtalkSender implements PlatformSender {
   readonly platform = 'dingtalk' as const;
@@ -41,15 +48,25 @@ export class DingtalkSender implements PlatformSender {
   /**
    * The robot whose budget (20 a minute, then a 10-minute block) a send spends, named without secrets:
    * - webhook: the custom robot, by a hash of its access_token;
-   * - session / openapi: the enterprise robot in this conversation (robotCode + conversation). The
+   * - session / openapi / oto: the enterprise robot in this conversation (robotCode + conversation). The
    *   limit is per robot and group, so one busy group does not hold back every other group.
    * null when there is no route: the send fails at once without spending anything.
    */
   rateKey(target: OutboundTarget): string | null {
     const { route, channel, robotCode } = this.choose(target, this.deps.clock().getTime());
     if (channel === 'webhook') return `dingtalk:webhook:${secretDigest(route.webhookAccessToken!)}`;
-    if (channel === 'session' || channel === 'openapi') return `dingtalk:robot:${robotCode ?? 'session'}:${target.conversationId}`;
+    if (channel) return `dingtalk:robot:${robotCode ?? 'session'}:${target.conversationId}`;
     return null;
+  }
+
+  mentionGap(target: OutboundTarget, message: OutboundMessage): string | null {
+    const { route, channel } = this.choose(target, this.deps.clock().getTime());
+    if (!channel || CAN_MENTION[channel] || route.privateUserId || message.mentions.length === 0) return null;
+    return (
+      '提示：本群还没有设置自定义机器人，提醒里的 @ 只能显示为文字，被提醒的同事不会收到 @ 通知。' +
+      '请群主在群设置 →「机器人」→「添加机器人」→「自定义」，安全设置选「加签」，复制 Webhook 地址和以 SEC 开头的密钥，' +
+      '然后在本群发送：/群 机器人=<Webhook 地址> 密钥=<SEC…>。谢谢！'
+    );
   }
 
   private choose(target: OutboundTarget, now: number) {
@@ -57,50 +74,50 @@ export class DingtalkSender implements PlatformSender {
     const route: DingtalkRoute = stored?.kind === 'dingtalk' ? stored : { kind: 'dingtalk' };
     const session = this.usableSession(route, now);
     const robotCode = route.robotCode ?? this.config.DINGTALK_ROBOT_CODE ?? this.config.DINGTALK_APP_KEY;
-    const channel: Channel | null = session
-      ? 'session'
-      : route.webhookAccessToken
-        ? 'webhook'
-        : this.tokens && robotCode
-          ? 'openapi'
-          : null;
+    const api = Boolean(this.tokens && robotCode);
+    let channel: Channel | null;
+    if (session) channel = 'session';
+    else if (route.privateUserId) channel = api ? 'oto' : null;
+    else channel = route.webhookAccessToken ? 'webhook' : api ? 'openapi' : null;
     return { route, session, robotCode, channel };
   }
 
   async send(target: OutboundTarget, message: OutboundMessage): Promise<void> {
     const { route, session, robotCode, channel } = this.choose(target, this.deps.clock().getTime());
     if (!channel) {
-      throw new PlatformApiError('dingtalk', 'send', 'no_route', 'no usable route for this group (set one with /群 机器人=…)', false);
+      const how = route.privateUserId ? 'set DINGTALK_APP_KEY and DINGTALK_APP_SECRET for private messages' : 'set one with /群 机器人=…';
+      throw new PlatformApiError('dingtalk', 'send', 'no_route', `no usable route for this conversation (${how})`, false);
     }
     this.deps.log?.debug({ conversationId: target.conversationId, channel }, 'sending to DingTalk');
+    const markdown = message.parts ? message.partsMarkdown === true : message.markdown !== undefined;
+    const content = message.parts ? '' : CAN_MENTION[channel] ? contentOf(message) : (message.markdown ?? message.text);
+    const title = titleOf(message.parts ? (message.parts[0] ?? '') : content);
 
-    if (channel === 'openapi') {
-      const title = titleOf(contentOf(message));
-      for (const part of this.parts(message, (p) => this.openApiBody(robotCode!, target.conversationId, message, p, title))) {
-        await this.postOpenApi(part);
-      }
-      return;
+    if (channel === 'openapi' || channel === 'oto') {
+      const build = (p: string) =>
+        channel === 'oto'
+          ? { robotCode: robotCode!, userIds: [route.privateUserId!], ...msgOf(markdown, p, title) }
+          : { robotCode: robotCode!, openConversationId: target.conversationId, ...msgOf(markdown, p, title) };
+      const bodies = this.parts(message, content, build);
+      return sendParts(bodies.map(({ part, body }) => ({ part, post: () => (channel === 'oto' ? this.postOto(body) : this.postOpenApi(body)) })));
     }
-    const title = titleOf(contentOf(message));
-    const markdownMentionsLast = message.markdown !== undefined;
-    const bodies = this.parts(message, (p, i, n) => robotBody(message, p, markdownMentionsLast ? i === n - 1 : i === 0, title));
-    for (const body of bodies) {
-      if (channel === 'session') await this.postSession(session!, body);
-      else await this.postWebhook(route, body);
-    }
+    const bodies = this.parts(message, content, (p) => robotBody(markdown, message.parts ? [] : message.mentions, p, title));
+    return sendParts(
+      bodies.map(({ part, body }) => ({ part, post: () => (channel === 'session' ? this.postSession(session!, body) : this.postWebhook(route, body)) })),
+    );
   }
 
   /**
    * Split the content so every complete JSON body stays within 20000 bytes. JSON escaping can grow
-   * the text ("\n" → "\\n"), so measure real bodies and shrink the budget until all fit.
+   * the text ("\n" → "\\n"), so measure real bodies and shrink the budget until all fit. Parts kept
+   * from an earlier partial send are re-fitted, not labelled again.
    */
-  private parts(message: OutboundMessage, build: (content: string, index: number, count: number) => unknown): unknown[] {
-    const content = contentOf(message);
-    let budget = DINGTALK_BODY_MAX_BYTES - byteLength(JSON.stringify(build('', 0, 1))) - 64;
+  private parts(message: OutboundMessage, content: string, build: (content: string) => unknown): { part: string; body: unknown }[] {
+    let budget = DINGTALK_BODY_MAX_BYTES - byteLength(JSON.stringify(build(''))) - 64;
     for (let attempt = 0; attempt < 20; attempt++) {
-      const pieces = splitIntoNumberedParts(content, budget);
-      const bodies = pieces.map((p, i) => build(p, i, pieces.length));
-      if (bodies.every((b) => byteLength(JSON.stringify(b)) <= DINGTALK_BODY_MAX_BYTES)) return bodies;
+      const pieces = message.parts ? fitParts(message.parts, budget) : splitIntoNumberedParts(content, budget);
+      const bodies = pieces.map((p) => ({ part: p, body: build(p) }));
+      if (bodies.every((b) => byteLength(JSON.stringify(b.body)) <= DINGTALK_BODY_MAX_BYTES)) return bodies;
       budget = Math.floor(budget * 0.8);
     }
     throw new PlatformApiError('dingtalk', 'send', 'too_long', 'message could not be split to fit', false);
@@ -132,19 +149,25 @@ export class DingtalkSender implements PlatformSender {
     checkErrcode('dingtalk', 'robot/send', res, WEBHOOK_RULES);
   }
 
-  private openApiBody(robotCode: string, conversationId: string, message: OutboundMessage, content: string, title: string) {
-    const markdown = message.markdown !== undefined;
-    return {
-      robotCode,
-      openConversationId: conversationId,
-      msgKey: markdown ? 'sampleMarkdown' : 'sampleText',
-      msgParam: JSON.stringify(markdown ? { title, text: content } : { content }),
-    };
+  private async postOpenApi(body: unknown): Promise<void> {
+    await this.callOpenApi('robot/groupMessages/send', body);
   }
 
-  private async postOpenApi(body: unknown): Promise<void> {
+  /** Private send: answers 200 with the userIds it could not reach (invalid or flow-controlled). */
+  private async postOto(body: unknown): Promise<void> {
+    const res = await this.callOpenApi('robot/oToMessages/batchSend', body);
+    const b = res.body as { invalidStaffIdList?: unknown; flowControlledStaffIdList?: unknown } | null;
+    if (Array.isArray(b?.flowControlledStaffIdList) && b.flowControlledStaffIdList.length > 0) {
+      throw new PlatformRateLimitError('dingtalk', 'robot/oToMessages/batchSend', 'flowControlled', 'the person is flow-controlled', 60_000);
+    }
+    if (Array.isArray(b?.invalidStaffIdList) && b.invalidStaffIdList.length > 0) {
+      throw new PlatformApiError('dingtalk', 'robot/oToMessages/batchSend', 'invalidStaffId', 'the userId is not in this organisation', false);
+    }
+  }
+
+  private async callOpenApi(method: string, body: unknown): Promise<JsonResponse> {
     const tokens = this.tokens!;
-    const url = `${this.config.DINGTALK_API_BASE}/v1.0/robot/groupMessages/send`;
+    const url = `${this.config.DINGTALK_API_BASE}/v1.0/${method}`;
     const call = (token: string) =>
       fetchJson(url, {
         body,
@@ -154,7 +177,8 @@ export class DingtalkSender implements PlatformSender {
     const token = await tokens.get();
     let res = await call(token);
     if (openApiTokenInvalid(res)) res = await call(await tokens.refresh(token));
-    checkOpenApi('robot/groupMessages/send', res);
+    checkOpenApi(method, res);
+    return res;
   }
 
   private async fetchToken(): Promise<{ token: string; expiresInSec: number }> {
@@ -190,24 +214,32 @@ function checkOpenApi(method: string, res: JsonResponse): void {
 
 /**
  * The text with "@userid" for every mention: DingTalk renders an @ only when the id is both in
- * at.atUserIds and written in the content. Text puts them first; markdown last, so a leading
- * heading still renders.
+ * at.atUserIds and written in the content, and shows it as "@name". The core's own "@name" line is
+ * replaced by them (so the names are not shown twice); without one, text puts them first and markdown
+ * last, so a leading heading still renders.
  */
 function contentOf(message: OutboundMessage): string {
   const body = message.markdown ?? message.text;
   const missing = message.mentions.filter((id) => !body.includes(`@${id}`));
   if (missing.length === 0) return body;
   const ats = missing.map((id) => `@${id}`).join(' ');
+  const bare = withoutTagLine(body, message.mentions);
+  if (bare !== null) return `${bare}${message.markdown !== undefined ? '\n\n' : '\n'}${message.mentions.map((id) => `@${id}`).join(' ')}`;
   return message.markdown !== undefined ? `${body}\n\n${ats}` : `${ats} ${body}`;
 }
 
-function robotBody(message: OutboundMessage, content: string, carriesMentions: boolean, title: string) {
-  // at.atUserIds only on the part whose text carries the "@userid"s.
-  const at = { atUserIds: carriesMentions ? message.mentions : [], isAtAll: false };
-  if (message.markdown !== undefined) {
-    return { msgtype: 'markdown', markdown: { title, text: content }, at };
-  }
+/** at.atUserIds only for the ids this part's text carries (the @ renders where both are). */
+function robotBody(markdown: boolean, mentions: string[], content: string, title: string) {
+  const at = { atUserIds: mentions.filter((id) => content.includes(`@${id}`)), isAtAll: false };
+  if (markdown) return { msgtype: 'markdown', markdown: { title, text: content }, at };
   return { msgtype: 'text', text: { content }, at };
+}
+
+/** OpenAPI message templates: sampleText {content} or sampleMarkdown {title, text}, msgParam as a JSON string. */
+function msgOf(markdown: boolean, content: string, title: string) {
+  return markdown
+    ? { msgKey: 'sampleMarkdown', msgParam: JSON.stringify({ title, text: content }) }
+    : { msgKey: 'sampleText', msgParam: JSON.stringify({ content }) };
 }
 
 /** Markdown messages need a title (shown in the notification): the first line, plain, short. */

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import { cleanInbound } from '../../core/clean-text';
 import type { InboundMessage } from '../../core/types';
 import { safeErrorMessage } from '../../log';
+import { withPrivateRoute } from '../group-route';
 
 /** Provided by the core: durably record the message (unique key in the database) and return fast. */
 export type OnInbound = (msg: InboundMessage) => Promise<'accepted' | 'duplicate'>;
@@ -29,7 +30,7 @@ export async function deliverInbound(
   try {
     // NUL and lone surrogates are dropped here, once for every platform: such a message is kept
     // (answered 200) instead of failing its insert on every re-delivery.
-    const outcome = await Promise.race([onInbound(cleanInbound(message)), timeout]);
+    const outcome = await Promise.race([onInbound(withPrivateRoute(cleanInbound(message))), timeout]);
     if (outcome === 'timeout') log().error({ timeoutMs }, 'onInbound did not finish in time; asking the platform to retry');
     else if (routeLog.isLevelEnabled('debug')) log().debug({ outcome }, 'inbound message recorded');
     return outcome;
