@@ -78,8 +78,10 @@ export function createLinkSigner(opts: { secret?: string } = {}): LinkSigner {
       const m = /^([A-Za-z0-9_-]{10,4000})\.([A-Za-z0-9_-]{43})$/.exec(token ?? '');
       if (!m) return { ok: false, reason: 'malformed' };
       const [, body, sig] = m as unknown as [string, string, string];
-      const expected = mac(await key(tx), body);
-      const given = Buffer.from(sig, 'base64url');
+      // Compared as text: base64url's last character carries spare bits, so decoding first would let
+      // four spellings of one signature pass.
+      const expected = Buffer.from(b64(mac(await key(tx), body)));
+      const given = Buffer.from(sig);
       if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: 'forged' };
       let claims: LinkClaims;
       try {

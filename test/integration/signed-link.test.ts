@@ -29,6 +29,11 @@ describe.each(drivers)('signed links on $name', (driver) => {
     const forgedBody = Buffer.from(JSON.stringify({ ...claims, userid: 'chen' })).toString('base64url');
     expect(await links.verify(db, `${forgedBody}.${sig}`, { purpose: 'kanban', now: at(HOUR) })).toEqual({ ok: false, reason: 'forged' });
     expect(await links.verify(db, 'not-a-token', { purpose: 'kanban', now: at(HOUR) })).toEqual({ ok: false, reason: 'malformed' });
+    // Every other spelling of the signature's last character (its spare bits) is refused too.
+    const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+    for (const c of alphabet.replace(sig.at(-1)!, '')) {
+      expect((await links.verify(db, `${body}.${sig.slice(0, -1)}${c}`, { purpose: 'kanban', now: at(HOUR) })).ok).toBe(false);
+    }
     expect(await links.verify(db, token, { purpose: 'export', now: at(HOUR) })).toEqual({ ok: false, reason: 'wrong-purpose' });
     expect(await links.verify(db, token, { purpose: 'kanban', now: at(12 * HOUR) })).toEqual({ ok: false, reason: 'expired' });
 

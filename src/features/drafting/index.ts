@@ -66,7 +66,7 @@ export function draftingFeature(deps: { llm?: LlmClient | null }): Feature {
   }
   return {
     name: 'drafting',
-    help: { topic: '草拟回复', words: ['草拟回复', '草拟', 'draft'] },
+    help: { topic: '讨论组', words: ['草拟回复', '草拟', 'draft'] },
     commands: DRAFTING_COMMANDS.map((spec) => ({ spec, handler: draft })),
   };
 }
