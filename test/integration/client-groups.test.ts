@@ -289,7 +289,7 @@ describe.each(drivers)('client groups on $name', (driver) => {
     await s.bot.say('zhang', '/进度 D1 已辅导');
     expect((await s.timer('client-group.create-group')).filter((t) => t.orderId === 1)).toHaveLength(0);
   });
-});
+}, 180_000); // each test opens its own database: generous under load
 
 async function groupId(db: Database['db'], conversationId: string) {
   const { groups } = await import('../../src/db/schema');
