@@ -20,6 +20,7 @@ import { adminFeature } from './features/admin';
 import { clocksFeature } from './features/clocks';
 import { ordersFeature } from './features/orders';
 import { outboxFeature } from './features/outbox';
+import { visitsFeature } from './features/visits';
 import { createOutboxWorker, type OutboxWorker } from './core/outbox-worker';
 import type { PlatformSender } from './core/types';
 import { openDatabase, type Database } from './db/client';
@@ -87,6 +88,7 @@ export function createFeatures(deps: FeatureDeps): Feature[] {
     ordersFeature({ clocks: deps.clocks }),
     clocksFeature({ clocks: deps.clocks }),
     createComplaints({ playbook: deps.complaintPlaybook, calendar: deps.calendar }).feature,
+    visitsFeature({ calendar: deps.calendar }),
     adminFeature({ robotSetting: deps.robotSetting }),
     outboxFeature(),
   ];
