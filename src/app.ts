@@ -21,6 +21,7 @@ import { clocksFeature } from './features/clocks';
 import { ordersFeature } from './features/orders';
 import { outboxFeature } from './features/outbox';
 import { visitsFeature } from './features/visits';
+import { reportsFeature } from './features/reports';
 import { createOutboxWorker, type OutboxWorker } from './core/outbox-worker';
 import type { PlatformSender } from './core/types';
 import { openDatabase, type Database } from './db/client';
@@ -88,9 +89,15 @@ export function createFeatures(deps: FeatureDeps): Feature[] {
     ordersFeature({ clocks: deps.clocks }),
     clocksFeature({ clocks: deps.clocks }),
     createComplaints({ playbook: deps.complaintPlaybook, calendar: deps.calendar }).feature,
-    visitsFeature({ calendar: deps.calendar }),
     adminFeature({ robotSetting: deps.robotSetting }),
     outboxFeature(),
+    visitsFeature({ calendar: deps.calendar }),
+    reportsFeature({
+      calendar: deps.calendar,
+      complaintPlaybook: deps.complaintPlaybook,
+      links: deps.links ?? createLinkSigner(),
+      publicUrl: deps.publicUrl ?? (() => 'http://127.0.0.1:3000'),
+    }),
   ];
 }
 

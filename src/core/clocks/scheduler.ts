@@ -55,7 +55,11 @@ export interface TimerSubjectBatch {
     target: { platform: string; conversationId: string; internal?: boolean } | null;
     hold?: { departmentId: number | null };
     text: string;
+    /** Optional markdown rendering of the same notice (platforms that have it); the mentions follow it too. */
+    markdown?: string;
     mentions: { userid: string; name: string }[];
+    /** Continuation messages sent right after this one, to the same place (keys `timer:<id>:<step>:<i>`). */
+    more?: { text: string; markdown?: string }[];
   };
   /** Called once per timer whose steps were marked in this tick, in the tick's transaction. */
   afterSteps?(row: TimerRow, rule: PlaybookRule, steps: LadderStep[], t: Timer): Promise<void>;
@@ -64,7 +68,7 @@ export interface TimerSubjectBatch {
 interface OutRow {
   platform: string;
   conversationId: string;
-  payload: { text: string; mentions: string[]; internal?: boolean };
+  payload: { text: string; mentions: string[]; markdown?: string; internal?: boolean };
   dedupeKey: string;
   /** 'unrouted': held for `departmentId` (platform and conversation are ''). */
   status?: 'pending' | 'unrouted';
@@ -182,7 +186,11 @@ export function createScheduler(opts: SchedulerOptions) {
         const step: LadderStep = steps[steps.length - 1]!;
         const r = batchOf.render(row, rule, step, t);
         const tags = r.mentions.map((p) => `@${p.name}`).join(' ');
-        const payload = { text: tags ? `${r.text}\n${tags}` : r.text, mentions: r.mentions.map((p) => p.userid) };
+        const payload = {
+          text: tags ? `${r.text}\n${tags}` : r.text,
+          mentions: r.mentions.map((p) => p.userid),
+          ...(r.markdown !== undefined ? { markdown: tags ? `${r.markdown}\n\n${tags}` : r.markdown } : {}),
+        };
         if (r.target) {
           out.push({
             platform: r.target.platform,
@@ -191,8 +199,19 @@ export function createScheduler(opts: SchedulerOptions) {
             dedupeKey: `timer:${row.id}:${step.step}`,
           });
           sent++;
+          (r.more ?? []).forEach((m, i) =>
+            out.push({
+              platform: r.target!.platform,
+              conversationId: r.target!.conversationId,
+              payload: { ...m, mentions: [], ...(r.target!.internal ? { internal: true } : {}) },
+              dedupeKey: `timer:${row.id}:${step.step}:${i + 1}`,
+            }),
+          );
         } else if (r.hold) {
           out.push({ platform: '', conversationId: '', payload, dedupeKey: `timer:${row.id}:${step.step}`, status: 'unrouted', departmentId: r.hold.departmentId });
+          (r.more ?? []).forEach((m, i) =>
+            out.push({ platform: '', conversationId: '', payload: { ...m, mentions: [] }, dedupeKey: `timer:${row.id}:${step.step}:${i + 1}`, status: 'unrouted', departmentId: r.hold!.departmentId }),
+          );
         } else {
           log.warn({ timer: row.id, rule: rule.id, subject: row.subject }, 'no internal group to post a reminder in; set one with /部门群');
         }
@@ -248,6 +267,7 @@ export function createScheduler(opts: SchedulerOptions) {
       await tx.execute(sql`
         insert into ${outbox} (platform, conversation_id, payload, dedupe_key, status, department_id)
         select platform, conversation_id, payload, dedupe_key, coalesce(status, 'pending'), department_id
+        -- In array order: a notice's continuation parts get later ids, so they are sent after it.
         from jsonb_to_recordset(${JSON.stringify(
           out.map((o) => ({
             platform: o.platform,
