@@ -5,7 +5,7 @@ import type { WorkCalendar } from '../../domain/calendar';
 import type { Timer } from '../../domain/timers';
 import { toRow } from '../../core/clocks/clock-store';
 import type { Person } from '../../core/records';
-import { dueVisits, periodOf, type ClientFacts, type DoneVisit, type DueVisit } from './schedule';
+import { dueVisits, periodDue, periodOf, type ClientFacts, type DoneVisit, type DueVisit } from './schedule';
 import type { VisitPlaybook } from './visit-playbook';
 
 export type ClientRow = typeof clients.$inferSelect;
@@ -62,14 +62,20 @@ export function assigneesOf(pb: VisitPlaybook, c: Pick<ClientFactsRow, 'client' 
 /** 经理及以上: a department head, 总经办 or an admin. */
 export const isManagerOrAbove = (p: Person | null, isAdmin: boolean) => isAdmin || p?.role === 'head' || p?.role === 'management';
 
+/**
+ * The clock of one due visit. It counts from the start of its period (the obligation began then), so a
+ * clock started late in the period still gives its heads-up at once rather than dropping it.
+ */
 function dueTimer(d: DueVisit, now: Date, cal: WorkCalendar): Timer {
+  const periodStart = cal.at(d.period.start, '00:00');
+  const startedAt = periodStart.getTime() < now.getTime() ? periodStart : now;
   return {
     ruleId: d.schedule.id,
-    startedAt: now,
+    startedAt,
     dueAt: d.dueAt,
     state: 'running',
     clock: 'fixed',
-    lengthMs: Math.max(0, cal.workingTimeBetween(now, d.dueAt)),
+    lengthMs: Math.max(0, cal.workingTimeBetween(startedAt, d.dueAt)),
     stepsSent: [],
   };
 }
@@ -93,11 +99,20 @@ export async function syncDueVisits(tx: Db, pb: VisitPlaybook, now: Date, cal: W
         inArray(timers.state, ['running', 'paused']),
       ),
     );
+  // Clients never tracked before start with the current period: no backlog of past periods on day one.
+  const tracked = new Set(
+    (
+      await tx
+        .selectDistinct({ subject: timers.subject })
+        .from(timers)
+        .where(clientIds ? inArray(timers.subject, facts.map((f) => dueSubject(f.client.id))) : sql`${timers.subject} like 'visit-due:%'`)
+    ).map((r) => r.subject),
+  );
   let started = 0;
   for (const f of facts) {
     const subject = dueSubject(f.client.id);
     const mine = running.filter((r) => r.subject === subject);
-    const wanted = dueVisits(pb, f.facts, f.done, now, cal).map((d) => clampToPrevious(d, now, cal));
+    const wanted = dueVisits(pb, f.facts, f.done, now, cal).map((d) => clampBack(d, now, cal, tracked.has(subject) ? 1 : 0));
     for (const row of mine) {
       const w = wanted.find((d) => d.schedule.id === row.ruleId);
       if (w && w.dueAt.getTime() === row.dueAt.getTime() && row.departmentId === f.departmentId) continue;
@@ -125,13 +140,12 @@ export async function syncDueVisits(tx: Db, pb: VisitPlaybook, now: Date, cal: W
   return started;
 }
 
-/** Not further back than the period before the current one. */
-function clampToPrevious(d: DueVisit, now: Date, cal: WorkCalendar): DueVisit {
-  const current = periodOf(cal.dateOf(now), d.schedule.every);
-  const previous = periodOf(cal.shiftDate(current.start, -1, 'days'), d.schedule.every);
-  if (d.period.start >= previous.start) return d;
-  const end = previous.end;
-  return { ...d, period: previous, dueAt: cal.endOfWorkingDay(cal.workingDayOnOrBefore(end)) };
+/** Not further back than `periods` periods before the current one. */
+function clampBack(d: DueVisit, now: Date, cal: WorkCalendar, periods: 0 | 1): DueVisit {
+  let floor = periodOf(cal.dateOf(now), d.schedule.every);
+  if (periods === 1) floor = periodOf(cal.shiftDate(floor.start, -1, 'days'), d.schedule.every);
+  if (d.period.start >= floor.start) return d;
+  return { ...d, period: floor, dueAt: periodDue(floor, cal) };
 }
 
 /** Running due-visit clocks, with their clients (for lists, the weekly summary and /客户 查). */
