@@ -74,7 +74,7 @@ function handlerLines(w: HandlerWeek, cal: WorkCalendar, now: Date, visitPb: Vis
     `${w.person?.name ?? '未分配'}：在办 ${w.orders.length} 单` +
     (overdue ? `，逾期计时 ${overdue} 项` : '') +
     (w.complaints.length ? `，未结投诉 ${w.complaints.length} 件` : '') +
-    (w.visits.length ? `，待回访 ${w.visits.length} 家` : '');
+    (w.visits.length ? `，待回访 ${w.visits.length} 项` : '');
   if (!lines.length) lines.push('- 本周没有在办事项');
   return { title, lines };
 }
