@@ -1,7 +1,7 @@
 import { and, asc, eq, like } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/client';
-import { clients, outbox, timers, visits } from '../../src/db/schema';
+import { clients, departments, orders, outbox, timers, visits } from '../../src/db/schema';
 import { demoBot, fakeClock, REFUSED } from '../helpers/bot';
 import { drivers } from '../helpers/databases';
 
@@ -160,6 +160,20 @@ describe.each(drivers)('clients and return visits on $name', (driver) => {
     at('2026-09-30T15:00:00'); // Wednesday before 国庆
     await bot.say('wang', '/客户 设置 远航贸易 普通');
     expect(await bot.say('zhang', '/回访 记录 远航贸易 结果=一切正常')).toContain('请于 10月8日(周四) 18:00 前填写回访情况表');
+  });
+
+  it('代账 is a service type of the 财税 playbook: its order starts the 财税 clocks in 审计部 and brings monthly email visits', async () => {
+    at('2026-11-27T15:00:00');
+    const o = await bot.say('wang', '/单 新建 客户=新代账客户 类型=代账 业务员=wang 已付款');
+    const id = Number(/D(\d+)/.exec(o)![1]);
+    const [order] = await db().select().from(orders).where(eq(orders.id, id));
+    expect(order!.departmentId).toBe((await db().select().from(departments).where(eq(departments.name, '审计部')))[0]!.id);
+    const clocks = await db().select().from(timers).where(eq(timers.orderId, id));
+    expect(clocks.map((t) => t.ruleId)).toContain('tax.learn-client');
+    await tickAt('2026-11-27T15:30:00'); // housekeeping: the new client's visit clocks
+    const due = await dueTimers('新代账客户', 'running');
+    expect(due.map((t) => t.ruleId).sort()).toEqual(['visit.bookkeeping-email', 'visit.first-year-monthly', 'visit.onsite-yearly']);
+    expect(due.every((t) => t.departmentId === order!.departmentId)).toBe(true);
   });
 
   it('/客户 查 shows orders, visits, due visits and the last contact by staff in the client group; /回访 列表', async () => {
