@@ -69,6 +69,14 @@ describe('visit schedules (pure)', () => {
     expect(dueVisits(pb, client(), [], at('2026-05-02T10:00:00'), cal)).toEqual([]);
   });
 
+  it('a quarter or year ending in a holiday or on a weekend is due on the working day before', () => {
+    const c = client({ orders: [{ createdAt: at('2021-03-01T10:00:00'), serviceType: '专利' }] });
+    // Q3 2023 ends on 30 September, inside 中秋国庆 (29 Sep – 6 Oct): due Thursday 28 September.
+    expect(due('visit.quarterly', c, at('2023-08-01T10:00:00'), [{ method: 'phone', doneAt: at('2023-06-01T10:00:00') }])!.dueAt).toEqual(at('2023-09-28T18:00:00'));
+    // 2023 ends on a Sunday: the year's on-site visit is due Friday 29 December.
+    expect(due('visit.onsite-yearly', c, at('2023-08-01T10:00:00'), [{ method: 'onsite', doneAt: at('2022-06-01T10:00:00') }])!.dueAt).toEqual(at('2023-12-29T18:00:00'));
+  });
+
   it('the third refusal in a row counts as a visit', () => {
     expect(refusalsMakeVisit(['refused'], 3)).toBe(false);
     expect(refusalsMakeVisit(['refused', 'planned', 'refused'], 3)).toBe(false);
@@ -181,6 +189,7 @@ describe('report figures and rendering (pure)', () => {
       clocks: { onTime: 2, late: 2, percentOnTime: 50 },
       complaintsByLevel: { A: 1, B: 1 },
       rate: { complaints: 2, clientsServed: 5, rate: 0.4, over: true },
+      rateYear: { complaints: 3, clientsServed: 60, rate: 0.05, over: false },
       visitsDue: 2,
       visitsDueDone: 1,
       visitsDone: 1,
@@ -190,7 +199,7 @@ describe('report figures and rendering (pure)', () => {
     expect(one[0]!.text).toContain('服务督导月报｜2026年10月');
     expect(one[0]!.text).toContain('- 分配单：新开 3，完成 1');
     expect(one[0]!.text).toContain('- 计时：按时 2，超时 2，按时率 50%');
-    expect(one[0]!.text).toContain('- 投诉：2 件（A 级 1，B 级 1）；投诉率 2/5 = 40.0%，超过 10% 警戒线');
+    expect(one[0]!.text).toContain('- 投诉：2 件（A 级 1，B 级 1）；投诉率 2/5 = 40.0%，超过 10% 警戒线；今年累计 3/60 = 5.0%\n');
     expect(one[0]!.text).toContain('- 回访：应回访 2，按期完成 1；本月共回访 1 次');
     const many = renderMonthly('2026-10', Array.from({ length: 20 }, (_, i) => f(i)), 0.1, '4.4.3', { complete: true, maxBytes: 1000 });
     expect(many.length).toBeGreaterThan(1);

@@ -148,7 +148,8 @@ describe.each(drivers)('weekly summary, monthly report and exports on $name', (d
     const block = text.slice(text.indexOf('【软件部】'));
     expect(block).toContain('- 分配单：新开 2，完成 1');
     expect(block).toContain('- 计时：按时 2，超时 2，按时率 50%');
-    expect(block).toContain('- 投诉：2 件（A 级 1，待定级 1）；投诉率 2/3 = 66.7%，超过 10% 警戒线');
+    // The year so far (to 1 November): the same 2 complaints ÷ clients served {甲, 乙, 丙, 丁} (丙's order was active in September) = 50%.
+    expect(block).toContain('- 投诉：2 件（A 级 1，待定级 1）；投诉率 2/3 = 66.7%，超过 10% 警戒线；今年累计 2/4 = 50.0%，超过 10%\n');
     expect(block).toContain('- 回访：应回访 2，按期完成 1；本月共回访 1 次');
     // A head sees only their own department.
     const head = (await replies('sun', '/月报 2026-10')).join('\n');

@@ -181,6 +181,8 @@ export interface MonthFigures {
   clocks: ReturnType<typeof clockFigures>;
   complaintsByLevel: Record<string, number>;
   rate: ComplaintRate;
+  /** The same figure for the year so far (Jan 1 to the end of the span): 4.4.3 is a yearly line. */
+  rateYear: ComplaintRate;
   visitsDue: number;
   visitsDueDone: number;
   visitsDone: number;
@@ -194,7 +196,15 @@ export function byLevel(levels: (string | null)[]): Record<string, number> {
 }
 
 /** One department's month [from, to) at `now`. The complaint rate is 4.4.3's (rateOf), over the same span. */
-export async function monthFigures(tx: Db, dept: { id: number; name: string }, from: Date, to: Date, now: Date, threshold: number): Promise<MonthFigures> {
+export async function monthFigures(
+  tx: Db,
+  dept: { id: number; name: string },
+  from: Date,
+  to: Date,
+  now: Date,
+  threshold: number,
+  yearStart?: Date,
+): Promise<MonthFigures> {
   const span = and(gte(orders.createdAt, from), lt(orders.createdAt, to));
   const [opened] = await tx.select({ n: sql<number>`count(*)::int` }).from(orders).where(and(eq(orders.departmentId, dept.id), span));
   const [finished] = await tx
@@ -207,6 +217,7 @@ export async function monthFigures(tx: Db, dept: { id: number; name: string }, f
     .from(complaints)
     .where(and(eq(complaints.departmentId, dept.id), gte(complaints.receivedAt, from), lt(complaints.receivedAt, to)));
   const rate = await rateOf(tx, dept.id, from, to, threshold);
+  const rateYear = await rateOf(tx, dept.id, yearStart ?? from, to, threshold);
   const visitClocks = await tx
     .select({ state: timers.state, dueAt: timers.dueAt, endedAt: sql<string | null>`${timers.data}->>'endedAt'` })
     .from(timers)
@@ -225,6 +236,7 @@ export async function monthFigures(tx: Db, dept: { id: number; name: string }, f
     clocks: clockFigures(await clocksDue(tx, dept.id, from, to), now),
     complaintsByLevel: byLevel(levels.map((l) => l.level)),
     rate,
+    rateYear,
     visitsDue: due.length,
     visitsDueDone: due.filter((v) => v.state === 'done').length,
     visitsDone: Number(done?.n ?? 0),

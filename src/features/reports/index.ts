@@ -63,7 +63,8 @@ export function reportsFeature(deps: ReportsDeps): Feature {
     const only = isMgmt(ctx) ? null : (ctx.actor.person?.departmentId ?? null);
     if (!isMgmt(ctx) && !only) throw new UserInputError('抱歉，您还没有登记所属部门。');
     const figures = [];
-    for (const d of await serviceDepartments(ctx.tx, only)) figures.push(await monthFigures(ctx.tx, d, span.from, to, ctx.now, pb.rate.threshold));
+    const yearStart = cal.at(`${month.slice(0, 4)}-01-01`, '00:00');
+    for (const d of await serviceDepartments(ctx.tx, only)) figures.push(await monthFigures(ctx.tx, d, span.from, to, ctx.now, pb.rate.threshold, yearStart));
     for (const part of renderMonthly(month, figures, pb.rate.threshold, pb.rate.clause, { complete: to === span.to })) ctx.reply(part.text);
   };
 

@@ -21,7 +21,8 @@ export function monthBlock(f: MonthFigures, threshold: number): string[] {
     `${f.departmentName}`,
     `- 分配单：新开 ${f.opened}，完成 ${f.finished}`,
     `- 计时：按时 ${f.clocks.onTime}，超时 ${f.clocks.late}，按时率 ${pct(f.clocks.percentOnTime)}`,
-    `- 投诉：${f.rate.complaints} 件${levels ? `（${levels}）` : ''}；投诉率 ${f.rate.complaints}/${f.rate.clientsServed} = ${formatRate(f.rate)}，${f.rate.over ? `超过 ${line}% 警戒线` : `未超过 ${line}%`}`,
+    `- 投诉：${f.rate.complaints} 件${levels ? `（${levels}）` : ''}；投诉率 ${f.rate.complaints}/${f.rate.clientsServed} = ${formatRate(f.rate)}，${f.rate.over ? `超过 ${line}% 警戒线` : `未超过 ${line}%`}` +
+      `；今年累计 ${f.rateYear.complaints}/${f.rateYear.clientsServed} = ${formatRate(f.rateYear)}${f.rateYear.over ? `，超过 ${line}%` : ''}`,
     `- 回访：应回访 ${f.visitsDue}，按期完成 ${f.visitsDueDone}；本月共回访 ${f.visitsDone} 次`,
   ];
 }

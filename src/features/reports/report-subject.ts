@@ -121,7 +121,8 @@ export function reportSubject(deps: { calendar: CalendarProvider; complaintPlayb
         } else if (row.ruleId === monthly.id) {
           const { month, from, to } = previousMonth(now, cal);
           const figures = [];
-          for (const d of await serviceDepartments(tx)) figures.push(await monthFigures(tx, d, from, to, now, deps.complaintPlaybook.rate.threshold));
+          const yearStart = cal.at(`${month.slice(0, 4)}-01-01`, '00:00');
+          for (const d of await serviceDepartments(tx)) figures.push(await monthFigures(tx, d, from, to, now, deps.complaintPlaybook.rate.threshold, yearStart));
           const mgmt = await tx.select().from(people).where(and(eq(people.role, 'management'), eq(people.active, true))).orderBy(asc(people.id));
           made.set(row.id, {
             parts: renderMonthly(month, figures, deps.complaintPlaybook.rate.threshold, deps.complaintPlaybook.rate.clause, { complete: true }),

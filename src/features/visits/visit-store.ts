@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, inArray, ne, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, ne, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { clients, orders, people, timers, visits } from '../../db/schema';
 import type { WorkCalendar } from '../../domain/calendar';
@@ -172,8 +172,4 @@ export async function findClient(tx: Db, name: string): Promise<ClientRow | null
 
 export async function activeStaff(tx: Db): Promise<Person[]> {
   return tx.select().from(people).where(eq(people.active, true)).orderBy(asc(people.id));
-}
-
-export async function latestVisits(tx: Db, clientId: number, limit = 5) {
-  return tx.select().from(visits).where(eq(visits.clientId, clientId)).orderBy(desc(visits.id)).limit(limit);
 }
