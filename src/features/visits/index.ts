@@ -1,6 +1,6 @@
 import type { CalendarProvider } from '../../core/clocks/clock-store';
 import type { Feature, Handler } from '../../core/feature';
-import { createVisitCommands } from './commands';
+import { createVisitCommands, lastContact } from './commands';
 import { VISIT_COMMANDS } from './specs';
 import { dueVisitSubject, visitClockSubject } from './subjects';
 import { loadVisitPlaybook, type VisitPlaybook } from './visit-playbook';
@@ -27,4 +27,3 @@ export function visitsFeature(deps: { calendar: CalendarProvider; playbook?: Vis
 }
 
 export { loadVisitPlaybook, lastContact };
-import { lastContact } from './commands';
