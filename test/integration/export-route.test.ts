@@ -6,7 +6,7 @@ describe('export links on the running bot', () => {
   let app: Awaited<ReturnType<typeof startTestApp>>;
   beforeAll(async () => {
     app = await startTestApp({ LINK_SECRET: 'k'.repeat(40) }, { loops: false });
-  });
+  }, 180_000); // a fresh embedded database and its migrations: slow on a loaded machine
   afterAll(async () => app?.close());
 
   it('/导出 gives a link on the bot’s own address that downloads the CSV once', async () => {
