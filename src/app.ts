@@ -26,6 +26,8 @@ import { orderTextFeature } from './features/order-text';
 import { draftingFeature } from './features/drafting';
 import { createLlmClient, type LlmClient } from './llm/client';
 import { reminderModeFeature } from './features/reminder-mode';
+import { visitsFeature } from './features/visits';
+import { reportsFeature } from './features/reports';
 import { createOutboxWorker, type OutboxWorker } from './core/outbox-worker';
 import type { PlatformSender } from './core/types';
 import { openDatabase, type Database } from './db/client';
@@ -107,6 +109,13 @@ export function createFeatures(deps: FeatureDeps): Feature[] {
     triageFeature({ fileComplaint: complaints.fileComplaint, calendar: deps.calendar, llm: deps.llm }),
     orderTextFeature({ createOrder: orders.commands!.find((c) => c.spec.id === 'order.new')!.handler, calendar: deps.calendar, llm: deps.llm }),
     draftingFeature({ llm: deps.llm }),
+    visitsFeature({ calendar: deps.calendar }),
+    reportsFeature({
+      calendar: deps.calendar,
+      complaintPlaybook: deps.complaintPlaybook,
+      links: deps.links ?? createLinkSigner(),
+      publicUrl: deps.publicUrl ?? (() => 'http://127.0.0.1:3000'),
+    }),
   ];
   // Timers of features bound to an order pause, resume and stop with it and show in /查 D12.
   deps.clocks.attachSubjects(timerSubjectsOf(features));

@@ -15,7 +15,7 @@ export async function seedDemo(db: Db): Promise<boolean> {
       .values([
         { name: '专利部', services: ['专利', '集成电路布图', '专利流程事务'] },
         { name: '软件部', services: ['软件', '商标'] },
-        { name: '审计部', services: ['审计', '财税'] },
+        { name: '审计部', services: ['审计', '财税', '代账'] },
         { name: '项目部', services: ['高新', '资助'] },
         { name: '市场部', services: [] },
         { name: '总经办', services: [] },

@@ -1,5 +1,5 @@
 /** Service types of the firm's standards (SERVICE-RULES.md, "Orders" table). */
-export const SERVICE_TYPES = ['专利', '集成电路布图', '软件', '商标', '专利流程事务', '审计', '财税', '高新', '资助'] as const;
+export const SERVICE_TYPES = ['专利', '集成电路布图', '软件', '商标', '专利流程事务', '审计', '财税', '代账', '高新', '资助'] as const;
 export type ServiceType = (typeof SERVICE_TYPES)[number];
 
 const ALIASES: Record<string, ServiceType> = {
@@ -9,6 +9,8 @@ const ALIASES: Record<string, ServiceType> = {
   高新认定: '高新',
   资助项目: '资助',
   财税顾问: '财税',
+  代理记账: '代账',
+  bookkeeping: '代账',
   patent: '专利',
   ic: '集成电路布图',
   software: '软件',

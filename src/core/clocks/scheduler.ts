@@ -55,7 +55,11 @@ export interface TimerSubjectBatch {
     target: { platform: string; conversationId: string; internal?: boolean } | null;
     hold?: { departmentId: number | null };
     text: string;
+    /** Optional markdown rendering of the same notice (platforms that have it); the mentions follow it too. */
+    markdown?: string;
     mentions: { userid: string; name: string }[];
+    /** Continuation messages sent right after this one, to the same place (keys `timer:<id>:<step>:<i>`). */
+    more?: { text: string; markdown?: string }[];
   };
   /** Called once per timer whose steps were marked in this tick, in the tick's transaction. */
   afterSteps?(row: TimerRow, rule: PlaybookRule, steps: LadderStep[], t: Timer): Promise<void>;
@@ -69,7 +73,7 @@ export interface TimerSubjectBatch {
 interface OutRow {
   platform: string;
   conversationId: string;
-  payload: { text: string; mentions: string[]; internal?: boolean };
+  payload: { text: string; mentions: string[]; markdown?: string; internal?: boolean };
   dedupeKey: string;
   /** 'unrouted': held for `departmentId` (platform and conversation are ''). */
   status?: 'pending' | 'unrouted';
@@ -118,7 +122,11 @@ export function createScheduler(opts: SchedulerOptions) {
         const step: LadderStep = steps[steps.length - 1]!;
         const r = batchOf.render(row, rule, step, t);
         const tags = r.mentions.map((p) => `@${p.name}`).join(' ');
-        const payload = { text: tags ? `${r.text}\n${tags}` : r.text, mentions: r.mentions.map((p) => p.userid) };
+        const payload = {
+          text: tags ? `${r.text}\n${tags}` : r.text,
+          mentions: r.mentions.map((p) => p.userid),
+          ...(r.markdown !== undefined ? { markdown: tags ? `${r.markdown}\n\n${tags}` : r.markdown } : {}),
+        };
         const dedupeKey = `timer:${row.id}:${step.step}`;
         if (r.target) {
           out.push({
@@ -128,8 +136,19 @@ export function createScheduler(opts: SchedulerOptions) {
             dedupeKey,
           });
           sent++;
+          (r.more ?? []).forEach((m, i) =>
+            out.push({
+              platform: r.target!.platform,
+              conversationId: r.target!.conversationId,
+              payload: { ...m, mentions: [], ...(r.target!.internal ? { internal: true } : {}) },
+              dedupeKey: `${dedupeKey}:${i + 1}`,
+            }),
+          );
         } else if (r.hold) {
           out.push({ platform: '', conversationId: '', payload, dedupeKey, status: 'unrouted', departmentId: r.hold.departmentId });
+          (r.more ?? []).forEach((m, i) =>
+            out.push({ platform: '', conversationId: '', payload: { ...m, mentions: [] }, dedupeKey: `${dedupeKey}:${i + 1}`, status: 'unrouted', departmentId: r.hold!.departmentId }),
+          );
           log.warn({ timer: row.id, rule: rule.id, subject: row.subject }, 'no group to post a reminder in; kept as unrouted until /部门群 sets one');
         } else {
           log.warn({ timer: row.id, rule: rule.id, subject: row.subject }, 'no internal group to post a reminder in; set one with /部门群');

@@ -45,10 +45,18 @@ export const people = pgTable(
   (t) => [index('people_name_idx').on(t.name)],
 );
 
+/** 客户的类别 (回访, 财税 7.1.3 / 7.2): 优质客户 are visited by a manager or above; 代账 clients by email monthly. */
+export const CLIENT_KINDS = ['normal', 'premium', 'bookkeeping'] as const;
+export type ClientKind = (typeof CLIENT_KINDS)[number];
+
 export const clients = pgTable('clients', {
   id: serial('id').primaryKey(),
   name: text('name').notNull().unique(),
   salespersonId: integer('salesperson_id').references(() => people.id),
+  /** Set by `/客户 设置` (src/features/visits). */
+  kind: text('kind', { enum: CLIENT_KINDS }).notNull().default('normal'),
+  contactName: text('contact_name'),
+  phone: text('phone'),
   createdAt: createdAt(),
 });
 

@@ -6,3 +6,4 @@ export * from './links';
 export * from './client-groups';
 export * from './triage';
 export * from './reminder-mode';
+export * from './visits';

@@ -8,7 +8,7 @@ import { ORDER_EVENTS, type OrderEvent } from './order-events';
  */
 
 /** Service types exactly as the firm names them (orders.service_type). */
-export const SERVICE_TYPES = ['专利', '集成电路布图', '软件', '商标', '专利流程事务', '审计', '财税', '高新', '资助'] as const;
+export const SERVICE_TYPES = ['专利', '集成电路布图', '软件', '商标', '专利流程事务', '审计', '财税', '代账', '高新', '资助'] as const;
 export type ServiceType = (typeof SERVICE_TYPES)[number];
 
 /** Same values as db ROLES; kept here so the domain does not import the database layer. */

@@ -1,0 +1,118 @@
+import type { CommandDef } from '../../core/commands/specs';
+
+const client = { name: 'client', label: '客户名称', kind: 'text' as const };
+const ref = { name: 'ref', label: '回访编号（如 V9）', kind: 'ref' as const };
+
+/** 客户 and 回访 commands (SERVICE-RULES.md, Return visits). All show internal detail: never in a client group. */
+export const VISIT_COMMANDS: CommandDef[] = [
+  {
+    id: 'client.set',
+    zh: ['客户', '设置'],
+    en: ['client', 'set'],
+    summary: '登记或修改客户：类别（优质、代账、普通）和联系人、电话',
+    usage: '/客户 设置 <客户> 优质|代账|普通 [联系人=…] [电话=…]',
+    example: '/客户 设置 华星科技 代账 联系人=刘女士 电话=13800000000',
+    args: {
+      positional: [client, { name: 'kind', label: '客户类别（优质|代账|普通）', kind: 'word', optional: true, choices: ['优质', '代账', '普通'] }],
+      named: [
+        { key: 'contact', names: ['联系人', 'contact'], label: '联系人' },
+        { key: 'phone', names: ['电话', 'phone'], label: '电话' },
+      ],
+    },
+    gate: 'staff',
+    internal: true,
+  },
+  {
+    id: 'client.show',
+    zh: ['客户', '查'],
+    en: ['client', 'show'],
+    aliases: [['客户', '查看']],
+    summary: '查看客户：分配单、投诉、回访和最近一次联系',
+    usage: '/客户 查 <客户>',
+    example: '/客户 查 华星科技',
+    args: { positional: [client] },
+    gate: 'staff',
+    internal: true,
+  },
+  {
+    id: 'visit.plan',
+    zh: ['回访', '计划'],
+    en: ['visit', 'plan'],
+    summary: '计划一次客户回访（电话为主，每年一次现场，代账客户每月邮件，7.1.3）',
+    usage: '/回访 计划 <客户> 方式=电话|现场|邮件 [日期=YYYY-MM-DD]',
+    example: '/回访 计划 华星科技 方式=电话 日期=2026-11-27',
+    args: {
+      positional: [client],
+      named: [
+        { key: 'method', names: ['方式', 'method'], label: '电话|现场|邮件', required: true, choices: ['电话', '现场', '邮件'] },
+        { key: 'date', names: ['日期', 'date'], label: 'YYYY-MM-DD', kind: 'date' },
+      ],
+    },
+    gate: 'staff',
+    internal: true,
+  },
+  {
+    id: 'visit.record',
+    zh: ['回访', '记录'],
+    en: ['visit', 'record'],
+    summary: '登记已完成的回访（开始第二天填写回访情况表和主管审阅的计时，7.3）',
+    usage: '/回访 记录 <客户> 结果=… [意见=…] [满意度=1-5] [方式=电话|现场|邮件]',
+    example: '/回访 记录 华星科技 结果=客户对进度满意 意见=希望每月发进度表 满意度=5',
+    args: {
+      positional: [client],
+      named: [
+        { key: 'result', names: ['结果', 'result'], label: '回访结果', required: true },
+        { key: 'opinion', names: ['意见', 'opinion'], label: '客户意见' },
+        { key: 'satisfaction', names: ['满意度', 'satisfaction'], label: '1-5', choices: ['1', '2', '3', '4', '5'] },
+        { key: 'method', names: ['方式', 'method'], label: '电话|现场|邮件', choices: ['电话', '现场', '邮件'] },
+      ],
+    },
+    gate: 'staff',
+    internal: true,
+  },
+  {
+    id: 'visit.refused',
+    zh: ['回访', '失约'],
+    en: ['visit', 'refused'],
+    aliases: [['回访', '拒约']],
+    summary: '登记客户拒绝或取消回访预约（连续三次视为已回访，7.1.5）',
+    usage: '/回访 失约 <客户> [备注]',
+    example: '/回访 失约 华星科技 客户说本周太忙',
+    args: { positional: [client], rest: { name: 'note', label: '备注', optional: true } },
+    gate: 'staff',
+    internal: true,
+  },
+  {
+    id: 'visit.report',
+    zh: ['回访', '报告'],
+    en: ['visit', 'report'],
+    summary: '回访后第二天填写回访情况表（7.3.1）',
+    usage: '/回访 报告 <回访编号> <内容>',
+    example: '/回访 报告 V9 客户对进度满意，下季度有新的高新项目',
+    args: { positional: [ref], rest: { name: 'content', label: '回访情况' } },
+    gate: 'staff',
+    internal: true,
+  },
+  {
+    id: 'visit.review',
+    zh: ['回访', '审阅'],
+    en: ['visit', 'review'],
+    summary: '主管审阅回访情况并提出指导意见（7.3.2）',
+    usage: '/回访 审阅 <回访编号> [意见]',
+    example: '/回访 审阅 V9 下季度跟进高新项目',
+    args: { positional: [ref], rest: { name: 'note', label: '意见', optional: true } },
+    gate: ['supervisor', 'head', 'management'],
+    internal: true,
+  },
+  {
+    id: 'visit.list',
+    zh: ['回访', '列表'],
+    en: ['visit', 'list'],
+    summary: '查看待回访和本月已回访的客户',
+    usage: '/回访 列表 [本月|逾期|<部门>]',
+    example: '/回访 列表 逾期',
+    args: { positional: [{ name: 'filter', label: '本月、逾期或部门', kind: 'text', optional: true }] },
+    gate: 'staff',
+    internal: true,
+  },
+];
