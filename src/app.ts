@@ -20,6 +20,7 @@ import { adminFeature } from './features/admin';
 import { clocksFeature } from './features/clocks';
 import { ordersFeature } from './features/orders';
 import { outboxFeature } from './features/outbox';
+import { kanbanFeature } from './features/kanban';
 import { createOutboxWorker, type OutboxWorker } from './core/outbox-worker';
 import type { PlatformSender } from './core/types';
 import { openDatabase, type Database } from './db/client';
@@ -75,6 +76,10 @@ export interface FeatureDeps {
   links?: LinkSigner;
   /** The bot's public base URL (no trailing slash), for links in replies. */
   publicUrl?: () => string;
+  /** How long a `/看板` link works, in hours (KANBAN_LINK_HOURS; default 12). */
+  kanbanLinkHours?: number;
+  /** ADMIN_USERIDS: admins see everything on the 看板 too. */
+  adminUserids?: readonly string[];
 }
 
 /**
@@ -89,6 +94,7 @@ export function createFeatures(deps: FeatureDeps): Feature[] {
     createComplaints({ playbook: deps.complaintPlaybook, calendar: deps.calendar }).feature,
     adminFeature({ robotSetting: deps.robotSetting }),
     outboxFeature(),
+    kanbanFeature({ links: deps.links ?? createLinkSigner(), publicUrl: deps.publicUrl ?? (() => 'http://127.0.0.1:3000'), linkHours: deps.kanbanLinkHours ?? 12, playbook: deps.clocks.playbook, complaintPlaybook: deps.complaintPlaybook, calendar: deps.calendar, adminUserids: deps.adminUserids ?? [] }),
   ];
 }
 
@@ -117,6 +123,8 @@ export async function startApp(opts: AppOptions): Promise<App> {
     complaintPlaybook: loadComplaintPlaybook(config.COMPLAINT_PLAYBOOK_FILE ? { overridePath: config.COMPLAINT_PLAYBOOK_FILE } : {}),
     calendar,
     robotSetting: createRobotSetting(config),
+    kanbanLinkHours: config.KANBAN_LINK_HOURS,
+    adminUserids: config.ADMIN_USERIDS,
   });
   const scheduler = createScheduler({ db, playbook, calendar, log, clock, subjects: timerSubjectsOf(features) });
   const chat = createChat({ db, log, clock, adminUserids: config.ADMIN_USERIDS, features });
