@@ -1,4 +1,4 @@
-import { and, asc, eq, gte, inArray, like, lt } from 'drizzle-orm';
+import { and, asc, eq, gte, inArray, like, lt, or } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { clients, complaintEvents, complaints, departments, events, orderEvents, orders, people, timers } from '../../db/schema';
 import { formatInstantInChinese, MAKEUP_MARK, WEEKDAY_NAMES, type WorkCalendar } from '../../domain/calendar';
@@ -328,8 +328,10 @@ async function timerTable(p: PageCtx, id: string, subject: string): Promise<Tabl
       const rule = ruleOf(p.rules, row.ruleId);
       const t = fromRow(row);
       const late = row.state === 'running' && row.dueAt.getTime() < p.now.getTime();
+      const live = row.state === 'running' || row.state === 'paused';
       const steps = rule
         ? ladder(t, rule, p.cal)
+            .filter((s) => live || t.stepsSent.includes(s.step))
             .map((s) => `${LADDER_STEP_NAMES[s.step]} ${when(p, s.at)}${t.stepsSent.includes(s.step) ? ' ✓已发' : ''}`)
             .join('；')
         : '';
@@ -346,36 +348,50 @@ async function timerTable(p: PageCtx, id: string, subject: string): Promise<Tabl
   };
 }
 
-/** Clock changes from the audit trail (with the rule's clause), for a subject's timeline. */
-async function timerEvents(p: PageCtx, subject: string) {
-  const rows = await p.tx
+type TimelineItem = { at: Date; who: string; what: string; note: string; clause: string };
+
+/**
+ * A subject's full timeline in the order things happened: its own events (order_events or
+ * complaint_events: who, what, the note) interleaved with the clock changes of the audit trail (which
+ * rule, its clause, the due time). Both are written in the same transaction, each own event with an
+ * audit row `<prefix>.<kind>`; walking the audit trail in id order places every clock change right after
+ * the command that caused it. Own events without an audit row keep their time order at the end.
+ */
+async function subjectTimeline(p: PageCtx, subject: string, prefix: string, own: (TimelineItem & { kind: string })[]): Promise<TimelineItem[]> {
+  const audit = await p.tx
     .select({ e: events, actor: people.name })
     .from(events)
     .leftJoin(people, eq(people.id, events.actorId))
-    .where(and(eq(events.subject, subject), like(events.action, 'timer.%')))
+    .where(and(eq(events.subject, subject), or(like(events.action, 'timer.%'), like(events.action, `${prefix}.%`))))
     .orderBy(asc(events.id));
-  return rows.map(({ e, actor }) => {
-    const rule = typeof e.data.rule === 'string' ? ruleOf(p.rules, e.data.rule) : undefined;
-    const due = typeof e.data.dueAt === 'string' ? new Date(e.data.dueAt) : null;
-    return {
-      at: e.at,
-      id: e.id,
-      who: actor ?? '系统',
-      what: TIMER_EVENT_NAMES[e.action] ?? e.action,
-      note: `${rule?.step ?? String(e.data.rule ?? '')}${due ? `，期限 ${when(p, due)}` : ''}`,
-      clause: typeof e.data.clause === 'string' ? e.data.clause : (rule?.clause ?? ''),
-    };
-  });
+  const pending = [...own];
+  const out: TimelineItem[] = [];
+  for (const { e, actor } of audit) {
+    if (e.action.startsWith('timer.')) {
+      const rule = typeof e.data.rule === 'string' ? ruleOf(p.rules, e.data.rule) : undefined;
+      const due = typeof e.data.dueAt === 'string' ? new Date(e.data.dueAt) : null;
+      out.push({
+        at: e.at,
+        who: actor ?? '系统',
+        what: TIMER_EVENT_NAMES[e.action] ?? e.action,
+        note: `${rule?.step ?? String(e.data.rule ?? '')}${due ? `，期限 ${when(p, due)}` : ''}`,
+        clause: typeof e.data.clause === 'string' ? e.data.clause : (rule?.clause ?? ''),
+      });
+      continue;
+    }
+    const kind = e.action.slice(prefix.length + 1);
+    const i = pending.findIndex((x) => x.kind === kind);
+    if (i >= 0) out.push(pending.splice(i, 1)[0]!);
+  }
+  return [...out, ...pending];
 }
 
-function timelineTable(p: PageCtx, id: string, items: { at: Date; id: number; who: string; what: string; note: string; clause: string }[]): Table {
+function timelineTable(p: PageCtx, id: string, items: TimelineItem[]): Table {
   return {
     id,
     title: `全部记录（${items.length}）`,
     columns: ['时间', '谁', '事件', '内容', '条款'],
-    rows: items
-      .sort((a, b) => a.at.getTime() - b.at.getTime() || a.id - b.id)
-      .map((x) => [{ text: when(p, x.at), sort: sortTime(x.at) }, x.who, x.what, x.note, x.clause]),
+    rows: items.map((x) => [{ text: when(p, x.at), sort: sortTime(x.at) }, x.who, x.what, x.note, x.clause]),
     empty: '没有记录。',
   };
 }
@@ -400,10 +416,12 @@ export async function orderPage(p: PageCtx, id: number): Promise<Page> {
     .leftJoin(people, eq(people.id, orderEvents.actorId))
     .where(eq(orderEvents.orderId, o.id))
     .orderBy(asc(orderEvents.id));
-  const items = [
-    ...history.map(({ e, actor }) => ({ at: e.at, id: e.id, who: actor ?? '系统', what: EVENT_NAMES[e.kind] ?? e.kind, note: e.note ?? '', clause: typeof e.data.clause === 'string' ? e.data.clause : '' })),
-    ...(await timerEvents(p, `order:${o.id}`)),
-  ];
+  const items = await subjectTimeline(
+    p,
+    `order:${o.id}`,
+    'order',
+    history.map(({ e, actor }) => ({ kind: e.kind, at: e.at, who: actor ?? '系统', what: EVENT_NAMES[e.kind] ?? e.kind, note: e.note ?? '', clause: typeof e.data.clause === 'string' ? e.data.clause : '' })),
+  );
   const fields = Object.entries(o.fields).map(([k, v]) => `${k}=${v}`).join('　');
   return {
     title: `分配单 ${orderCode(o.id)}`,
@@ -445,17 +463,19 @@ export async function complaintPage(p: PageCtx, id: number): Promise<Page> {
     .leftJoin(people, eq(people.id, complaintEvents.actorId))
     .where(eq(complaintEvents.complaintId, c.id))
     .orderBy(asc(complaintEvents.id));
-  const items = [
-    ...history.map(({ e, actor }) => ({
+  const items = await subjectTimeline(
+    p,
+    `complaint:${c.id}`,
+    'complaint',
+    history.map(({ e, actor }) => ({
+      kind: e.kind,
       at: e.kind === 'received' && typeof e.data.receivedAt === 'string' ? new Date(e.data.receivedAt) : e.at,
-      id: e.id,
       who: actor ?? '系统',
       what: COMPLAINT_EVENT_NAMES[e.kind] ?? e.kind,
       note: e.note ? nameLadderSteps(e.note) : '',
       clause: typeof e.data.clause === 'string' ? e.data.clause : '',
     })),
-    ...(await timerEvents(p, `complaint:${c.id}`)),
-  ];
+  );
   return {
     title: `投诉 ${complaintCode(c.id)}`,
     nav: null,
@@ -493,7 +513,8 @@ export async function clientPage(p: PageCtx, id: number): Promise<Page> {
     .where(and(eq(orders.clientId, id), orderScope(p.v)))
     .orderBy(asc(orders.id));
   const cs = await complaintRows(p.tx, p.v, {}, p.cal, eq(complaints.clientId, id));
-  if (!os.length && !cs.length) throw notVisible(`客户「${client.name}」的记录`);
+  // The refusal does not name the client: its name is not the viewer's to see either.
+  if (!os.length && !cs.length) throw notVisible('该客户的记录');
   const contact = await lastClientContact(p.tx, os.map((r) => r.o.id));
   // Visits on record: the department head's visits after a complaint (4.3.4). Visits logged on their
   // own (issue 13) join here once that table exists.
