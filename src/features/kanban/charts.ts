@@ -33,7 +33,9 @@ export function columnChart(opts: {
   const totals = opts.categories.map((_, i) =>
     opts.stacked ? opts.series.reduce((s, x) => s + (x.values[i] ?? 0), 0) : Math.max(0, ...opts.series.map((x) => x.values[i] ?? 0)),
   );
-  const max = opts.percent ? 100 : Math.max(1, ...totals, opts.threshold?.value ?? 0);
+  // Counts get whole-number gridlines (0, max/2, max with max even).
+  const top0 = Math.max(2, Math.ceil(Math.max(...totals, opts.threshold?.value ?? 0)));
+  const max = opts.percent ? 100 : top0 + (top0 % 2);
   const y = (v: number) => top + plotH - (v / max) * plotH;
   const band = plotW / Math.max(1, opts.categories.length);
   const parts: string[] = [];
