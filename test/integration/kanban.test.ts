@@ -114,7 +114,8 @@ describe.each(drivers)('看板 on $name', (driver) => {
     const overview = await page('li');
     expect(codes(overview.text)).toEqual(['T1']); // D2 and D4 are late, but not 李主管's people
     expect(overview.text).not.toContain('明光电子');
-    for (const params of [{ dept: ids.ds['软件部']! }, { person: ids.ps['zhou']! }, { person: ids.ps['qin']! }, { type: '软件' }]) {
+    const edits: Record<string, string | number>[] = [{ dept: ids.ds['软件部']! }, { person: ids.ps['zhou']! }, { person: ids.ps['qin']! }, { type: '软件' }];
+    for (const params of edits) {
       for (const sub of ['', '/people']) {
         const r = await page('li', sub, params);
         expect(r.status).toBe(200);
