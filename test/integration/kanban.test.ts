@@ -88,6 +88,9 @@ describe.each(drivers)('看板 on $name', (driver) => {
     expect(text).toMatch(/<svg[^>]*aria-label="2026 年投诉率/);
     expect(text).toContain('>10%</text>');
     expect(text).toContain('aria-label="2026 年每月投诉（按级别）"');
+    // Due in November so far in 专利部: D1 and D2 派单, D1 联系客户, T1 回电 on time; D2 联系客户 and D4 派单 still running late → 4/6.
+    expect(text).toContain('<title>11月 专利部：67%</title>');
+    expect(text).toContain('<title>11月 未定级：1</title>');
   });
 
   it('人员: each handler with open orders, step, next due and last client contact', async () => {

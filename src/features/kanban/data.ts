@@ -3,7 +3,7 @@ import type { Db } from '../../db/client';
 import { rowsOf } from '../../db/rows';
 import { chatLog, clients, complaints, departments, groups, orders, people, timers } from '../../db/schema';
 import { isIsoDate, type WorkCalendar } from '../../domain/calendar';
-import { fromRow, ruleById } from '../../core/clocks/clock-store';
+import { ruleById } from '../../core/clocks/clock-store';
 import type { Playbook, PlaybookRule } from '../../domain/playbooks';
 import type { ComplaintPlaybook } from '../../domain/complaints';
 import { STATUS_NAMES } from '../../domain/orders';
@@ -139,16 +139,20 @@ export async function openOrders(tx: Db, v: Viewer, f: Filters, cal: WorkCalenda
     .orderBy(asc(orders.id))
     .limit(2000);
   const ids = rows.map((r) => r.o.id);
+  // The running clocks of the same orders: the same conditions as a join, not a list of ids.
   const clocks = ids.length
     ? await tx
-        .select()
+        .select({ orderId: timers.orderId, ruleId: timers.ruleId, dueAt: timers.dueAt })
         .from(timers)
-        .where(and(inArray(timers.orderId, ids), eq(timers.state, 'running')))
+        .innerJoin(orders, eq(orders.id, timers.orderId))
+        .where(and(eq(timers.state, 'running'), inArray(orders.status, ['new', 'assigned', 'paused']), orderScope(v), orderFilter(f, cal)))
         .orderBy(asc(timers.dueAt))
     : [];
   const contact = await lastClientContact(tx, ids);
+  const byOrder = new Map<number, (typeof clocks)[number][]>();
+  for (const t of clocks) byOrder.set(t.orderId!, [...(byOrder.get(t.orderId!) ?? []), t]);
   return rows.map((r) => {
-    const mine = clocks.filter((t) => t.orderId === r.o.id);
+    const mine = byOrder.get(r.o.id) ?? [];
     const next = mine[0];
     const rule = next ? ruleOf(rules, next.ruleId) : undefined;
     const step = rule?.step ?? (r.o.status === 'new' ? '待派单' : r.o.status === 'paused' ? STATUS_NAMES.paused : (r.o.lastStep ?? STATUS_NAMES[r.o.status]));
@@ -175,10 +179,12 @@ export async function lastClientContact(tx: Db, orderIds: number[]): Promise<Map
       from ${groups} g
       join ${chatLog} c on c.platform = g.platform and c.conversation_id = g.conversation_id and c.direction = 'in'
       join ${people} p on p.userid = c.sender
-      where g.kind = 'client' and g.order_id in (${sql.join(orderIds.map((id) => sql`${id}`), sql`, `)})
+      where g.kind = 'client' and g.order_id is not null
       group by g.order_id`),
   );
-  return new Map(rows.map((r) => [Number(r.order_id), new Date(r.at)]));
+  // Bound client groups are few; pick the asked orders here rather than sending thousands of ids.
+  const asked = new Set(orderIds);
+  return new Map(rows.filter((r) => asked.has(Number(r.order_id))).map((r) => [Number(r.order_id), new Date(r.at)]));
 }
 
 export async function complaintRows(tx: Db, v: Viewer, f: Filters, cal: WorkCalendar, where: SQL, limit = 500) {
@@ -196,10 +202,29 @@ export async function complaintRows(tx: Db, v: Viewer, f: Filters, cal: WorkCale
 export const complaintStatus = (c: typeof complaints.$inferSelect) =>
   c.status === 'closed' ? '已结案' : c.escalatedAt ? '已上报' : c.callbackAt ? '已回电' : '待回电';
 
-/** On time: finished at or before its due time. A clock still running past its due counts as late; cancelled clocks do not count. */
-export function onTime(t: typeof timers.$inferSelect, now: Date): boolean | null {
-  if (t.state === 'cancelled' || t.state === 'paused') return null;
-  if (t.state === 'running') return t.dueAt.getTime() < now.getTime() ? false : null;
-  const ended = fromRow(t).endedAt;
-  return ended ? ended.getTime() <= t.dueAt.getTime() : null;
+/**
+ * The on-time chart's figures, counted in the database: per department and per month (the months given
+ * by their starts, company time zone), how many clocks due in that month were judged (finished, or
+ * still running past due) and how many of them finished on time. Cancelled and paused clocks do not count.
+ */
+export async function onTimeByMonth(tx: Db, v: Viewer, f: Filters, cal: WorkCalendar, monthStarts: Date[], now: Date) {
+  const ends = [...monthStarts.slice(1), now];
+  const bucket = sql.join(
+    monthStarts.map((m, i) => sql`when ${timers.dueAt} >= ${m.toISOString()}::timestamptz and ${timers.dueAt} < ${ends[i]!.toISOString()}::timestamptz then ${i}`),
+    sql` `,
+  );
+  const ended = sql`(${timers.data}->>'endedAt')::timestamptz`;
+  const rows = await tx
+    .select({
+      deptId: sql<number | null>`coalesce(${orders.departmentId}, ${complaints.departmentId}, ${timers.departmentId})`,
+      month: sql<number>`case ${bucket} end`,
+      judged: sql<number>`count(*) filter (where (${timers.state} = 'done' and ${timers.data}->>'endedAt' is not null) or ${timers.state} = 'running')::int`,
+      onTime: sql<number>`count(*) filter (where ${timers.state} = 'done' and ${ended} <= ${timers.dueAt})::int`,
+    })
+    .from(timers)
+    .leftJoin(orders, eq(orders.id, timers.orderId))
+    .leftJoin(complaints, timerComplaintJoin)
+    .where(and(inArray(timers.state, ['running', 'done']), gte(timers.dueAt, monthStarts[0]!), lt(timers.dueAt, now), timerScope(v), timerFilter(f, cal)))
+    .groupBy(sql`1`, sql`2`);
+  return rows.map((r) => ({ deptId: r.deptId === null ? null : Number(r.deptId), month: Number(r.month), judged: Number(r.judged), onTime: Number(r.onTime) }));
 }

@@ -53,11 +53,16 @@ export interface Table {
   note?: string;
 }
 
+/** Rows a page shows of one table (a phone cannot scroll through thousands); the CSV has them all. */
+export const PAGE_ROWS = 200;
+
 export function renderTable(t: Table, csvHref: string): Raw {
-  const rows = t.rows.map((r) => r.map(cell));
+  const rows = t.rows.slice(0, PAGE_ROWS).map((r) => r.map(cell));
+  const cut = t.rows.length - rows.length;
   return html`<section class="card">
   <div class="head"><h2>${t.title}</h2><a class="csv" href="${csvHref}">CSV</a></div>
   ${t.note ? html`<p class="note">${t.note}</p>` : ''}
+  ${cut > 0 ? html`<p class="note">共 ${t.rows.length} 行，这里显示前 ${rows.length} 行（排序只在这些行内）；全部请下载 <a href="${csvHref}">CSV</a>，或用上面的筛选缩小范围。</p>` : ''}
   ${
     rows.length === 0
       ? html`<p class="muted">${t.empty ?? '暂无。'}</p>`

@@ -20,7 +20,7 @@ import {
   dueBetweenWhere,
   endOfWeek,
   lastClientContact,
-  onTime,
+  onTimeByMonth,
   openOrders,
   overdueWhere,
   ruleOf,
@@ -218,23 +218,21 @@ export async function overviewPage(p: PageCtx): Promise<Page> {
     max: pct * 1.5,
   });
   const months = monthsBack(p, 6);
-  const firstMonth = p.cal.at(`${months[0]}-01`, '00:00');
-  const finished = await clockRows(p.tx, p.v, p.f, p.cal, and(gte(timers.dueAt, firstMonth), lt(timers.dueAt, p.now))!, 5000);
+  // Running clocks past due count as late; finished ones by their end time (data.ts onTimeByMonth).
+  const tally = await onTimeByMonth(p.tx, p.v, p.f, p.cal, months.map((m) => p.cal.at(`${m}-01`, '00:00')), p.now);
   const onTimeSeries = depts
     .map((d, k) => ({
       name: d.name,
       color: PALETTE[k % PALETTE.length]!,
-      values: months.map((m) => {
-        const judged = finished
-          .filter((r) => r.deptId === d.id && p.cal.dateOf(r.t.dueAt).startsWith(m))
-          .map((r) => onTime(r.t, p.now))
-          .filter((x): x is boolean => x !== null);
-        return judged.length ? Math.round((judged.filter(Boolean).length / judged.length) * 100) : null;
+      values: months.map((_, i) => {
+        const e = tally.find((x) => x.deptId === d.id && x.month === i);
+        return e && e.judged ? Math.round((e.onTime / e.judged) * 100) : null;
       }),
     }))
     .filter((s) => s.values.some((v) => v !== null));
   const onTimeChart = columnChart({ title: '计时按时完成率（按到期月份）', categories: months.map(monthLabel), series: onTimeSeries, percent: true });
   const yearComplaints = await complaintRows(p.tx, p.v, p.f, p.cal, and(gte(complaints.receivedAt, span.from), lt(complaints.receivedAt, span.to))!, 5000);
+  const complaintMonths = yearComplaints.map(({ c }) => ({ level: c.level ?? '未定级', month: p.cal.dateOf(c.receivedAt).slice(0, 7) }));
   const yearMonths = Array.from({ length: 12 }, (_, i) => `${year}-${String(i + 1).padStart(2, '0')}`);
   const perMonth = columnChart({
     title: `${year} 年每月投诉（按级别）`,
@@ -243,7 +241,7 @@ export async function overviewPage(p: PageCtx): Promise<Page> {
     series: levels.map((l) => ({
       name: l === '未定级' ? l : `${l} 级`,
       color: LEVEL_COLORS[l]!,
-      values: yearMonths.map((m) => yearComplaints.filter((c) => (c.c.level ?? '未定级') === l && p.cal.dateOf(c.c.receivedAt).startsWith(m)).length),
+      values: yearMonths.map((m) => complaintMonths.filter((c) => c.level === l && c.month === m).length),
     })),
   });
 
@@ -268,12 +266,12 @@ export async function peoplePage(p: PageCtx): Promise<Page> {
   const choices = await filterChoices(p);
   const open = await openOrders(p.tx, p.v, p.f, p.cal, p.rules, p.now);
   const weekEnd = endOfWeek(p.now, p.cal);
-  const load = new Map<string, { id: number | null; name: string; dept: string; n: number; late: number; week: number }>();
+  const load = new Map<string, { id: number | null; name: string; dept: string; n: number; lateOrders: number; week: number }>();
   for (const o of open) {
     const key = String(o.o.handlerId ?? 'none');
-    const e = load.get(key) ?? { id: o.o.handlerId, name: o.handler ?? '未派单', dept: o.dept ?? '', n: 0, late: 0, week: 0 };
+    const e = load.get(key) ?? { id: o.o.handlerId, name: o.handler ?? '未派单', dept: o.dept ?? '', n: 0, lateOrders: 0, week: 0 };
     e.n++;
-    e.late += o.overdue;
+    if (o.overdue) e.lateOrders++;
     if (o.nextDue && o.nextDue.getTime() >= p.now.getTime() && o.nextDue.getTime() < weekEnd.getTime()) e.week++;
     load.set(key, e);
   }
@@ -286,14 +284,14 @@ export async function peoplePage(p: PageCtx): Promise<Page> {
       e.id ? { text: e.name, href: p.href('/people', { person: e.id }, true) } : e.name,
       e.dept,
       e.n,
-      e.late ? { text: String(e.late), sort: e.late, cls: 'late' } : 0,
+      e.lateOrders ? { text: String(e.lateOrders), sort: e.lateOrders, cls: 'late' } : 0,
       e.week,
     ]),
     empty: '没有未完成的分配单。',
   };
   const chart = barChart({
     title: '每位负责人的未完成分配单（红色：其中有逾期计时的单）',
-    rows: loads.slice(0, 30).map((e) => ({ label: e.name, value: e.n, red: Math.min(e.n, open.filter((o) => String(o.o.handlerId ?? 'none') === String(e.id ?? 'none') && o.overdue).length) })),
+    rows: loads.slice(0, 30).map((e) => ({ label: e.name, value: e.n, red: e.lateOrders })),
     empty: '没有未完成的分配单。',
   });
   const list: Table = {
