@@ -4,6 +4,7 @@ import type { App } from '../../src/app';
 import { createLinkSigner } from '../../src/core/signed-link';
 import type { Database } from '../../src/db/client';
 import { events } from '../../src/db/schema';
+import { viewerOf } from '../../src/features/kanban/access';
 import { startTestApp } from '../helpers/app';
 import { drivers } from '../helpers/databases';
 import { kanbanClock, linkIn, sayer, seedKanbanData } from '../helpers/kanban';
@@ -63,6 +64,10 @@ describe.each(drivers)('看板 on $name', (driver) => {
     expect(r.headers.get('referrer-policy')).toBe('no-referrer');
     expect(r.text).toContain('<title>总览｜看板</title>');
     expect(r.text).toContain('刘经理（部门负责人）｜专利部');
+    expect((await get(links.liu!.replace('/kanban?', '/kanban/?'))).status).toBe(200);
+    // ADMIN_USERIDS admins see everything even when not in the roster; anyone else outside it sees nothing.
+    expect(await viewerOf(database.db, 'root', ['root'])).toMatchObject({ kind: 'all' });
+    expect(await viewerOf(database.db, 'stranger', ['root'])).toBeNull();
     // The audit trail says a link was issued, without the key.
     const audit = await database.db.select().from(events).where(eq(events.action, 'kanban.link'));
     expect(audit.length).toBeGreaterThan(0);
