@@ -32,8 +32,8 @@ export function html(strings: TemplateStringsArray, ...values: unknown[]): Raw {
 export interface Cell {
   text: string;
   href?: string;
-  /** `late` paints the cell red (overdue clocks). */
-  cls?: 'late' | 'soon' | 'muted';
+  /** `late` paints the cell red (overdue clocks); `wrap` lets long text wrap (at least 12em wide). */
+  cls?: 'late' | 'soon' | 'muted' | 'wrap';
   /** Sort key when the text does not sort right (dates, numbers). */
   sort?: string | number;
 }
@@ -88,7 +88,7 @@ header{background:#1f4e79;color:#fff;padding:10px 14px}header h1{margin:0;font-s
 nav{display:flex;flex-wrap:wrap;gap:6px;padding:8px 14px;background:#fff;border-bottom:1px solid #ddd}nav a{padding:4px 10px;border-radius:14px;background:#eef2f7;color:#1f4e79;text-decoration:none}nav a.on{background:#1f4e79;color:#fff}
 main{padding:10px;max-width:1100px;margin:0 auto}.card{background:#fff;border-radius:8px;padding:10px 12px;margin:0 0 12px;box-shadow:0 1px 2px rgba(0,0,0,.06)}
 .head{display:flex;justify-content:space-between;align-items:baseline;gap:8px}h2{font-size:16px;margin:0 0 6px}.csv{font-size:12px;color:#1f4e79}
-.scroll{overflow-x:auto;-webkit-overflow-scrolling:touch}table{border-collapse:collapse;width:100%;font-size:14px}th,td{padding:5px 6px;border-bottom:1px solid #eee;text-align:left;white-space:nowrap}td.wrap,td:last-child{white-space:normal}
+.scroll{overflow-x:auto;-webkit-overflow-scrolling:touch}table{border-collapse:collapse;width:100%;font-size:14px}th,td{padding:5px 6px;border-bottom:1px solid #eee;text-align:left;white-space:nowrap}td:last-child{white-space:normal}td.wrap{white-space:pre-line;min-width:12em}
 th{cursor:pointer;background:#f0f3f7;position:sticky;top:0}th.asc::after{content:" ▲"}th.desc::after{content:" ▼"}
 td.late,.late{color:#c62828;font-weight:600}td.soon{color:#b26a00}.muted,td.muted{color:#888}.note{font-size:13px;color:#555;margin:0 0 6px}
 form.filters{display:flex;flex-wrap:wrap;gap:6px;align-items:center;font-size:14px}form.filters select,form.filters input{font-size:14px;padding:3px;max-width:9.5em}form.filters button{padding:4px 12px}

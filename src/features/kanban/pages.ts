@@ -331,7 +331,7 @@ async function timerTable(p: PageCtx, id: string, subject: string): Promise<Tabl
         ? ladder(t, rule, p.cal)
             .filter((s) => live || t.stepsSent.includes(s.step))
             .map((s) => `${LADDER_STEP_NAMES[s.step]} ${when(p, s.at)}${t.stepsSent.includes(s.step) ? ' ✓已发' : ''}`)
-            .join('；')
+            .join('\n')
         : '';
       return [
         rule?.step ?? row.ruleId,
@@ -339,7 +339,7 @@ async function timerTable(p: PageCtx, id: string, subject: string): Promise<Tabl
         late ? { text: '已超时', cls: 'late' } : STATE_NAMES[row.state] ?? row.state,
         { text: when(p, t.startedAt), sort: sortTime(t.startedAt) },
         { text: when(p, row.dueAt), sort: sortTime(row.dueAt), ...(late ? { cls: 'late' as const } : {}) },
-        steps,
+        { text: steps, cls: 'wrap' },
       ];
     }),
     empty: '没有计时。',
@@ -389,7 +389,7 @@ function timelineTable(p: PageCtx, id: string, items: TimelineItem[]): Table {
     id,
     title: `全部记录（${items.length}）`,
     columns: ['时间', '谁', '事件', '内容', '条款'],
-    rows: items.map((x) => [{ text: when(p, x.at), sort: sortTime(x.at) }, x.who, x.what, x.note, x.clause]),
+    rows: items.map((x) => [{ text: when(p, x.at), sort: sortTime(x.at) }, x.who, x.what, { text: x.note, cls: 'wrap' }, x.clause]),
     empty: '没有记录。',
   };
 }
