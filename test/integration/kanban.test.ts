@@ -215,6 +215,18 @@ describe.each(drivers)('看板 on $name', (driver) => {
     expect((await page('liu', '', { csv: 'nope' })).status).toBe(404);
   });
 
+  it('escapes what people typed in the page, and a CSV cell never starts a spreadsheet formula', async () => {
+    expect(await say('wang', '/单 新建 客户="<img src=x onerror=alert(1)>" 类型=软件 业务员=@王业务')).toContain('D5');
+    expect(await say('wang', '/单 新建 客户==HYPERLINK(1) 类型=软件 业务员=@王业务')).toContain('D6');
+    const r = await page('boss', '/people', { dept: ids.ds['软件部']! });
+    expect(r.text).toContain('&lt;img src=x onerror=alert(1)&gt;');
+    expect(r.text).not.toContain('<img src=x');
+    expect(r.headers.get('content-security-policy')).toContain("default-src 'none'");
+    const csv = await page('boss', '/people', { dept: ids.ds['软件部']!, csv: 'open-orders' });
+    expect(csv.text).toContain('<img src=x onerror=alert(1)>');
+    expect(csv.text).toContain(`,'=HYPERLINK(1),`);
+  });
+
   it('refuses a forged, malformed, expired or revoked link with a clear page, and people without the role', async () => {
     const forged = links.li!.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'));
     let r = await get(forged);
