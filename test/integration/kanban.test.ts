@@ -228,7 +228,9 @@ describe.each(drivers)('看板 on $name', (driver) => {
   });
 
   it('refuses a forged, malformed, expired or revoked link with a clear page, and people without the role', async () => {
-    const forged = links.li!.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'));
+    // Change a character inside the signature (the last one carries two padding bits, which decode alike).
+    const at = links.li!.length - 10;
+    const forged = links.li!.slice(0, at) + (links.li![at] === 'A' ? 'B' : 'A') + links.li!.slice(at + 1);
     let r = await get(forged);
     expect(r.status).toBe(403);
     expect(r.text).toContain('签名不符');
