@@ -28,6 +28,7 @@ import { createLlmClient, type LlmClient } from './llm/client';
 import { reminderModeFeature } from './features/reminder-mode';
 import { visitsFeature } from './features/visits';
 import { reportsFeature } from './features/reports';
+import { kanbanFeature } from './features/kanban';
 import { createOutboxWorker, type OutboxWorker } from './core/outbox-worker';
 import type { PlatformSender } from './core/types';
 import { openDatabase, type Database } from './db/client';
@@ -88,6 +89,10 @@ export interface FeatureDeps {
   llm?: LlmClient | null;
   /** What `/群` shows about the group's channels and @ (platforms/robot-setting.ts). */
   describeRoute?: RouteDescription;
+  /** How long a `/看板` link works, in hours (KANBAN_LINK_HOURS; default 12). */
+  kanbanLinkHours?: number;
+  /** ADMIN_USERIDS: admins see everything on the 看板 too. */
+  adminUserids?: readonly string[];
 }
 
 /**
@@ -98,6 +103,8 @@ export interface FeatureDeps {
 export function createFeatures(deps: FeatureDeps): Feature[] {
   const complaints = createComplaints({ playbook: deps.complaintPlaybook, calendar: deps.calendar });
   const orders = ordersFeature({ clocks: deps.clocks });
+  const links = deps.links ?? createLinkSigner();
+  const publicUrl = deps.publicUrl ?? (() => 'http://127.0.0.1:3000');
   const features = [
     orders,
     clocksFeature({ clocks: deps.clocks }),
@@ -113,9 +120,10 @@ export function createFeatures(deps: FeatureDeps): Feature[] {
     reportsFeature({
       calendar: deps.calendar,
       complaintPlaybook: deps.complaintPlaybook,
-      links: deps.links ?? createLinkSigner(),
-      publicUrl: deps.publicUrl ?? (() => 'http://127.0.0.1:3000'),
+      links,
+      publicUrl,
     }),
+    kanbanFeature({ links, publicUrl, linkHours: deps.kanbanLinkHours ?? 12, playbook: deps.clocks.playbook, complaintPlaybook: deps.complaintPlaybook, calendar: deps.calendar, adminUserids: deps.adminUserids ?? [] }),
   ];
   // Timers of features bound to an order pause, resume and stop with it and show in /查 D12.
   deps.clocks.attachSubjects(timerSubjectsOf(features));
@@ -162,6 +170,8 @@ export async function startApp(opts: AppOptions): Promise<App> {
     robotSetting: createRobotSetting(config),
     llm: llmFrom(config, log),
     describeRoute: createRouteDescription(),
+    kanbanLinkHours: config.KANBAN_LINK_HOURS,
+    adminUserids: config.ADMIN_USERIDS,
   });
   const scheduler = createScheduler({ db, calendar, log, clock, subjects: timerSubjectsOf(features) });
   const chat = createChat({ db, log, clock, adminUserids: config.ADMIN_USERIDS, features });

@@ -75,6 +75,8 @@ export const configSchema = z.object({
    * Unset: a random key is created once and kept in the database (every instance shares it).
    */
   LINK_SECRET: optionalString.refine((v) => !v || v.length >= 32, { message: 'LINK_SECRET must have at least 32 characters' }),
+  /** How long a `/看板` link works, in hours (default 12). */
+  KANBAN_LINK_HOURS: z.coerce.number().min(0.1).max(24 * 30).default(12),
 
   /**
    * An OpenAI-compatible model for complaint triage, free-text orders and drafts (src/llm). Empty: the

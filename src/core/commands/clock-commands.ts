@@ -107,7 +107,7 @@ function line(
 }
 
 /** How late a wall-clock timer (minutes, days, weeks) is, in the clock's own measure. */
-function wallTimeText(ms: number): string {
+export function wallTimeText(ms: number): string {
   const minutes = Math.max(1, Math.floor(ms / 60_000));
   if (minutes < 120) return `${minutes} 分钟`;
   const hours = Math.floor(minutes / 60);

@@ -362,7 +362,8 @@ export async function orderDropOut(ctx: OrderContext, args: ParsedArgs) {
   ctx.reply(lines.join('\n'), [...(sales ? [sales.userid] : []), ...(handler ? [handler.userid] : [])]);
 }
 
-const EVENT_NAMES: Record<string, string> = {
+/** Names of an order's timeline events (also the 看板's timeline). */
+export const EVENT_NAMES: Record<string, string> = {
   created: '新建',
   assigned: '派单',
   step: '进度',

@@ -11,6 +11,30 @@ import { rateOf, rateReviewSubject, rateSpan } from './complaint-rate-review';
 import { nameLadderSteps } from '../../domain/playbooks/ladder-step-names';
 import { personById, type ComplaintKit } from './complaint-kit';
 
+/** Names of a complaint's timeline events (/查 T7 and the 看板). */
+export const COMPLAINT_EVENT_NAMES: Record<string, string> = {
+  received: '接到投诉',
+  notified: '通知',
+  proposed: '建议级别',
+  level: '定级',
+  handover: '移交',
+  callback: '回电',
+  escalated: '上报部门负责人',
+  handled: '处理意见',
+  explained: '向客户解释',
+  replace_proposed: '建议更换负责人',
+  replaced: '更换负责人',
+  visited: '上门拜访',
+  sales_informed: '告知业务员',
+  closed: '结案',
+  reported: '投诉处理报告',
+  review_filed: '检讨书建档',
+  gift: '赠送服务',
+  reminder: '提醒',
+  reminder_held: '提醒未发出',
+  breach: '超时',
+};
+
 /** What is on record: /投诉 列表, /投诉率 (4.4.3) and /查 T7. */
 export function createReportCommands(kit: ComplaintKit) {
   const { pb, clocks, load } = kit;
@@ -115,28 +139,6 @@ export function createReportCommands(kit: ComplaintKit) {
     );
   }
 
-  const EVENT_NAMES: Record<string, string> = {
-    received: '接到投诉',
-    notified: '通知',
-    proposed: '建议级别',
-    level: '定级',
-    handover: '移交',
-    callback: '回电',
-    escalated: '上报部门负责人',
-    handled: '处理意见',
-    explained: '向客户解释',
-    replace_proposed: '建议更换负责人',
-    replaced: '更换负责人',
-    visited: '上门拜访',
-    sales_informed: '告知业务员',
-    closed: '结案',
-    reported: '投诉处理报告',
-    review_filed: '检讨书建档',
-    gift: '赠送服务',
-    reminder: '提醒',
-    reminder_held: '提醒未发出',
-    breach: '超时',
-  };
 
   async function complaintShow(ctx: ChatContext, id: number) {
     const c = await load(ctx.tx, id);
@@ -176,7 +178,7 @@ export function createReportCommands(kit: ComplaintKit) {
     if (history.length > shown.length) lines.push(`（较早的 ${history.length - shown.length} 条已省略）`);
     for (const { e, actor } of shown) {
       const at = e.kind === 'received' && typeof e.data.receivedAt === 'string' ? new Date(e.data.receivedAt) : e.at;
-      lines.push(`· ${formatInstant(at)} ${actor ?? '系统'} ${EVENT_NAMES[e.kind] ?? e.kind}${e.note ? '：' + nameLadderSteps(e.note) : ''}`);
+      lines.push(`· ${formatInstant(at)} ${actor ?? '系统'} ${COMPLAINT_EVENT_NAMES[e.kind] ?? e.kind}${e.note ? '：' + nameLadderSteps(e.note) : ''}`);
     }
     ctx.reply(lines.join('\n'));
   }
