@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type Router from '@koa/router';
 import type { Config } from './config';
 import { createChat, type Chat } from './core/chat';
+import { createPassiveReplies } from './core/passive-replies';
 import { startLoop } from './core/loop';
 import { createCalendarProvider } from './core/clocks/clock-store';
 import { createOrderClocks, type OrderClocks } from './core/clocks/order-clocks';
@@ -144,7 +145,10 @@ export async function startApp(opts: AppOptions): Promise<App> {
   const callbackPaths: string[] = [];
   if (platforms.wecomApp) callbackPaths.push(config.WECOM_CALLBACK_PATH);
   if (platforms.wecomAibot) callbackPaths.push(config.WECOM_AIBOT_PATH);
-  if (platforms.wecomApp || platforms.wecomAibot) routers.push(createWecomRouter({ config, clock, onInbound, log }));
+  if (platforms.wecomApp || platforms.wecomAibot) {
+    const passive = { replies: createPassiveReplies({ db, clock }), windowMs: config.WECOM_AIBOT_PASSIVE_MS };
+    routers.push(createWecomRouter({ config, clock, onInbound, log, passive }));
+  }
   if (platforms.dingtalk && config.DINGTALK_MODE === 'http') {
     callbackPaths.push(config.DINGTALK_CALLBACK_PATH);
     routers.push(createDingtalkRouter({ config, clock, onInbound, log }));

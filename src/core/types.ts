@@ -26,6 +26,18 @@ export interface InboundMessage {
    * (e.g. WeCom AI-bot response_url, DingTalk sessionWebhook + expiry). Stored with the group.
    */
   route?: Record<string, unknown>;
+  /**
+   * The message carried no text the bot can read: only an image, a file, a video … The bot answers
+   * once per group per hour that it reads text only (text is then empty).
+   */
+  attachment?: 'image' | 'file' | 'video' | 'other';
+  /** Not a message but an arrival: WeCom enter_chat, a DingTalk group join. Answered with a one-line welcome. */
+  event?: 'welcome';
+  /**
+   * Epoch ms until which the replies wait in the outbox for the callback's own HTTP answer (the WeCom
+   * AI bot's passive reply); after that the outbox worker sends them through the usual channels.
+   */
+  replyHoldUntil?: number;
 }
 
 /** What the bot says: text plus the userids to @-mention. */

@@ -2,3 +2,4 @@ export * from './core';
 export * from './outbox';
 export * from './timers';
 export * from './complaints';
+export * from './inbound-notices';

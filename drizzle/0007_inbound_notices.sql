@@ -1,0 +1,7 @@
+CREATE TABLE "inbound_notices" (
+	"platform" text NOT NULL,
+	"conversation_id" text NOT NULL,
+	"kind" text NOT NULL,
+	"last_at" timestamp with time zone NOT NULL,
+	CONSTRAINT "inbound_notices_platform_conversation_id_kind_pk" PRIMARY KEY("platform","conversation_id","kind")
+);
