@@ -33,7 +33,9 @@ import {
   createDingtalkStream,
   createRobotSetting,
   createSenders,
+  createWecomAibotWs,
   createWecomRouter,
+  WecomWsSender,
   type DingtalkStream,
   type OnInbound,
 } from './platforms';
@@ -117,6 +119,25 @@ export async function startApp(opts: AppOptions): Promise<App> {
   // ---- WeCom / DingTalk: senders (platforms integration) ----
   const platforms = configuredPlatforms(config);
   senders.push(...createSenders(config, { clock, log }));
+  // WeCom AI bot long connection: replies and pushes go on the connection; the HTTP sender stays the fallback.
+  let pushInbound: OnInbound = async () => 'duplicate';
+  const aibotWs = platforms.wecomAibotWs
+    ? createWecomAibotWs({
+        url: config.WECOM_AIBOT_WS_URL,
+        botId: config.WECOM_AIBOT_BOT_ID!,
+        secret: config.WECOM_AIBOT_SECRET!,
+        clock,
+        log,
+        botName: config.WECOM_BOT_NAME,
+        onInbound: (m) => pushInbound(m),
+      })
+    : null;
+  if (aibotWs) {
+    const i = senders.findIndex((s) => s.platform === 'wecom');
+    const ws = new WecomWsSender(aibotWs, clock, i >= 0 ? senders[i] : undefined);
+    if (i >= 0) senders[i] = ws;
+    else senders.push(ws);
+  }
   const outbox = createOutboxWorker({
     db,
     senders,
@@ -142,6 +163,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
     if (outcome === 'accepted') pokeInbound();
     return outcome;
   };
+  pushInbound = onInbound;
   const callbackPaths: string[] = [];
   if (platforms.wecomApp) callbackPaths.push(config.WECOM_CALLBACK_PATH);
   if (platforms.wecomAibot) callbackPaths.push(config.WECOM_AIBOT_PATH);
@@ -194,6 +216,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
   }
   // Stream mode connects out; connect() retries on its own, so startup does not wait for it.
   const streamStarted = stream ? stream.start() : Promise.resolve();
+  aibotWs?.start();
 
   const schedulerLoop =
     opts.loops === false
@@ -209,6 +232,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
         // A connect still in flight would open the socket after stop(): close it once it settles.
         void streamStarted.then(() => stream.stop());
       }
+      aibotWs?.stop();
       const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const force = setTimeout(() => server.closeAllConnections(), 3_000);
