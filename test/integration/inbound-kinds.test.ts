@@ -5,6 +5,7 @@ import type { InboundMessage } from '../../src/core/types';
 import type { Database } from '../../src/db/client';
 import { chatLog, outbox } from '../../src/db/schema';
 import { decodeRobotMessage } from '../../src/platforms/dingtalk/dingtalk-callback';
+import { decodeGroupJoinEvent } from '../../src/platforms/dingtalk/dingtalk-stream';
 import { decodeAibotJson, decodeAppCallback } from '../../src/platforms/wecom/wecom-callback';
 import { buildWecomXml } from '../../src/platforms/wecom/wecom-xml';
 import { sealMessage } from '../../src/platforms/wecom/wecom-crypto';
@@ -109,6 +110,23 @@ describe('what people send: DingTalk robot payloads', () => {
       decodeRobotMessage({ ...base, msgtype: 'text', text: { content: ' /投诉', isReplyMsg: true, repliedMsg: { msgType: 'text', msgId: 'o', content: { text: '报告还没收到' } } } }, now),
     );
     expect(r).toMatchObject({ text: '/投诉', quotedText: '报告还没收到' });
+  });
+});
+
+describe('DingTalk group join (Stream event chat_add_member)', () => {
+  const push = (eventType: string, data: unknown) => ({
+    specVersion: '1.0',
+    type: 'EVENT',
+    headers: { appId: 'a', connectionId: 'c', contentType: 'application/json', messageId: 'sm1', time: '0', topic: '*', eventType, eventId: 'ev-9' },
+    data: JSON.stringify(data),
+  });
+  it('is a welcome in the group the person joined', () => {
+    const m = decodeGroupJoinEvent(push('chat_add_member', { OpenConversationId: 'cidG1', UserId: ['newbie'], Operator: 'liu', ChatId: 'chat1' }), now);
+    expect(m).toMatchObject({ platform: 'dingtalk', conversationId: 'cidG1', senderId: 'newbie', messageId: 'join:ev-9', event: 'welcome' });
+  });
+  it('other events and incomplete ones are not', () => {
+    expect(decodeGroupJoinEvent(push('chat_remove_member', { OpenConversationId: 'cidG1', UserId: ['x'] }), now)).toBeNull();
+    expect(decodeGroupJoinEvent(push('chat_add_member', { UserId: ['x'] }), now)).toBeNull();
   });
 });
 

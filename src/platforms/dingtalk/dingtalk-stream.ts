@@ -1,4 +1,5 @@
-import { DWClient, TOPIC_ROBOT, type DWClientDownStream } from 'dingtalk-stream';
+import { DWClient, EventAck, TOPIC_ROBOT, type DWClientDownStream } from 'dingtalk-stream';
+import type { InboundMessage } from '../../core/types';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock';
 import type { PlatformConfig } from '../config-schema';
@@ -54,6 +55,39 @@ export async function handleStreamPush(push: DWClientDownStream, deps: StreamPus
     if (streamId) deps.ack(streamId);
   }
   return outcome;
+}
+
+/**
+ * A Stream event push (type EVENT) that someone joined a group the robot is in: DingTalk's group event
+ * `chat_add_member` (事件订阅 → 群会话事件). Its data names the group by OpenConversationId (the id robot
+ * messages carry as conversationId) and the people added in UserId; the exact field spelling is
+ * unconfirmed, so both casings are read. Anything else: null.
+ */
+export function decodeGroupJoinEvent(push: DWClientDownStream, now: Date): InboundMessage | null {
+  if (push.headers?.eventType !== 'chat_add_member') return null;
+  let data: Record<string, unknown>;
+  try {
+    data = JSON.parse(push.data) as Record<string, unknown>;
+  } catch {
+    return null;
+  }
+  const pick = (...keys: string[]) => keys.map((k) => data[k]).find((v) => typeof v === 'string' && v) as string | undefined;
+  const conversationId = pick('OpenConversationId', 'openConversationId');
+  const users = [data.UserId, data.userId].find(Array.isArray) as unknown[] | undefined;
+  const joined = users?.find((u): u is string => typeof u === 'string' && u.length > 0) ?? pick('Operator', 'operator');
+  const eventId = push.headers.eventId ?? push.headers.messageId;
+  if (!conversationId || !joined || !eventId) return null;
+  return {
+    platform: 'dingtalk',
+    conversationId,
+    conversationType: 'group',
+    senderId: joined,
+    messageId: `join:${eventId}`,
+    text: '',
+    mentions: [],
+    receivedAt: now,
+    event: 'welcome',
+  };
 }
 
 export interface DingtalkStream {
@@ -117,6 +151,14 @@ export function createDingtalkStream(opts: DingtalkStreamOptions): DingtalkStrea
       botName: config.DINGTALK_BOT_NAME,
       ack: (id) => client.socketCallBackResponse(id, {}),
     }).catch((err: unknown) => log.error({ err: errorSummary(err) }, 'stream push handler failed'));
+  });
+  // Group joins arrive as events: welcomed with one line. Acknowledged at once (a lost welcome is harmless).
+  client.registerAllEventListener((push: DWClientDownStream) => {
+    const join = decodeGroupJoinEvent(push, opts.clock());
+    if (join) {
+      void deliverInbound(opts.onInbound, join, log, 30_000).catch((err: unknown) => log.error({ err: errorSummary(err) }, 'group join event failed'));
+    }
+    return { status: EventAck.SUCCESS };
   });
   return {
     async start() {
