@@ -17,6 +17,8 @@ import type { RobotSetting } from './core/types';
 import type { ComplaintPlaybook } from './domain/complaints';
 import type { CalendarProvider } from './core/clocks/clock-store';
 import { adminFeature } from './features/admin';
+import { directoryFeature, proposeDirectoryChanges } from './features/directory';
+import type { DirectorySource } from './core/directory';
 import { clocksFeature } from './features/clocks';
 import { ordersFeature } from './features/orders';
 import { outboxFeature } from './features/outbox';
@@ -29,6 +31,7 @@ import type { Logger } from './log';
 import { createSandboxRouter, sandboxSender } from './platforms/sandbox/sandbox-router';
 import {
   configuredPlatforms,
+  createDirectorySources,
   createDingtalkRouter,
   createDingtalkStream,
   createRobotSetting,
@@ -73,6 +76,8 @@ export interface FeatureDeps {
   calendar: CalendarProvider;
   /** What `/群 机器人=…` does per platform; absent: the command says it is not needed. */
   robotSetting?: RobotSetting;
+  /** The platforms' contact directories for `/成员 同步` (none: the command says how to configure one). */
+  directory?: readonly DirectorySource[];
 }
 
 /**
@@ -86,6 +91,7 @@ export function createFeatures(deps: FeatureDeps): Feature[] {
     clocksFeature({ clocks: deps.clocks }),
     createComplaints({ playbook: deps.complaintPlaybook, calendar: deps.calendar }).feature,
     adminFeature({ robotSetting: deps.robotSetting }),
+    directoryFeature({ sources: deps.directory ?? [] }),
     outboxFeature(),
   ];
 }
@@ -106,11 +112,13 @@ export async function startApp(opts: AppOptions): Promise<App> {
   const [start, end] = config.WORKING_HOURS.split('-') as [string, string];
   const calendar = createCalendarProvider({ timeZone: config.TIMEZONE, workingHours: { start, end } });
   const clocks = createOrderClocks({ playbook, calendar });
+  const directorySources = createDirectorySources(config, { clock });
   const features = createFeatures({
     clocks,
     complaintPlaybook: loadComplaintPlaybook(config.COMPLAINT_PLAYBOOK_FILE ? { overridePath: config.COMPLAINT_PLAYBOOK_FILE } : {}),
     calendar,
     robotSetting: createRobotSetting(config),
+    directory: directorySources,
   });
   const scheduler = createScheduler({ db, playbook, calendar, log, clock, subjects: timerSubjectsOf(features) });
   const chat = createChat({ db, log, clock, adminUserids: config.ADMIN_USERIDS, features });
@@ -211,8 +219,12 @@ export async function startApp(opts: AppOptions): Promise<App> {
       log,
     );
     pokeInbound = () => inboundLoop.poke();
+    if (directorySources.length) {
+      // The daily directory check: hourly on every instance, at most one proposal a day (features/directory).
+      loops.push(startLoop('directory', () => proposeDirectoryChanges(db, directorySources, clock()).then(() => outboxLoop.poke()), 60 * 60_000, log));
+    }
     pokeOutbox = () => outboxLoop.poke();
-    loops = [outboxLoop, inboundLoop];
+    loops.push(outboxLoop, inboundLoop);
   }
   // Stream mode connects out; connect() retries on its own, so startup does not wait for it.
   const streamStarted = stream ? stream.start() : Promise.resolve();
