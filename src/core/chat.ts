@@ -185,7 +185,8 @@ export function createChat(opts: ChatOptions) {
     const replies: OutboundMessage[] = [];
     /** The replies of an internal command run in an internal group: refused later if the group turns client. */
     let internalReplies = false;
-    const reply = (text: string, mentions: string[] = []) => replies.push({ text, mentions: [...new Set(mentions)] });
+    const reply = (text: string, mentions: string[] = [], buttons?: OutboundMessage['buttons']) =>
+      replies.push({ text, mentions: [...new Set(mentions)], ...(buttons?.length ? { buttons } : {}) });
     // Over the cap, a command is answered politely and not parsed; long plain text is only recorded.
     const parsed = isTooLong(msg.text) ? ({ ok: false, reason: 'too_long' } as const) : parseCommand(msg.text, specs);
     if (msg.event === 'welcome') {
@@ -253,7 +254,7 @@ export function createChat(opts: ChatOptions) {
       await enqueue(tx, {
         platform: msg.platform,
         conversationId: msg.conversationId,
-        payload: { text: r.text, mentions: r.mentions, ...(msg.route ? { replyRoute: msg.route } : {}), ...(internalReplies ? { internal: true } : {}) },
+        payload: { text: r.text, mentions: r.mentions, ...(r.buttons ? { buttons: r.buttons } : {}), ...(msg.route ? { replyRoute: msg.route } : {}), ...(internalReplies ? { internal: true } : {}) },
         dedupeKey: `reply:${msg.platform}:${msg.messageId}:${i}`,
         replyTo: msg.messageId,
         // Due by the app's clock, not the database's: the worker compares with the same clock. Held while

@@ -45,6 +45,18 @@ export interface OutboundMessage {
   text: string;
   mentions: string[];
   markdown?: string;
+  /**
+   * Buttons that save typing (the text always says the command too): a platform that can show a card
+   * (WeCom template_card) shows them; a click comes back as a message carrying `command` from the
+   * clicker, run like typed text with the same permission checks.
+   */
+  buttons?: CardButton[];
+}
+
+export interface CardButton {
+  label: string;
+  /** The full command a click runs, e.g. "/批准 D12". */
+  command: string;
 }
 
 /** Where an outbound message goes. */

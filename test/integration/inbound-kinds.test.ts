@@ -5,7 +5,7 @@ import type { InboundMessage } from '../../src/core/types';
 import type { Database } from '../../src/db/client';
 import { chatLog, outbox } from '../../src/db/schema';
 import { decodeRobotMessage } from '../../src/platforms/dingtalk/dingtalk-callback';
-import { decodeGroupJoinEvent } from '../../src/platforms/dingtalk/dingtalk-stream';
+import { decodeCardCallback, decodeGroupJoinEvent } from '../../src/platforms/dingtalk/dingtalk-stream';
 import { decodeAibotJson, decodeAppCallback } from '../../src/platforms/wecom/wecom-callback';
 import { buildWecomXml } from '../../src/platforms/wecom/wecom-xml';
 import { sealMessage } from '../../src/platforms/wecom/wecom-crypto';
@@ -127,6 +127,22 @@ describe('DingTalk group join (Stream event chat_add_member)', () => {
   it('other events and incomplete ones are not', () => {
     expect(decodeGroupJoinEvent(push('chat_remove_member', { OpenConversationId: 'cidG1', UserId: ['x'] }), now)).toBeNull();
     expect(decodeGroupJoinEvent(push('chat_add_member', { UserId: ['x'] }), now)).toBeNull();
+  });
+});
+
+describe('card clicks are commands from the clicker', () => {
+  it('WeCom template_card_event with one of our keys; other keys are ignored', () => {
+    const ev = (key: string) => ({ msgid: 'c1', aibotid: 'A', chatid: 'G', chattype: 'group', from: { userid: 'liu' }, msgtype: 'event', event: { eventtype: 'template_card_event', template_card_event: { card_type: 'button_interaction', event_key: key, task_id: 't1' } } });
+    expect(msgOf(decodeAibotJson(ev('cmd:/批准 D12'), now))).toMatchObject({ text: '/批准 D12', senderId: 'liu', conversationId: 'G' });
+    expect(decodeAibotJson(ev('other-key'), now)).toMatchObject({ ok: true, kind: 'ignored' });
+  });
+  it('DingTalk card callback with params.cmd', () => {
+    const push = (data: unknown) => ({ specVersion: '1.0', type: 'CALLBACK', headers: { appId: 'a', connectionId: 'c', contentType: 'application/json', messageId: 'cb-7', time: '0', topic: '/v1.0/card/instances/callback' }, data: JSON.stringify(data) });
+    const content = JSON.stringify({ cardPrivateData: { actionIds: ['approve'], params: { cmd: '/批准 D12' } } });
+    expect(decodeCardCallback(push({ outTrackId: 'o1', userId: 'liu', openConversationId: 'cidG', content }), now)).toMatchObject({
+      platform: 'dingtalk', conversationId: 'cidG', senderId: 'liu', text: '/批准 D12', messageId: 'card:cb-7',
+    });
+    expect(decodeCardCallback(push({ outTrackId: 'o1', userId: 'liu', openConversationId: 'cidG', content: JSON.stringify({ cardPrivateData: { params: { cmd: 'rm -rf' } } }) }), now)).toBeNull();
   });
 });
 

@@ -154,4 +154,36 @@ describe.each(drivers)('WeCom AI bot long connection through the app on $name', 
     expect(push.body).toMatchObject({ chatid: 'wx-ws-chat', msgtype: 'markdown' });
     expect(push.body.markdown.content).toContain('/帮助');
   });
+
+  it('a card on /单 新建 offers the people of the department; a click runs /派单 as the clicker, with the same permission checks', async () => {
+    const reqId = fake.callback(textBody('ws-card-1', '/单 新建 客户=卡片客户 类型=专利 业务员=wang'));
+    await recorded('ws-card-1');
+    await p.settle();
+    const card = await fake.waitFor(() => fake.sent('aibot_respond_msg').find((f) => f.headers.req_id === reqId && f.body.msgtype === 'template_card'));
+    expect(card.body.template_card.card_type).toBe('button_interaction');
+    const buttons = card.body.template_card.button_list as { text: string; key: string }[];
+    const toZhang = buttons.find((b) => b.text === '派给 张工')!;
+    expect(toZhang.key).toMatch(/^cmd:\/派单 D\d+ zhang$/);
+    const code = /D\d+/.exec(toZhang.key)![0];
+
+    const click = (from: string, msgid: string) =>
+      fake.callback(
+        { msgid, aibotid: creds.botId, chatid: 'wx-ws-chat', chattype: 'group', from: { userid: from }, msgtype: 'event', event: { eventtype: 'template_card_event', template_card_event: { card_type: 'button_interaction', event_key: toZhang.key, task_id: card.body.template_card.task_id } } },
+        'aibot_event_callback',
+      );
+    // 王业务 (sales) may not assign: the click is refused exactly like the typed command.
+    const refusedReq = click('wang', 'ws-click-1');
+    await recorded('ws-click-1');
+    await p.settle();
+    const refused = await fake.waitFor(() => fake.sent('aibot_respond_msg').find((f) => f.headers.req_id === refusedReq));
+    expect(refused.body.stream.content).toMatch(/抱歉/);
+    expect(await p.count('orders', `id = ${code.slice(1)} and handler_id is null`)).toBe(1);
+    // 刘经理 (head of 专利部) clicks: assigned.
+    const okReq = click('liu', 'ws-click-2');
+    await recorded('ws-click-2');
+    await p.settle();
+    const ok = await fake.waitFor(() => fake.sent('aibot_respond_msg').find((f) => f.headers.req_id === okReq));
+    expect(ok.body.stream.content).toContain(`${code} 已派给 @张工`);
+    expect(await p.count('orders', `id = ${code.slice(1)} and handler_id = (select id from people where userid = 'zhang')`)).toBe(1);
+  });
 });

@@ -13,6 +13,8 @@ export interface OutboxPayload {
   mentions: string[];
   /** Optional markdown rendering, for platforms that have it. */
   markdown?: string;
+  /** Card buttons (OutboundMessage.buttons). */
+  buttons?: { label: string; command: string }[];
   /** Route facts of the inbound message a reply answers (OutboundTarget.replyRoute). */
   replyRoute?: Record<string, unknown>;
   /**

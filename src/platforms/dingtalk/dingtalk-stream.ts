@@ -1,4 +1,4 @@
-import { DWClient, EventAck, TOPIC_ROBOT, type DWClientDownStream } from 'dingtalk-stream';
+import { DWClient, EventAck, TOPIC_CARD, TOPIC_ROBOT, type DWClientDownStream } from 'dingtalk-stream';
 import type { InboundMessage } from '../../core/types';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock';
@@ -90,6 +90,34 @@ export function decodeGroupJoinEvent(push: DWClientDownStream, now: Date): Inbou
   };
 }
 
+/**
+ * A click on an interactive card button (Stream topic /v1.0/card/instances/callback): data
+ * `{outTrackId, userId, content: "{\"cardPrivateData\":{\"actionIds\":[…],\"params\":{…}}}", openConversationId?}`.
+ * Our buttons put the command in params.cmd; it runs as if the clicker had typed it. The group is
+ * openConversationId (or spaceId); which of the two DingTalk sends is unconfirmed. Anything else: null.
+ */
+export function decodeCardCallback(push: DWClientDownStream, now: Date): InboundMessage | null {
+  let data: Record<string, unknown>;
+  try {
+    data = JSON.parse(push.data) as Record<string, unknown>;
+  } catch {
+    return null;
+  }
+  let params: Record<string, unknown> = {};
+  try {
+    const content = typeof data.content === 'string' ? (JSON.parse(data.content) as { cardPrivateData?: { params?: Record<string, unknown> } }) : null;
+    params = content?.cardPrivateData?.params ?? {};
+  } catch {
+    return null;
+  }
+  const command = typeof params.cmd === 'string' ? params.cmd.trim() : '';
+  const userId = typeof data.userId === 'string' ? data.userId : '';
+  const conversationId = [data.openConversationId, data.spaceId].find((v): v is string => typeof v === 'string' && v.length > 0);
+  const id = push.headers?.messageId;
+  if (!/^[/／]/.test(command) || !userId || !conversationId || !id) return null;
+  return { platform: 'dingtalk', conversationId, conversationType: 'group', senderId: userId, messageId: `card:${id}`, text: command, mentions: [], receivedAt: now };
+}
+
 export interface DingtalkStream {
   start(): Promise<void>;
   stop(): void;
@@ -151,6 +179,19 @@ export function createDingtalkStream(opts: DingtalkStreamOptions): DingtalkStrea
       botName: config.DINGTALK_BOT_NAME,
       ack: (id) => client.socketCallBackResponse(id, {}),
     }).catch((err: unknown) => log.error({ err: errorSummary(err) }, 'stream push handler failed'));
+  });
+  client.registerCallbackListener(TOPIC_CARD, (push: DWClientDownStream) => {
+    const click = decodeCardCallback(push, opts.clock());
+    const id = push.headers?.messageId;
+    if (!click) {
+      if (id) client.socketCallBackResponse(id, {});
+      return;
+    }
+    void deliverInbound(opts.onInbound, click, log, 30_000)
+      .then((outcome) => {
+        if (id && (outcome === 'accepted' || outcome === 'duplicate')) client.socketCallBackResponse(id, {});
+      })
+      .catch((err: unknown) => log.error({ err: errorSummary(err) }, 'card callback failed'));
   });
   // Group joins arrive as events: welcomed with one line. Acknowledged at once (a lost welcome is harmless).
   client.registerAllEventListener((push: DWClientDownStream) => {

@@ -136,11 +136,24 @@ const aibotMessage = z.object({
         .optional(),
     })
     .optional(),
-  event: z.object({ eventtype: z.string() }).optional(),
+  event: z
+    .object({
+      eventtype: z.string(),
+      template_card_event: z.object({ card_type: z.string().optional(), event_key: z.string().optional(), task_id: z.string().optional() }).optional(),
+    })
+    .optional(),
 });
 type AibotMessage = z.infer<typeof aibotMessage>;
 
 const ATTACHMENTS: Record<string, NonNullable<InboundMessage['attachment']>> = { image: 'image', file: 'file', video: 'video' };
+
+/** Card button keys are "cmd:" + the command (wecom-card.ts); anything else is not ours. */
+export const CARD_KEY_PREFIX = 'cmd:';
+export function commandOfCardKey(key: string | undefined): string | null {
+  if (!key?.startsWith(CARD_KEY_PREFIX)) return null;
+  const command = key.slice(CARD_KEY_PREFIX.length).trim();
+  return /^[/／]/.test(command) ? command : null;
+}
 
 function mixedText(mixed: AibotMessage['mixed']): string {
   return (mixed?.msg_item ?? [])
@@ -164,11 +177,13 @@ export function decodeAibotJson(inner: unknown, now: Date, botName?: string): We
   const p = aibotMessage.safeParse(inner);
   if (!p.success) return reject(400, 'missing_fields');
   const m = p.data;
-  if (m.msgtype === 'event' && m.event?.eventtype !== 'enter_chat') {
+  // A click on one of our card buttons: its key carries the command, run as if the clicker typed it.
+  const clicked = m.event?.eventtype === 'template_card_event' ? commandOfCardKey(m.event.template_card_event?.event_key) : null;
+  if (m.msgtype === 'event' && m.event?.eventtype !== 'enter_chat' && !clicked) {
     return { ok: true, kind: 'ignored', reason: `event:${m.event?.eventtype ?? 'unknown'}`, id };
   }
 
-  const raw = m.msgtype === 'text' ? (m.text?.content ?? '') : m.msgtype === 'voice' ? (m.voice?.content ?? '') : m.msgtype === 'mixed' ? mixedText(m.mixed) : '';
+  const raw = clicked ?? (m.msgtype === 'text' ? (m.text?.content ?? '') : m.msgtype === 'voice' ? (m.voice?.content ?? '') : m.msgtype === 'mixed' ? mixedText(m.mixed) : '');
   const isGroup = m.chattype === 'group' || (m.chattype === undefined && Boolean(m.chatid));
   const conversationId = isGroup ? m.chatid : m.from.userid;
   if (!conversationId) return reject(400, 'missing_chatid');
@@ -184,7 +199,7 @@ export function decodeAibotJson(inner: unknown, now: Date, botName?: string): We
     mentions: [],
     receivedAt: now,
   };
-  if (m.msgtype === 'event') message.event = 'welcome';
+  if (m.msgtype === 'event' && !clicked) message.event = 'welcome';
   else if (m.msgtype in ATTACHMENTS) message.attachment = ATTACHMENTS[m.msgtype];
   // A mixed message of pictures only has no text to read.
   else if (m.msgtype === 'mixed' && !message.text) message.attachment = 'image';

@@ -2,6 +2,7 @@ import { UpstreamHttpError } from '../../core/errors';
 import type { OutboundMessage, OutboundTarget, PlatformSender } from '../../core/types';
 import type { Clock } from '../clock';
 import { AIBOT_WS_CMD, type WecomAibotWs } from './wecom-aibot-ws';
+import { buttonCard } from './wecom-card';
 import { aibotMarkdown } from './wecom-passive-reply';
 
 interface WsReplyRoute {
@@ -38,6 +39,9 @@ export class WecomWsSender implements PlatformSender {
       } else {
         const id = `reply-${target.messageKey ?? own.wsReqId}`;
         await this.ws.respond(own.wsReqId, { msgtype: 'stream', stream: { id, finish: true, content: aibotMarkdown(message) } });
+        // The buttons follow the text as a card on the same req_id (replies to one req_id are sent in order).
+        // Best effort: the text already names the commands, and a retry would repeat the text.
+        if (message.buttons?.length) await this.ws.respond(own.wsReqId, buttonCard(message.text, message.buttons)).catch(() => undefined);
       }
       return;
     }
@@ -45,6 +49,7 @@ export class WecomWsSender implements PlatformSender {
     if (this.http && (route.webhookKey || route.appChatId)) return this.http.send(target, message);
     if (this.ws.ready) {
       await this.ws.push(target.conversationId, { msgtype: 'markdown', markdown: { content: aibotMarkdown(message) } });
+      if (message.buttons?.length) await this.ws.push(target.conversationId, buttonCard(message.text, message.buttons)).catch(() => undefined);
       return;
     }
     if (this.http) return this.http.send(target, message);
