@@ -220,8 +220,9 @@ export async function startApp(opts: AppOptions): Promise<App> {
     );
     pokeInbound = () => inboundLoop.poke();
     if (directorySources.length) {
-      // The daily directory check: hourly on every instance, at most one proposal a day (features/directory).
-      loops.push(startLoop('directory', () => proposeDirectoryChanges(db, directorySources, clock()).then(() => outboxLoop.poke()), 60 * 60_000, log));
+      // The daily directory check: at start and then every 24 h on each instance; at most one proposal a day
+      // across instances (features/directory).
+      loops.push(startLoop('directory', () => proposeDirectoryChanges(db, directorySources, clock()).then(() => outboxLoop.poke()), 24 * 60 * 60_000, log));
     }
     pokeOutbox = () => outboxLoop.poke();
     loops.push(outboxLoop, inboundLoop);

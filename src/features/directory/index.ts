@@ -16,7 +16,7 @@ import { emptyPlan, planDirectorySync, type RosterEntry, type SyncPlan } from '.
 /** A proposal can be confirmed for one day; after that the directory is read again. */
 export const PROPOSAL_TTL_MS = 24 * 60 * 60 * 1000;
 const OPEN = ['new', 'assigned', 'paused'] as const;
-/** The daily job proposes at most once in this span (it is checked every hour). */
+/** The daily job proposes at most once in this span, however many instances run it. */
 const DAILY_EVERY_MS = 20 * 60 * 60 * 1000;
 
 const SYNC: CommandDef = {
@@ -202,7 +202,7 @@ export async function proposeDirectoryChanges(db: Db, sources: readonly Director
   if (!sources.length) return null;
   return db.transaction(async (tx) => {
     const t = tx as unknown as Db;
-    // Once a day: the loop runs hourly on every instance.
+    // Once a day: every instance runs the job.
     const [recent] = await t
       .select({ id: directorySyncs.id })
       .from(directorySyncs)
