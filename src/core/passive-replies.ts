@@ -1,6 +1,6 @@
 import { and, asc, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../db/client';
-import { inboundMessages, outbox } from '../db/schema';
+import { chatLog, inboundMessages, outbox } from '../db/schema';
 import type { OutboundMessage, Platform } from './types';
 
 /**
@@ -41,7 +41,7 @@ export function createPassiveReplies(deps: { db: Db; clock: () => Date; pollMs?:
       }
       return db.transaction(async (tx) => {
         const rows = await tx
-          .select({ id: outbox.id, payload: outbox.payload })
+          .select({ id: outbox.id, payload: outbox.payload, conversationId: outbox.conversationId })
           .from(outbox)
           .where(
             and(
@@ -60,10 +60,15 @@ export function createPassiveReplies(deps: { db: Db; clock: () => Date; pollMs?:
           ...(r.payload.markdown !== undefined ? { markdown: r.payload.markdown } : {}),
         }));
         if (!fits(replies)) return null;
+        const now = clock();
         await tx
           .update(outbox)
-          .set({ status: 'sent', sentAt: clock(), attempts: 1, lastError: null })
+          .set({ status: 'sent', sentAt: now, attempts: 1, lastError: null })
           .where(inArray(outbox.id, rows.map((r) => r.id)));
+        // The conversation's record, as the outbox worker writes it for what it sends.
+        await tx.insert(chatLog).values(
+          rows.map((r) => ({ platform: q.platform, conversationId: r.conversationId, direction: 'out' as const, sender: 'bot', text: r.payload.text, mentions: r.payload.mentions ?? [], at: now })),
+        );
         return replies;
       });
     },

@@ -2,7 +2,7 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WELCOME } from '../../src/core/chat';
 import type { Database } from '../../src/db/client';
-import { outbox } from '../../src/db/schema';
+import { chatLog, outbox } from '../../src/db/schema';
 import { postAibotCallback, type AibotKeys } from '../fakes/fake-wecom-aibot-caller';
 import { WECOM_PATHS } from '../fakes/fake-wecom-api';
 import { drivers } from '../helpers/databases';
@@ -66,6 +66,8 @@ describe.each(drivers)('WeCom AI bot passive replies on $name', (driver) => {
     // The outbox row is settled as sent: the worker never sends it again.
     const rows = await database.db.select().from(outbox).where(eq(outbox.replyTo, m.msgid));
     expect(rows.map((r) => r.status)).toEqual(['sent']);
+    const logged = await database.db.select().from(chatLog).where(eq(chatLog.conversationId, 'wx-passive'));
+    expect(logged.filter((l) => l.direction === 'out').map((l) => l.text).join('\n')).toContain('已新建分配单');
     p.clock.advance(60_000);
     await p.settle();
     expect(p.wecom.requestsTo(WECOM_PATHS.aibotResponse).length).toBe(sentBefore);
