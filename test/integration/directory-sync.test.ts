@@ -127,6 +127,15 @@ describe.each(drivers)('/成员 同步 against fake WeCom and DingTalk directori
     expect(fake.requestsTo('/topapi/v2/user/list')[0]!.body).toMatchObject({ dept_id: 1, cursor: 0, size: 100 });
   });
 
+  it('follows DingTalk user/list pages (has_more, next_cursor)', async () => {
+    const saved = fake.users;
+    fake.users = [...saved, ...Array.from({ length: 130 }, (_, i) => ({ userid: `bulk${i}`, name: `批量${i}`, depts: [10] }))];
+    const d = await sources[1]!.read();
+    expect(d.members.filter((m) => m.userid.startsWith('bulk'))).toHaveLength(130);
+    expect(fake.requestsTo('/topapi/v2/user/list').some((r) => (r.body as { cursor: number }).cursor === 100)).toBe(true);
+    fake.users = saved;
+  });
+
   it('proposes adds, a leaver with open orders, a rename — and changes nothing until confirmed', async () => {
     // 赵工 has an open order.
     const created = await say('wang', '/单 新建 客户=目录客户 类型=专利 业务员=wang');
