@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type Router from '@koa/router';
 import type { Config } from './config';
 import { createChat, type Chat } from './core/chat';
+import { createPassiveReplies } from './core/passive-replies';
 import { startLoop } from './core/loop';
 import { createCalendarProvider } from './core/clocks/clock-store';
 import { createOrderClocks, type OrderClocks } from './core/clocks/order-clocks';
@@ -17,6 +18,8 @@ import type { RobotSetting, RouteDescription } from './core/types';
 import type { ComplaintPlaybook } from './domain/complaints';
 import type { CalendarProvider } from './core/clocks/clock-store';
 import { adminFeature } from './features/admin';
+import { directoryFeature, proposeDirectoryChanges } from './features/directory';
+import type { DirectorySource } from './core/directory';
 import { clocksFeature } from './features/clocks';
 import { ordersFeature } from './features/orders';
 import { outboxFeature } from './features/outbox';
@@ -38,12 +41,15 @@ import type { Logger } from './log';
 import { createSandboxRouter, sandboxSender } from './platforms/sandbox/sandbox-router';
 import {
   configuredPlatforms,
+  createDirectorySources,
   createDingtalkRouter,
   createDingtalkStream,
   createRobotSetting,
   createRouteDescription,
   createSenders,
+  createWecomAibotWs,
   createWecomRouter,
+  WecomWsSender,
   type DingtalkStream,
   type OnInbound,
 } from './platforms';
@@ -93,6 +99,8 @@ export interface FeatureDeps {
   kanbanLinkHours?: number;
   /** ADMIN_USERIDS: admins see everything on the 看板 too. */
   adminUserids?: readonly string[];
+  /** The platforms' contact directories for `/成员 同步` (none: the command says how to configure one). */
+  directory?: readonly DirectorySource[];
 }
 
 /**
@@ -110,6 +118,7 @@ export function createFeatures(deps: FeatureDeps): Feature[] {
     clocksFeature({ clocks: deps.clocks }),
     complaints.feature,
     adminFeature({ robotSetting: deps.robotSetting, describeRoute: deps.describeRoute }),
+    directoryFeature({ sources: deps.directory ?? [] }),
     outboxFeature(),
     reminderModeFeature(),
     clientGroupsFeature({ clocks: deps.clocks, calendar: deps.calendar }),
@@ -161,6 +170,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
   const clocks = createOrderClocks({ playbook, calendar });
   // The listening address is known only after listen(); links read it lazily.
   let baseUrl = '';
+  const directorySources = createDirectorySources(config, { clock });
   const features = createFeatures({
     links: createLinkSigner({ secret: config.LINK_SECRET }),
     publicUrl: () => config.PUBLIC_URL ?? baseUrl,
@@ -172,6 +182,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
     describeRoute: createRouteDescription(),
     kanbanLinkHours: config.KANBAN_LINK_HOURS,
     adminUserids: config.ADMIN_USERIDS,
+    directory: directorySources,
   });
   const scheduler = createScheduler({ db, calendar, log, clock, subjects: timerSubjectsOf(features) });
   const chat = createChat({ db, log, clock, adminUserids: config.ADMIN_USERIDS, features });
@@ -180,6 +191,25 @@ export async function startApp(opts: AppOptions): Promise<App> {
   // ---- WeCom / DingTalk: senders (platforms integration) ----
   const platforms = configuredPlatforms(config);
   senders.push(...createSenders(config, { clock, log }));
+  // WeCom AI bot long connection: replies and pushes go on the connection; the HTTP sender stays the fallback.
+  let pushInbound: OnInbound = async () => 'duplicate';
+  const aibotWs = platforms.wecomAibotWs
+    ? createWecomAibotWs({
+        url: config.WECOM_AIBOT_WS_URL,
+        botId: config.WECOM_AIBOT_BOT_ID!,
+        secret: config.WECOM_AIBOT_SECRET!,
+        clock,
+        log,
+        botName: config.WECOM_BOT_NAME,
+        onInbound: (m) => pushInbound(m),
+      })
+    : null;
+  if (aibotWs) {
+    const i = senders.findIndex((s) => s.platform === 'wecom');
+    const ws = new WecomWsSender(aibotWs, clock, i >= 0 ? senders[i] : undefined);
+    if (i >= 0) senders[i] = ws;
+    else senders.push(ws);
+  }
   const outbox = createOutboxWorker({
     db,
     senders,
@@ -206,10 +236,14 @@ export async function startApp(opts: AppOptions): Promise<App> {
     if (outcome === 'accepted') pokeInbound();
     return outcome;
   };
+  pushInbound = onInbound;
   const callbackPaths: string[] = [];
   if (platforms.wecomApp) callbackPaths.push(config.WECOM_CALLBACK_PATH);
   if (platforms.wecomAibot) callbackPaths.push(config.WECOM_AIBOT_PATH);
-  if (platforms.wecomApp || platforms.wecomAibot) routers.push(createWecomRouter({ config, clock, onInbound, log }));
+  if (platforms.wecomApp || platforms.wecomAibot) {
+    const passive = { replies: createPassiveReplies({ db, clock }), windowMs: config.WECOM_AIBOT_PASSIVE_MS };
+    routers.push(createWecomRouter({ config, clock, onInbound, log, passive }));
+  }
   if (platforms.dingtalk && config.DINGTALK_MODE === 'http') {
     callbackPaths.push(config.DINGTALK_CALLBACK_PATH);
     routers.push(createDingtalkRouter({ config, clock, onInbound, log }));
@@ -251,11 +285,17 @@ export async function startApp(opts: AppOptions): Promise<App> {
       log,
     );
     pokeInbound = () => inboundLoop.poke();
+    if (directorySources.length) {
+      // The daily directory check: at start and then every 24 h on each instance; at most one proposal a day
+      // across instances (features/directory).
+      loops.push(startLoop('directory', () => proposeDirectoryChanges(db, directorySources, clock()).then(() => outboxLoop.poke()), 24 * 60 * 60_000, log));
+    }
     pokeOutbox = () => outboxLoop.poke();
-    loops = [outboxLoop, inboundLoop];
+    loops.push(outboxLoop, inboundLoop);
   }
   // Stream mode connects out; connect() retries on its own, so startup does not wait for it.
   const streamStarted = stream ? stream.start() : Promise.resolve();
+  aibotWs?.start();
 
   const schedulerLoop =
     opts.loops === false
@@ -271,6 +311,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
         // A connect still in flight would open the socket after stop(): close it once it settles.
         void streamStarted.then(() => stream.stop());
       }
+      aibotWs?.stop();
       const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
       server.closeIdleConnections();
       const force = setTimeout(() => server.closeAllConnections(), 3_000);

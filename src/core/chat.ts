@@ -1,6 +1,6 @@
 import { and, asc, eq, isNull, lte, or, sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
-import { chatLog, groups, inboundMessages, people } from '../db/schema';
+import { chatLog, groups, inboundMessages, inboundNotices, people } from '../db/schema';
 import type { Logger } from '../log';
 import { maskSecrets } from './mask-secrets';
 import { createAcceptBatcher, type AcceptResult } from './accept-batcher';
@@ -28,6 +28,11 @@ export type { AcceptResult };
 
 const CLIENT_REFUSAL = '您好！这条命令仅供本公司服务人员使用。如需帮助，请直接在群里留言，我们的同事会尽快回复您，谢谢！';
 const MAX_ATTEMPTS = 3;
+/** The answer to a picture, a file, a voice without recognised text …: said at most once per group per hour. */
+export const MEDIA_HINT = '您好，谢谢您发来的内容！我目前只能读懂文字，图片、文件和语音我看不到。如需我办理，请用文字发送命令，例如 /帮助。';
+export const MEDIA_HINT_EVERY_MS = 60 * 60 * 1000;
+/** The one line for someone who enters a chat with the bot or joins a group it is in. */
+export const WELCOME = '您好，欢迎！我是服务助手，发送 /帮助 可查看我能为您做的事。';
 
 /**
  * Chat routing apart from HTTP routing (STYLE.md #5): dedupe → identify the sender → parse → check
@@ -172,7 +177,7 @@ export function createChat(opts: ChatOptions) {
       senderName: msg.senderName ?? actor.person?.name ?? null,
       messageId: msg.messageId,
       // Robot keys and signing secrets (`/群 机器人=… 密钥=…`) are not kept as typed.
-      text: maskSecrets(msg.text).slice(0, 8000),
+      text: msg.event ? '[进入会话]' : msg.attachment && !msg.text ? `[${ATTACHMENT_NAMES[msg.attachment]}]` : maskSecrets(msg.text).slice(0, 8000),
       mentions: msg.mentions,
       at: msg.receivedAt,
     });
@@ -180,10 +185,25 @@ export function createChat(opts: ChatOptions) {
     const replies: OutboundMessage[] = [];
     /** The replies of an internal command run in an internal group: refused later if the group turns client. */
     let internalReplies = false;
-    const reply = (text: string, mentions: string[] = []) => replies.push({ text, mentions: [...new Set(mentions)] });
+    const reply = (text: string, mentions: string[] = [], buttons?: OutboundMessage['buttons']) =>
+      replies.push({ text, mentions: [...new Set(mentions)], ...(buttons?.length ? { buttons } : {}) });
     // Over the cap, a command is answered politely and not parsed; long plain text is only recorded.
     const parsed = isTooLong(msg.text) ? ({ ok: false, reason: 'too_long' } as const) : parseCommand(msg.text, specs);
-    if (!parsed.ok) {
+    if (msg.event === 'welcome') {
+      reply(WELCOME);
+    } else if (msg.attachment && !msg.text.trim()) {
+      // Once per group per hour, decided in the database (the conditional upsert), so it holds across instances.
+      const moved = await tx
+        .insert(inboundNotices)
+        .values({ platform: msg.platform, conversationId: msg.conversationId, kind: 'media-hint', lastAt: now })
+        .onConflictDoUpdate({
+          target: [inboundNotices.platform, inboundNotices.conversationId, inboundNotices.kind],
+          set: { lastAt: now },
+          setWhere: lte(inboundNotices.lastAt, new Date(now.getTime() - MEDIA_HINT_EVERY_MS)),
+        })
+        .returning({ at: inboundNotices.lastAt });
+      if (moved.length) reply(MEDIA_HINT);
+    } else if (!parsed.ok) {
       if (parsed.reason === 'too_long' && /^\s*[/／]/.test(msg.text)) reply(TOO_LONG_REPLY, [msg.senderId]);
       if (parsed.reason === 'unknown') reply(actor.person || actor.isAdmin ? parsed.message : CLIENT_REFUSAL);
       else if (parsed.reason === 'invalid') reply(actor.person || actor.isAdmin ? parsed.message : CLIENT_REFUSAL);
@@ -234,11 +254,12 @@ export function createChat(opts: ChatOptions) {
       await enqueue(tx, {
         platform: msg.platform,
         conversationId: msg.conversationId,
-        payload: { text: r.text, mentions: r.mentions, ...(msg.route ? { replyRoute: msg.route } : {}), ...(internalReplies ? { internal: true } : {}) },
+        payload: { text: r.text, mentions: r.mentions, ...(r.buttons ? { buttons: r.buttons } : {}), ...(msg.route ? { replyRoute: msg.route } : {}), ...(internalReplies ? { internal: true } : {}) },
         dedupeKey: `reply:${msg.platform}:${msg.messageId}:${i}`,
         replyTo: msg.messageId,
-        // Due by the app's clock, not the database's: the worker compares with the same clock.
-        notBefore: now,
+        // Due by the app's clock, not the database's: the worker compares with the same clock. Held while
+        // the callback may still answer in its own HTTP response (replyHoldUntil, the WeCom AI bot).
+        notBefore: msg.replyHoldUntil && msg.replyHoldUntil > now.getTime() ? new Date(msg.replyHoldUntil) : now,
       });
     }
     return replies;
@@ -329,6 +350,8 @@ export type Chat = ReturnType<typeof createChat>;
 function revive(payload: Record<string, unknown>): InboundMessage {
   return { ...(payload as unknown as InboundMessage), receivedAt: new Date(String(payload.receivedAt)) };
 }
+
+const ATTACHMENT_NAMES: Record<NonNullable<InboundMessage['attachment']>, string> = { image: '图片', file: '文件', video: '视频', other: '非文字消息' };
 
 function gateText(def: CommandDef): string {
   if (def.gate === 'anyone' || def.gate === 'staff') return '服务人员';

@@ -16,7 +16,8 @@ export interface ChatContext {
   actor: Actor;
   now: Date;
   log: Logger;
-  reply(text: string, mentions?: string[]): void;
+  /** Queue a reply; `buttons` become a card where the platform can show one (the text must name the commands too). */
+  reply(text: string, mentions?: string[], buttons?: OutboundMessage['buttons']): void;
   /** Post into another conversation through the outbox (same transaction as the change). */
   post(target: { platform: string; conversationId: string }, msg: OutboundMessage, dedupeKey?: string): Promise<void>;
   audit(action: string, subject: string | null, data?: Record<string, unknown>): Promise<void>;

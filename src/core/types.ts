@@ -26,6 +26,18 @@ export interface InboundMessage {
    * (e.g. WeCom AI-bot response_url, DingTalk sessionWebhook + expiry). Stored with the group.
    */
   route?: Record<string, unknown>;
+  /**
+   * The message carried no text the bot can read: only an image, a file, a video … The bot answers
+   * once per group per hour that it reads text only (text is then empty).
+   */
+  attachment?: 'image' | 'file' | 'video' | 'other';
+  /** Not a message but an arrival: WeCom enter_chat, a DingTalk group join. Answered with a one-line welcome. */
+  event?: 'welcome';
+  /**
+   * Epoch ms until which the replies wait in the outbox for the callback's own HTTP answer (the WeCom
+   * AI bot's passive reply); after that the outbox worker sends them through the usual channels.
+   */
+  replyHoldUntil?: number;
 }
 
 /** What the bot says: text plus the userids to @-mention. */
@@ -40,6 +52,18 @@ export interface OutboundMessage {
   parts?: string[];
   /** The parts are markdown (the message had a markdown rendering). */
   partsMarkdown?: boolean;
+  /**
+   * Buttons that save typing (the text always says the command too): a platform that can show a card
+   * (WeCom template_card) shows them; a click comes back as a message carrying `command` from the
+   * clicker, run like typed text with the same permission checks.
+   */
+  buttons?: CardButton[];
+}
+
+export interface CardButton {
+  label: string;
+  /** The full command a click runs, e.g. "/批准 D12". */
+  command: string;
 }
 
 /** Where an outbound message goes. */

@@ -47,6 +47,19 @@ export const platformEnvShape = {
   WECOM_BOT_NAME: optionalString,
   WECOM_CALLBACK_PATH: path('/wecom/callback'),
   WECOM_AIBOT_PATH: path('/wecom/aibot'),
+  /**
+   * AI bot, HTTP mode: how long (ms) a callback waits for its command to finish so the answer goes in
+   * the HTTP response (passive reply); 0 = always through response_url. WeCom re-delivers after 5 s.
+   */
+  WECOM_AIBOT_PASSIVE_MS: z.coerce.number().int().min(0).max(4000).default(3000),
+  /** 智能机器人 long connection (长连接, docs path/101463): Bot ID and Secret; no public URL needed. */
+  WECOM_AIBOT_BOT_ID: optionalString,
+  WECOM_AIBOT_SECRET: optionalString,
+  /** Long-connection address; point it at a proxy or a test server. */
+  WECOM_AIBOT_WS_URL: z
+    .string()
+    .regex(/^wss?:\/\/\S+$/, { message: 'must be a ws:// or wss:// URL' })
+    .default('wss://openws.work.weixin.qq.com'),
 
   // ---- DingTalk 钉钉 ----
   DINGTALK_OAPI_BASE: baseUrl('https://oapi.dingtalk.com'),
@@ -77,6 +90,8 @@ export interface ConfiguredPlatforms {
   wecomAibot: boolean;
   /** WeCom appchat/send (corp id + secret). */
   wecomAppchat: boolean;
+  /** WeCom AI bot over the long connection (Bot ID + Secret). */
+  wecomAibotWs: boolean;
   dingtalk: boolean;
 }
 
@@ -85,8 +100,9 @@ export function configuredPlatforms(c: PlatformConfig): ConfiguredPlatforms {
   const wecomApp = Boolean(c.WECOM_TOKEN && c.WECOM_ENCODING_AES_KEY && c.WECOM_CORP_ID);
   const wecomAibot = Boolean(c.WECOM_AIBOT_TOKEN && c.WECOM_AIBOT_ENCODING_AES_KEY);
   const wecomAppchat = Boolean(c.WECOM_CORP_ID && c.WECOM_CORP_SECRET);
+  const wecomAibotWs = Boolean(c.WECOM_AIBOT_BOT_ID && c.WECOM_AIBOT_SECRET);
   const dingtalk = Boolean(c.DINGTALK_APP_KEY && c.DINGTALK_APP_SECRET);
-  return { wecom: wecomApp || wecomAibot || wecomAppchat, wecomApp, wecomAibot, wecomAppchat, dingtalk };
+  return { wecom: wecomApp || wecomAibot || wecomAppchat || wecomAibotWs, wecomApp, wecomAibot, wecomAppchat, wecomAibotWs, dingtalk };
 }
 
 /** Half-configured credentials are a mistake worth stopping for: name what is missing. */
@@ -103,6 +119,7 @@ export function platformConfigProblems(c: PlatformConfig): string[] {
   pair('WECOM_TOKEN', 'WECOM_ENCODING_AES_KEY');
   if (c.WECOM_TOKEN && !c.WECOM_CORP_ID) problems.push('WECOM_CORP_ID：未设置，设置了 WECOM_TOKEN 时必须填写（回调的 receiveid）。改法：「我的企业」→「企业信息」→ 企业 ID，例如 WECOM_CORP_ID=ww0123456789abcdef');
   pair('WECOM_AIBOT_TOKEN', 'WECOM_AIBOT_ENCODING_AES_KEY');
+  pair('WECOM_AIBOT_BOT_ID', 'WECOM_AIBOT_SECRET');
   if (c.WECOM_CORP_SECRET && !c.WECOM_CORP_ID) problems.push('WECOM_CORP_ID：未设置，设置了 WECOM_CORP_SECRET 时必须填写。改法：「我的企业」→「企业信息」→ 企业 ID，例如 WECOM_CORP_ID=ww0123456789abcdef');
   pair('DINGTALK_APP_KEY', 'DINGTALK_APP_SECRET');
   if (c.DINGTALK_MODE === 'stream' && !(c.DINGTALK_APP_KEY && c.DINGTALK_APP_SECRET)) {

@@ -9,3 +9,4 @@ export * from './split-by-bytes';
 export * from './dingtalk/index';
 export * from './wecom/index';
 export * from './robot-setting';
+export * from './create-directory-sources';

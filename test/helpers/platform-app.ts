@@ -63,6 +63,8 @@ export async function startPlatformApp(opts: PlatformAppOptions) {
       WECOM_CORP_ID: secrets.corpId,
       WECOM_CORP_SECRET: secrets.corpSecret,
       WECOM_BOT_NAME: '服务助手',
+      // Answers through response_url unless a test turns the passive reply on (it waits for the handling).
+      WECOM_AIBOT_PASSIVE_MS: '0',
       DINGTALK_OAPI_BASE: dingtalk.baseUrl,
       DINGTALK_API_BASE: dingtalk.baseUrl,
       DINGTALK_APP_KEY: secrets.dingAppKey,

@@ -102,12 +102,20 @@ describe('DingTalk enterprise robot HTTP callback', () => {
     expect(calls).toBe(before);
   });
 
-  it('acknowledges non-text messages without calling onInbound', async () => {
+  it('acknowledges message types it has no use for without calling onInbound', async () => {
     const before = calls;
     const ts = String(now);
-    const res = await post(ts, sign(ts), { ...robotPayload, msgtype: 'picture', text: undefined, content: { downloadCode: 'x' } });
+    const res = await post(ts, sign(ts), { ...robotPayload, msgtype: 'unknownType', text: undefined, content: { x: 1 } });
     expect(res.status).toBe(200);
     expect(calls).toBe(before);
+  });
+
+  it('hands a picture on as an attachment (issue 14: answered, not ignored)', async () => {
+    const before = calls;
+    const ts = String(now);
+    const res = await post(ts, sign(ts), { ...robotPayload, msgId: 'pic-1', msgtype: 'picture', text: undefined, content: { downloadCode: 'x' } });
+    expect(res.status).toBe(200);
+    expect(calls).toBe(before + 1);
   });
 
   it('never logs the app secret or a signature', () => {

@@ -258,17 +258,30 @@ describe('WeCom AI bot (智能机器人) callback', () => {
     expect(inbound.messages.at(-1)).toMatchObject({ messageId: 'mixed-1', text: '看下这张图', quotedText: '上周的会议纪要' });
   });
 
-  it('acknowledges events and unsupported types without calling onInbound', async () => {
+  it('acknowledges a stream refresh and other events without calling onInbound', async () => {
     const before = calls;
     for (const payload of [
-      { msgid: 'e1', aibotid: 'A', chattype: 'single', from: { userid: 'u' }, msgtype: 'event', event: { eventtype: 'enter_chat' } },
-      { msgid: 'i1', aibotid: 'A', chattype: 'single', from: { userid: 'u' }, msgtype: 'image', image: { url: 'https://x' } },
+      { msgid: 't1', aibotid: 'A', chattype: 'single', from: { userid: 'u' }, msgtype: 'event', event: { eventtype: 'feedback_event' } },
       { msgid: 's1', aibotid: 'A', from: { userid: 'u' }, msgtype: 'stream', stream: { id: 'STREAMID' } },
     ]) {
       const res = await post(payload);
       expect(res.status).toBe(200);
     }
     expect(calls).toBe(before);
+  });
+
+  it('hands enter_chat on as a welcome and an image as an attachment (issue 14: answered, not ignored)', async () => {
+    const before = calls;
+    for (const payload of [
+      { msgid: 'e1', aibotid: 'A', chattype: 'single', from: { userid: 'u' }, msgtype: 'event', event: { eventtype: 'enter_chat' } },
+      { msgid: 'i1', aibotid: 'A', chattype: 'single', from: { userid: 'u' }, msgtype: 'image', image: { url: 'https://x' } },
+    ]) {
+      const res = await post(payload);
+      expect(res.status).toBe(200);
+    }
+    expect(calls).toBe(before + 2);
+    expect(inbound.messages.at(-2)).toMatchObject({ messageId: 'e1', event: 'welcome', text: '' });
+    expect(inbound.messages.at(-1)).toMatchObject({ messageId: 'i1', attachment: 'image', text: '' });
   });
 
   it('rejects a payload encrypted for a non-empty receiveid', async () => {

@@ -84,7 +84,7 @@ describe('handleStreamPush (DingTalk Stream mode)', () => {
     };
     expect(await handleStreamPush(push('not json', 'a'), deps)).toBe('malformed');
     expect(await handleStreamPush(push({ msgtype: 'text' }, 'b'), deps)).toBe('malformed');
-    expect(await handleStreamPush(push({ ...robotPayload, msgtype: 'picture' }, 'c'), deps)).toBe('ignored');
+    expect(await handleStreamPush(push({ ...robotPayload, msgtype: 'unknownType' }, 'c'), deps)).toBe('ignored');
     expect(calls).toBe(0);
     expect(acks).toEqual(['a', 'b', 'c']);
   });

@@ -13,6 +13,9 @@ import { formatInstant } from './format';
 import type { ClockChange } from '../clocks/order-clocks';
 import { durationInChinese, eventsInNote, isAssignmentRule, type OrderEvent } from '../../domain/playbooks';
 import { formatInstantInChinese } from '../../domain/calendar';
+
+/** Buttons on a card (WeCom button_interaction allows up to 6). */
+const CARD_MAX_BUTTONS = 6;
 import { fromRow, ruleById } from '../clocks/clock-store';
 import { isClientDropOut } from '../../domain/cancel-reason';
 import { DEADLINE_FIELDS, refusePastDeadlines } from './past-dates';
@@ -136,7 +139,15 @@ export async function orderNew(ctx: OrderContext, args: ParsedArgs) {
     `业务员：${sales.name}　${o.paid ? '已付款' : '未付款（收款后请发送 /收款 ' + orderCode(o.id) + '）'}${o.deadline ? '　截止：' + o.deadline : ''}`,
     `请${heads.length ? ' ' + heads.map(mention).join(' ') + ' ' : '部门负责人'}${await assignmentDeadline(ctx, o.id)}派单：/派单 ${orderCode(o.id)} @负责人`,
   ];
-  ctx.reply(lines.join('\n') + clocks, heads.map((h) => h.userid));
+  // A card (where the platform shows one) with the department's people to pick from: a click runs /派单.
+  const pickable = await ctx.tx
+    .select()
+    .from(people)
+    .where(and(eq(people.departmentId, dept.id), inArray(people.role, ['handler', 'supervisor']), eq(people.active, true)))
+    .orderBy(asc(people.id))
+    .limit(CARD_MAX_BUTTONS);
+  const buttons = pickable.map((p) => ({ label: `派给 ${p.name}`, command: `/派单 ${orderCode(o.id)} ${p.userid}` }));
+  ctx.reply(lines.join('\n') + clocks, heads.map((h) => h.userid), buttons);
 }
 
 /**
@@ -266,6 +277,10 @@ export async function orderTransfer(ctx: OrderContext, args: ParsedArgs) {
     `已提交 ${orderCode(o.id)} 的项目移交申请：${inv.handler?.name ?? '—'} → ${to.name}（原因：${reason}）。\n` +
       `请部门负责人${heads.length ? ' ' + heads.map(mention).join(' ') : ''} 审批：/批准 ${orderCode(o.id)} 或 /驳回 ${orderCode(o.id)} <原因>`,
     heads.map((h) => h.userid),
+    [
+      { label: '批准', command: `/批准 ${orderCode(o.id)}` },
+      { label: '驳回', command: `/驳回 ${orderCode(o.id)} 部门负责人在卡片上驳回，请再沟通` },
+    ],
   );
 }
 

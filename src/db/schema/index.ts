@@ -7,3 +7,5 @@ export * from './client-groups';
 export * from './triage';
 export * from './reminder-mode';
 export * from './visits';
+export * from './inbound-notices';
+export * from './directory';

@@ -38,23 +38,60 @@ const robotMessage = z.object({
   senderNick: z.string().optional(),
   chatbotUserId: z.string().optional(),
   atUsers: z.array(z.object({ dingtalkId: z.string().optional(), staffId: z.string().optional() })).optional(),
-  text: z.object({ content: z.string() }).optional(),
+  text: z
+    .object({
+      content: z.string(),
+      isReplyMsg: z.boolean().optional(),
+      repliedMsg: z.object({ msgType: z.string().optional(), content: z.unknown().optional() }).optional(),
+    })
+    .optional(),
+  /** audio: recognition; richText: richText parts; picture/file/video: download codes (ignored). */
+  content: z
+    .object({
+      recognition: z.string().optional(),
+      richText: z.array(z.object({ text: z.string().optional(), type: z.string().optional() }).passthrough()).optional(),
+    })
+    .passthrough()
+    .optional(),
   sessionWebhook: z.string().optional(),
   sessionWebhookExpiredTime: z.number().optional(),
   robotCode: z.string().optional(),
 });
 
+/** Message types whose text the bot reads: audio by DingTalk's speech recognition, richText by its text parts. */
+const READABLE = new Set(['text', 'audio', 'richText']);
+const ATTACHMENTS: Record<string, NonNullable<InboundMessage['attachment']>> = { picture: 'image', file: 'file', video: 'video' };
+
+/** The text parts of a richText message, in order (pictures are skipped). */
+function richTextOf(parts: { text?: string; type?: string }[] | undefined): string {
+  return (parts ?? [])
+    .filter((p) => typeof p.text === 'string' && (p.type === undefined || p.type === 'text'))
+    .map((p) => p.text!.trim())
+    .filter(Boolean)
+    .join('\n');
+}
+
+/** A quoted message (text.repliedMsg.content): its text, or the text parts of a quoted richText. */
+function repliedText(content: unknown): string | undefined {
+  if (!content || typeof content !== 'object') return undefined;
+  const c = content as { text?: unknown; richText?: unknown };
+  if (typeof c.text === 'string' && c.text.trim()) return c.text.trim();
+  if (Array.isArray(c.richText)) return richTextOf(c.richText as { text?: string; type?: string }[]) || undefined;
+  return undefined;
+}
+
 /** The JSON of one robot message (the HTTP callback body, or `data` of a Stream push). */
 export function decodeRobotMessage(json: unknown, now: Date, botName?: string): DingtalkDecoded {
   const kind = (json as { msgtype?: unknown } | null)?.msgtype;
   if (typeof kind !== 'string') return reject(400, 'missing_fields');
-  if (kind !== 'text') {
+  if (!READABLE.has(kind) && !(kind in ATTACHMENTS)) {
     const id = (json as { msgId?: unknown }).msgId;
     return { ok: true, kind: 'ignored', reason: `msgtype:${kind}`, id: typeof id === 'string' ? id : undefined };
   }
   const p = robotMessage.safeParse(json);
-  if (!p.success || !p.data.text) return reject(400, 'missing_fields');
+  if (!p.success || (kind === 'text' && !p.data.text)) return reject(400, 'missing_fields');
   const m = p.data;
+  const raw = kind === 'text' ? m.text!.content : kind === 'audio' ? (m.content?.recognition ?? '') : kind === 'richText' ? richTextOf(m.content?.richText) : '';
   const senderId = m.senderStaffId || m.senderId;
   if (!senderId) return reject(400, 'missing_sender');
 
@@ -68,10 +105,14 @@ export function decodeRobotMessage(json: unknown, now: Date, botName?: string): 
     conversationType: m.conversationType === '1' ? 'single' : 'group',
     senderId,
     messageId: m.msgId,
-    text: stripDingtalkMention(m.text!.content, botName),
+    text: stripDingtalkMention(raw, botName),
     mentions: [...new Set(mentions)],
     receivedAt: now,
   };
+  if (kind in ATTACHMENTS) message.attachment = ATTACHMENTS[kind];
+  else if (!message.text) message.attachment = kind === 'richText' ? 'image' : 'other';
+  const quoted = m.text?.repliedMsg ? repliedText(m.text.repliedMsg.content) : undefined;
+  if (quoted) message.quotedText = quoted;
   if (m.conversationTitle) message.conversationTitle = m.conversationTitle;
   if (m.senderNick) message.senderName = m.senderNick;
   if (m.sessionWebhook || m.robotCode) {

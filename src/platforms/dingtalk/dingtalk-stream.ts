@@ -1,4 +1,5 @@
-import { DWClient, TOPIC_ROBOT, type DWClientDownStream } from 'dingtalk-stream';
+import { DWClient, EventAck, TOPIC_CARD, TOPIC_ROBOT, type DWClientDownStream } from 'dingtalk-stream';
+import type { InboundMessage } from '../../core/types';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock';
 import type { PlatformConfig } from '../config-schema';
@@ -54,6 +55,67 @@ export async function handleStreamPush(push: DWClientDownStream, deps: StreamPus
     if (streamId) deps.ack(streamId);
   }
   return outcome;
+}
+
+/**
+ * A Stream event push (type EVENT) that someone joined a group the robot is in: DingTalk's group event
+ * `chat_add_member` (事件订阅 → 群会话事件). Its data names the group by OpenConversationId (the id robot
+ * messages carry as conversationId) and the people added in UserId; the exact field spelling is
+ * unconfirmed, so both casings are read. Anything else: null.
+ */
+export function decodeGroupJoinEvent(push: DWClientDownStream, now: Date): InboundMessage | null {
+  if (push.headers?.eventType !== 'chat_add_member') return null;
+  let data: Record<string, unknown>;
+  try {
+    data = JSON.parse(push.data) as Record<string, unknown>;
+  } catch {
+    return null;
+  }
+  const pick = (...keys: string[]) => keys.map((k) => data[k]).find((v) => typeof v === 'string' && v) as string | undefined;
+  const conversationId = pick('OpenConversationId', 'openConversationId');
+  const users = [data.UserId, data.userId].find(Array.isArray) as unknown[] | undefined;
+  const joined = users?.find((u): u is string => typeof u === 'string' && u.length > 0) ?? pick('Operator', 'operator');
+  const eventId = push.headers.eventId ?? push.headers.messageId;
+  if (!conversationId || !joined || !eventId) return null;
+  return {
+    platform: 'dingtalk',
+    conversationId,
+    conversationType: 'group',
+    senderId: joined,
+    messageId: `join:${eventId}`,
+    text: '',
+    mentions: [],
+    receivedAt: now,
+    event: 'welcome',
+  };
+}
+
+/**
+ * A click on an interactive card button (Stream topic /v1.0/card/instances/callback): data
+ * `{outTrackId, userId, content: "{\"cardPrivateData\":{\"actionIds\":[…],\"params\":{…}}}", openConversationId?}`.
+ * Our buttons put the command in params.cmd; it runs as if the clicker had typed it. The group is
+ * openConversationId (or spaceId); which of the two DingTalk sends is unconfirmed. Anything else: null.
+ */
+export function decodeCardCallback(push: DWClientDownStream, now: Date): InboundMessage | null {
+  let data: Record<string, unknown>;
+  try {
+    data = JSON.parse(push.data) as Record<string, unknown>;
+  } catch {
+    return null;
+  }
+  let params: Record<string, unknown> = {};
+  try {
+    const content = typeof data.content === 'string' ? (JSON.parse(data.content) as { cardPrivateData?: { params?: Record<string, unknown> } }) : null;
+    params = content?.cardPrivateData?.params ?? {};
+  } catch {
+    return null;
+  }
+  const command = typeof params.cmd === 'string' ? params.cmd.trim() : '';
+  const userId = typeof data.userId === 'string' ? data.userId : '';
+  const conversationId = [data.openConversationId, data.spaceId].find((v): v is string => typeof v === 'string' && v.length > 0);
+  const id = push.headers?.messageId;
+  if (!/^[/／]/.test(command) || !userId || !conversationId || !id) return null;
+  return { platform: 'dingtalk', conversationId, conversationType: 'group', senderId: userId, messageId: `card:${id}`, text: command, mentions: [], receivedAt: now };
 }
 
 export interface DingtalkStream {
@@ -117,6 +179,27 @@ export function createDingtalkStream(opts: DingtalkStreamOptions): DingtalkStrea
       botName: config.DINGTALK_BOT_NAME,
       ack: (id) => client.socketCallBackResponse(id, {}),
     }).catch((err: unknown) => log.error({ err: errorSummary(err) }, 'stream push handler failed'));
+  });
+  client.registerCallbackListener(TOPIC_CARD, (push: DWClientDownStream) => {
+    const click = decodeCardCallback(push, opts.clock());
+    const id = push.headers?.messageId;
+    if (!click) {
+      if (id) client.socketCallBackResponse(id, {});
+      return;
+    }
+    void deliverInbound(opts.onInbound, click, log, 30_000)
+      .then((outcome) => {
+        if (id && (outcome === 'accepted' || outcome === 'duplicate')) client.socketCallBackResponse(id, {});
+      })
+      .catch((err: unknown) => log.error({ err: errorSummary(err) }, 'card callback failed'));
+  });
+  // Group joins arrive as events: welcomed with one line. Acknowledged at once (a lost welcome is harmless).
+  client.registerAllEventListener((push: DWClientDownStream) => {
+    const join = decodeGroupJoinEvent(push, opts.clock());
+    if (join) {
+      void deliverInbound(opts.onInbound, join, log, 30_000).catch((err: unknown) => log.error({ err: errorSummary(err) }, 'group join event failed'));
+    }
+    return { status: EventAck.SUCCESS };
   });
   return {
     async start() {

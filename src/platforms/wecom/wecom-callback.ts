@@ -86,23 +86,26 @@ export function decodeAppCallback(keys: WecomKeys, req: WecomRawRequest, now: Da
     return { ok: true, kind: 'ignored', reason: `event:${m.Event ?? 'unknown'}`, id: `${from}:${createTime}` };
   }
   if (!m.MsgId) return reject(400, 'missing_msgid');
-  if (msgType !== 'text') return { ok: true, kind: 'ignored', reason: `msgtype:${msgType}`, id: m.MsgId };
+  // Voice carries <Recognition> when the app has speech recognition on (docs path/90239); without it
+  // the voice is, for the bot, an attachment it cannot read.
+  const text = msgType === 'text' ? (m.Content ?? '') : msgType === 'voice' ? (m.Recognition ?? '') : '';
+  const attachment: InboundMessage['attachment'] =
+    msgType === 'image' ? 'image' : msgType === 'file' ? 'file' : msgType === 'video' ? 'video' : msgType === 'voice' && !text.trim() ? 'other' : undefined;
+  if (msgType !== 'text' && msgType !== 'voice' && !attachment) return { ok: true, kind: 'ignored', reason: `msgtype:${msgType}`, id: m.MsgId };
 
   // A self-built app only ever talks one-to-one (it cannot be in ordinary groups): the sender is the conversation.
-  return {
-    ok: true,
-    kind: 'message',
-    message: {
-      platform: 'wecom',
-      conversationId: from,
-      conversationType: 'single',
-      senderId: from,
-      messageId: m.MsgId,
-      text: (m.Content ?? '').trim(),
-      mentions: [],
-      receivedAt: now,
-    },
+  const message: InboundMessage = {
+    platform: 'wecom',
+    conversationId: from,
+    conversationType: 'single',
+    senderId: from,
+    messageId: m.MsgId,
+    text: text.trim(),
+    mentions: [],
+    receivedAt: now,
   };
+  if (attachment) message.attachment = attachment;
+  return { ok: true, kind: 'message', message };
 }
 
 const aibotEnvelope = z.object({ encrypt: z.string().min(1) });
@@ -116,13 +119,101 @@ const aibotMessage = z.object({
   response_url: z.string().optional(),
   msgtype: z.string(),
   text: z.object({ content: z.string() }).optional(),
+  /** Voice: WeCom's own speech recognition result (docs path/100719 语音消息). */
+  voice: z.object({ content: z.string() }).optional(),
   mixed: z
     .object({
       msg_item: z.array(z.object({ msgtype: z.string(), text: z.object({ content: z.string() }).optional() })),
     })
     .optional(),
-  quote: z.object({ msgtype: z.string().optional(), text: z.object({ content: z.string() }).optional() }).optional(),
+  quote: z
+    .object({
+      msgtype: z.string().optional(),
+      text: z.object({ content: z.string() }).optional(),
+      voice: z.object({ content: z.string() }).optional(),
+      mixed: z
+        .object({ msg_item: z.array(z.object({ msgtype: z.string(), text: z.object({ content: z.string() }).optional() })) })
+        .optional(),
+    })
+    .optional(),
+  event: z
+    .object({
+      eventtype: z.string(),
+      template_card_event: z.object({ card_type: z.string().optional(), event_key: z.string().optional(), task_id: z.string().optional() }).optional(),
+    })
+    .optional(),
 });
+type AibotMessage = z.infer<typeof aibotMessage>;
+
+const ATTACHMENTS: Record<string, NonNullable<InboundMessage['attachment']>> = { image: 'image', file: 'file', video: 'video' };
+
+/** Card button keys are "cmd:" + the command (wecom-card.ts); anything else is not ours. */
+export const CARD_KEY_PREFIX = 'cmd:';
+export function commandOfCardKey(key: string | undefined): string | null {
+  if (!key?.startsWith(CARD_KEY_PREFIX)) return null;
+  const command = key.slice(CARD_KEY_PREFIX.length).trim();
+  return /^[/／]/.test(command) ? command : null;
+}
+
+function mixedText(mixed: AibotMessage['mixed']): string {
+  return (mixed?.msg_item ?? [])
+    .filter((i) => i.msgtype === 'text' && i.text)
+    .map((i) => i.text!.content)
+    .join('\n');
+}
+
+/**
+ * One decrypted AI-bot callback (HTTP API mode) or the `body` of a long-connection frame: the same
+ * JSON either way (docs path/100719, 101463). text, voice (recognised text) and mixed (its text parts)
+ * are messages; image/file/video are attachments; the enter_chat event is a welcome; a stream refresh
+ * and other events are acknowledged and ignored.
+ */
+export function decodeAibotJson(inner: unknown, now: Date, botName?: string): WecomDecoded {
+  const kind = (inner as { msgtype?: unknown } | null)?.msgtype;
+  const rawId = (inner as { msgid?: unknown } | null)?.msgid;
+  const id = typeof rawId === 'string' ? rawId : undefined;
+  const known = kind === 'text' || kind === 'mixed' || kind === 'voice' || kind === 'event' || (typeof kind === 'string' && kind in ATTACHMENTS);
+  if (!known) return { ok: true, kind: 'ignored', reason: `msgtype:${String(kind)}`, id };
+  const p = aibotMessage.safeParse(inner);
+  if (!p.success) return reject(400, 'missing_fields');
+  const m = p.data;
+  // A click on one of our card buttons: its key carries the command, run as if the clicker typed it.
+  const clicked = m.event?.eventtype === 'template_card_event' ? commandOfCardKey(m.event.template_card_event?.event_key) : null;
+  if (m.msgtype === 'event' && m.event?.eventtype !== 'enter_chat' && !clicked) {
+    return { ok: true, kind: 'ignored', reason: `event:${m.event?.eventtype ?? 'unknown'}`, id };
+  }
+
+  const raw = clicked ?? (m.msgtype === 'text' ? (m.text?.content ?? '') : m.msgtype === 'voice' ? (m.voice?.content ?? '') : m.msgtype === 'mixed' ? mixedText(m.mixed) : '');
+  const isGroup = m.chattype === 'group' || (m.chattype === undefined && Boolean(m.chatid));
+  const conversationId = isGroup ? m.chatid : m.from.userid;
+  if (!conversationId) return reject(400, 'missing_chatid');
+
+  const message: InboundMessage = {
+    platform: 'wecom',
+    conversationId,
+    conversationType: isGroup ? 'group' : 'single',
+    senderId: m.from.userid,
+    messageId: m.msgid,
+    text: stripBotMention(raw, botName),
+    // The AI bot payload names no mentioned userids; "@name" in the text are display names.
+    mentions: [],
+    receivedAt: now,
+  };
+  if (m.msgtype === 'event' && !clicked) message.event = 'welcome';
+  else if (m.msgtype in ATTACHMENTS) message.attachment = ATTACHMENTS[m.msgtype];
+  // A mixed message of pictures only has no text to read.
+  else if (m.msgtype === 'mixed' && !message.text) message.attachment = 'image';
+  const quoted = m.quote?.text?.content ?? m.quote?.voice?.content ?? (m.quote?.mixed ? mixedText(m.quote.mixed) : undefined);
+  if (quoted) message.quotedText = quoted;
+  if (m.response_url) {
+    message.route = {
+      kind: 'wecom',
+      responseUrl: m.response_url,
+      responseUrlExpiresAt: now.getTime() + RESPONSE_URL_TTL_MS,
+    };
+  }
+  return { ok: true, kind: 'message', message };
+}
 
 /** POST of the AI bot (智能机器人, API mode): JSON {"encrypt": "…"}, receiveid "". */
 export function decodeAibotCallback(
@@ -148,44 +239,5 @@ export function decodeAibotCallback(
   } catch {
     return reject(400, 'bad_inner_json');
   }
-  const kind = (inner as { msgtype?: unknown } | null)?.msgtype;
-  if (kind !== 'text' && kind !== 'mixed') {
-    const id = (inner as { msgid?: unknown } | null)?.msgid;
-    return { ok: true, kind: 'ignored', reason: `msgtype:${String(kind)}`, id: typeof id === 'string' ? id : undefined };
-  }
-  const p = aibotMessage.safeParse(inner);
-  if (!p.success) return reject(400, 'missing_fields');
-  const m = p.data;
-
-  const raw =
-    m.msgtype === 'text'
-      ? (m.text?.content ?? '')
-      : (m.mixed?.msg_item ?? [])
-          .filter((i) => i.msgtype === 'text' && i.text)
-          .map((i) => i.text!.content)
-          .join('\n');
-  const isGroup = m.chattype === 'group' || (m.chattype === undefined && Boolean(m.chatid));
-  const conversationId = isGroup ? m.chatid : m.from.userid;
-  if (!conversationId) return reject(400, 'missing_chatid');
-
-  const message: InboundMessage = {
-    platform: 'wecom',
-    conversationId,
-    conversationType: isGroup ? 'group' : 'single',
-    senderId: m.from.userid,
-    messageId: m.msgid,
-    text: stripBotMention(raw, botName),
-    // The AI bot payload names no mentioned userids; "@name" in the text are display names.
-    mentions: [],
-    receivedAt: now,
-  };
-  if (m.quote?.text?.content) message.quotedText = m.quote.text.content;
-  if (m.response_url) {
-    message.route = {
-      kind: 'wecom',
-      responseUrl: m.response_url,
-      responseUrlExpiresAt: now.getTime() + RESPONSE_URL_TTL_MS,
-    };
-  }
-  return { ok: true, kind: 'message', message };
+  return decodeAibotJson(inner, now, botName);
 }

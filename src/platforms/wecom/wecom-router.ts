@@ -6,7 +6,10 @@ import { deliverInbound, type OnInbound } from '../http/deliver-inbound';
 import { contentTypeAllowed, readRawBody } from '../http/read-raw-body';
 import { rejectWith } from '../http/reject-with';
 import { parseQuery } from '../verification';
+import type { InboundMessage } from '../../core/types';
+import type { PassiveReplies } from '../../core/passive-replies';
 import { decodeAibotCallback, decodeAppCallback, verifyUrlCheck, type WecomDecoded, type WecomKeys } from './wecom-callback';
+import { fitsStream, passiveReplyBody, sealPassiveReply } from './wecom-passive-reply';
 
 export interface WecomRouterOptions {
   config: PlatformConfig & { BODY_LIMIT_BYTES: number };
@@ -15,7 +18,16 @@ export interface WecomRouterOptions {
   log: Logger;
   /** Budget for onInbound; WeCom re-delivers after 5 s without an answer. Default 4000 ms. */
   inboundTimeoutMs?: number;
+  /**
+   * AI bot: answer in the HTTP response (encrypted passive reply) when the message is handled within
+   * `windowMs` of its arrival; otherwise the replies go out later through response_url. Absent or
+   * windowMs 0: never passive.
+   */
+  passive?: { replies: PassiveReplies; windowMs: number };
 }
+
+/** How long past the passive window the replies stay held, so the route's claim never races the worker. */
+const HOLD_MARGIN_MS = 1000;
 
 const XML_TYPES = ['text/xml', 'application/xml', 'text/plain'];
 const JSON_TYPES = ['application/json', 'text/plain'];
@@ -39,6 +51,7 @@ export function createWecomRouter(opts: WecomRouterOptions): Router {
     decode: (raw: { query: Record<string, string>; body: string }, now: Date) => WecomDecoded,
     contentTypes: string[],
     okBody: string,
+    answer?: (message: InboundMessage, startedAt: number) => Promise<Record<string, unknown> | null>,
   ) => {
     const routeLog = log.child({ callback: kind });
 
@@ -59,6 +72,7 @@ export function createWecomRouter(opts: WecomRouterOptions): Router {
       }
       const query = parseQuery(ctx.querystring);
       if (!query) return rejectWith(ctx, routeLog, 400, 'bad_query');
+      const startedAt = Date.now();
       const body = await readRawBody(ctx.req, config.BODY_LIMIT_BYTES);
       if (!body.ok) return rejectWith(ctx, routeLog, body.status, body.reason);
 
@@ -76,7 +90,13 @@ export function createWecomRouter(opts: WecomRouterOptions): Router {
         ctx.body = 'retry later';
         return;
       }
+      const passive = outcome === 'accepted' && answer ? await answer(d.message, startedAt).catch(() => null) : null;
       ctx.status = 200;
+      if (passive) {
+        ctx.type = 'application/json';
+        ctx.body = passive;
+        return;
+      }
       ctx.body = okBody;
     });
   };
@@ -89,8 +109,28 @@ export function createWecomRouter(opts: WecomRouterOptions): Router {
   if (which.wecomAibot) {
     const keys = { token: config.WECOM_AIBOT_TOKEN!, encodingAesKey: config.WECOM_AIBOT_ENCODING_AES_KEY!, receiveId: '' };
     const botName = config.WECOM_BOT_NAME;
-    // No passive reply: an empty 200; the answer goes later through response_url or the webhook.
-    mount(config.WECOM_AIBOT_PATH, 'aibot', keys, (raw, now) => decodeAibotCallback(keys, raw, now, botName), JSON_TYPES, '');
+    const passive = opts.passive && opts.passive.windowMs > 0 ? opts.passive : null;
+    const decode = (raw: { query: Record<string, string>; body: string }, now: Date): WecomDecoded => {
+      const d = decodeAibotCallback(keys, raw, now, botName);
+      // Held for the passive answer: the chat core queues the replies due only after the window.
+      if (passive && d.ok && d.kind === 'message') d.message.replyHoldUntil = now.getTime() + passive.windowMs + HOLD_MARGIN_MS;
+      return d;
+    };
+    // Passive reply when the message is handled within the window; otherwise an empty 200 and the answer
+    // goes later through response_url or the webhook.
+    const answer = passive
+      ? async (message: InboundMessage, startedAt: number) => {
+          const kind = message.event === 'welcome' ? 'welcome' : 'message';
+          const replies = await passive.replies.collect(
+            { platform: 'wecom', messageId: message.messageId, holdUntil: message.replyHoldUntil!, deadline: startedAt + passive.windowMs },
+            kind === 'welcome' ? () => true : fitsStream,
+          );
+          if (!replies?.length) return null;
+          log.info({ messageId: message.messageId, parts: replies.length }, 'answered in the passive reply');
+          return { ...sealPassiveReply(keys, passiveReplyBody(kind, message.messageId, replies), clock()) };
+        }
+      : undefined;
+    mount(config.WECOM_AIBOT_PATH, 'aibot', keys, decode, JSON_TYPES, '', answer);
   }
   return router;
 }

@@ -1,0 +1,231 @@
+import { and, asc, desc, eq, gte, inArray, isNull } from 'drizzle-orm';
+import type { CommandDef } from '../../core/commands/specs';
+import type { ChatContext } from '../../core/context';
+import { mention } from '../../core/context';
+import { managementGroup } from '../../core/department-group';
+import type { DirectorySnapshot, DirectorySource } from '../../core/directory';
+import { UserInputError } from '../../core/errors';
+import type { Feature } from '../../core/feature';
+import { enqueue, writeAudit } from '../../core/records';
+import type { Db } from '../../db/client';
+import { departments, directorySyncs, orders, people } from '../../db/schema';
+import { orderCode } from '../../domain/orders';
+import { ROLE_NAMES } from '../../domain/roles';
+import { emptyPlan, planDirectorySync, type RosterEntry, type SyncPlan } from './directory-plan';
+
+/** A proposal can be confirmed for one day; after that the directory is read again. */
+export const PROPOSAL_TTL_MS = 24 * 60 * 60 * 1000;
+const OPEN = ['new', 'assigned', 'paused'] as const;
+/** The daily job proposes at most once in this span, however many instances run it. */
+const DAILY_EVERY_MS = 20 * 60 * 60 * 1000;
+
+const SYNC: CommandDef = {
+  id: 'member.sync',
+  zh: ['成员', '同步'],
+  en: ['member', 'sync'],
+  summary: '从企业微信/钉钉通讯录读取部门和成员，列出名册要做的变更；加「确认」后执行',
+  usage: '/成员 同步 [确认]',
+  example: '/成员 同步',
+  args: { flags: [{ key: 'confirm', names: ['确认', 'confirm'] }] },
+  gate: ['management'],
+  internal: true,
+};
+
+async function rosterOf(tx: Db): Promise<RosterEntry[]> {
+  const rows = await tx
+    .select({ p: people, dept: departments.name })
+    .from(people)
+    .leftJoin(departments, eq(departments.id, people.departmentId))
+    .orderBy(asc(people.id));
+  return rows.map((r) => ({ userid: r.p.userid, name: r.p.name, department: r.dept, role: r.p.role, isAdmin: r.p.isAdmin, active: r.p.active }));
+}
+
+async function readAll(sources: readonly DirectorySource[]): Promise<DirectorySnapshot[]> {
+  const snaps: DirectorySnapshot[] = [];
+  for (const s of sources) snaps.push(await s.read());
+  return snaps;
+}
+
+/** The plan in Chinese, one line per change. */
+export function describePlan(plan: SyncPlan): string[] {
+  const lines: string[] = [];
+  if (plan.adds.length) {
+    lines.push(`新成员 ${plan.adds.length} 人（角色为建议，确认前可用 /成员 添加 调整）：`);
+    for (const a of plan.adds) lines.push(`  · ${a.name}（${a.userid}），${a.department ?? '未分部门'}，建议角色：${ROLE_NAMES[a.role]}`);
+  }
+  if (plan.returning.length) lines.push(`重新出现在通讯录（恢复为在职，角色不变）：${plan.returning.map((r) => `${r.name}（${r.userid}）`).join('、')}`);
+  if (plan.leavers.length) lines.push(`已不在通讯录（将标为离职）：${plan.leavers.map((r) => `${r.name}（${r.userid}）`).join('、')}`);
+  for (const r of plan.renames) lines.push(`改名：${r.from} → ${r.to}（${r.userid}）`);
+  for (const m of plan.moves) lines.push(`调部门：${m.name} ${m.from ?? '未分部门'} → ${m.to}`);
+  if (plan.newDepartments.length) lines.push(`将新建部门：${plan.newDepartments.join('、')}`);
+  for (const h of plan.roleHints) {
+    lines.push(`提示：通讯录显示 ${h.name} 是${h.department}的负责人，名册角色为${ROLE_NAMES[h.role]}。角色不会自动修改，如需调整请用 /成员 添加。`);
+  }
+  return lines;
+}
+
+/** Read the directories and store a proposal; null when nothing would change. */
+async function propose(tx: Db, sources: readonly DirectorySource[], requestedBy: string, now: Date) {
+  const snaps = await readAll(sources);
+  if (snaps.every((s) => s.members.length === 0)) {
+    throw new UserInputError('抱歉，通讯录没有读到任何成员（可能是应用没有通讯录读取权限）。名册未做任何修改，请检查权限后再试。');
+  }
+  const depts = (await tx.select({ name: departments.name }).from(departments)).map((d) => d.name);
+  const plan = planDirectorySync(snaps, await rosterOf(tx), depts);
+  if (emptyPlan(plan)) return { id: null, plan };
+  const [row] = await tx.insert(directorySyncs).values({ plan: plan as unknown as Record<string, unknown>, requestedBy, createdAt: now }).returning();
+  return { id: row!.id as number | null, plan };
+}
+
+async function departmentId(tx: Db, name: string | null, ctx: ChatContext): Promise<number | null> {
+  if (!name) return null;
+  const [d] = await tx.select().from(departments).where(eq(departments.name, name));
+  if (d) return d.id;
+  const [created] = await tx.insert(departments).values({ name }).returning();
+  await ctx.audit('department.created', `department:${created!.id}`, { name, source: 'directory' });
+  return created!.id;
+}
+
+/** Apply a stored plan. Idempotent per item; roles and admin flags of existing people are never written. */
+async function apply(ctx: ChatContext, plan: SyncPlan): Promise<string[]> {
+  const tx = ctx.tx;
+  const lines: string[] = [];
+  const byUserid = async (userid: string) => (await tx.select().from(people).where(eq(people.userid, userid)))[0];
+  let added = 0;
+  for (const a of plan.adds) {
+    if (await byUserid(a.userid)) continue;
+    const deptId = await departmentId(tx, a.department, ctx);
+    await tx.insert(people).values({ userid: a.userid, name: a.name, departmentId: deptId, role: a.role, createdAt: ctx.now });
+    await ctx.audit('member.added', `person:${a.userid}`, { name: a.name, department: a.department, role: a.role, source: 'directory' });
+    added++;
+  }
+  // Supervisors after everyone is in: the leader may be one of the new people.
+  for (const a of plan.adds) {
+    if (!a.supervisor) continue;
+    const sup = await byUserid(a.supervisor);
+    if (sup) await tx.update(people).set({ supervisorId: sup.id }).where(and(eq(people.userid, a.userid), isNull(people.supervisorId)));
+  }
+  if (added) lines.push(`已登记新成员 ${added} 人（角色为建议角色，如需调整请用 /成员 添加）。`);
+  for (const r of plan.returning) {
+    await tx.update(people).set({ active: true }).where(eq(people.userid, r.userid));
+    await ctx.audit('member.reactivated', `person:${r.userid}`, { source: 'directory' });
+  }
+  for (const r of plan.renames) {
+    await tx.update(people).set({ name: r.to }).where(eq(people.userid, r.userid));
+    await ctx.audit('member.renamed', `person:${r.userid}`, { from: r.from, to: r.to, source: 'directory' });
+  }
+  for (const m of plan.moves) {
+    const deptId = await departmentId(tx, m.to, ctx);
+    await tx.update(people).set({ departmentId: deptId }).where(eq(people.userid, m.userid));
+    await ctx.audit('member.moved', `person:${m.userid}`, { from: m.from, to: m.to, source: 'directory' });
+  }
+  const mentions: string[] = [];
+  for (const l of plan.leavers) {
+    const p = await byUserid(l.userid);
+    if (!p || !p.active) continue;
+    await tx.update(people).set({ active: false }).where(eq(people.id, p.id));
+    await ctx.audit('member.deactivated', `person:${l.userid}`, { source: 'directory' });
+    const open = await tx
+      .select({ id: orders.id })
+      .from(orders)
+      .where(and(eq(orders.handlerId, p.id), inArray(orders.status, [...OPEN])))
+      .orderBy(asc(orders.id));
+    if (!open.length) {
+      lines.push(`${p.name} 已标为离职，名下没有进行中的分配单。`);
+      continue;
+    }
+    // 4.5.1: the leaver's direct leader names who takes the work over.
+    const [leader] = p.supervisorId
+      ? await tx.select().from(people).where(and(eq(people.id, p.supervisorId), eq(people.active, true)))
+      : p.departmentId
+        ? await tx.select().from(people).where(and(eq(people.departmentId, p.departmentId), eq(people.role, 'head'), eq(people.active, true)))
+        : [];
+    if (leader) mentions.push(leader.userid);
+    lines.push(
+      `${p.name} 已标为离职，名下进行中的分配单：${open.map((o) => orderCode(o.id)).join('、')}。` +
+        `请${leader ? ` ${mention(leader)} ` : '直属领导'}指定接替人并用 /转交 办理交接（4.5.1），辛苦了！`,
+    );
+  }
+  if (plan.renames.length || plan.moves.length || plan.returning.length) {
+    lines.push(`已更新姓名/部门/在职状态 ${plan.renames.length + plan.moves.length + plan.returning.length} 项；任何人的角色和管理员身份均未改动。`);
+  }
+  ctx.reply(lines.join('\n') || '名册已与通讯录一致。', mentions);
+  return lines;
+}
+
+/**
+ * 通讯录同步: `/成员 同步` reads the configured directories (WeCom, DingTalk) and lists what would
+ * change; `/成员 同步 确认` applies the latest proposal. `proposeDaily` is the daily job: it stores a
+ * proposal and tells the management group, once a day across instances (the outbox dedupe key).
+ */
+export function directoryFeature(deps: { sources: readonly DirectorySource[] }): Feature {
+  return {
+    name: 'directory',
+    help: { topic: '管理', words: ['通讯录', '同步'] },
+    commands: [
+      {
+        spec: SYNC,
+        handler: async (ctx, args) => {
+          if (!deps.sources.length) {
+            throw new UserInputError('抱歉，还没有配置可读取的通讯录（企业微信需 WECOM_CORP_ID 和 WECOM_CORP_SECRET，钉钉需 DINGTALK_APP_KEY 和 DINGTALK_APP_SECRET）。可以继续用 /成员 添加 逐个登记。');
+          }
+          if (args.confirm === true) {
+            const [latest] = await ctx.tx
+              .select()
+              .from(directorySyncs)
+              .where(and(isNull(directorySyncs.appliedAt), gte(directorySyncs.createdAt, new Date(ctx.now.getTime() - PROPOSAL_TTL_MS))))
+              .orderBy(desc(directorySyncs.id))
+              .limit(1);
+            if (!latest) throw new UserInputError('没有待确认的同步方案（方案一天内有效）。请先发送 /成员 同步 查看变更。');
+            await apply(ctx, latest.plan as unknown as SyncPlan);
+            await ctx.tx.update(directorySyncs).set({ appliedAt: ctx.now, appliedBy: ctx.actor.userid }).where(eq(directorySyncs.id, latest.id));
+            return;
+          }
+          const p = await propose(ctx.tx, deps.sources, ctx.actor.userid, ctx.now);
+          if (p.id === null) {
+            ctx.reply(['名册已与通讯录一致，没有需要同步的变更。谢谢！', ...describePlan(p.plan)].join('\n'));
+            return;
+          }
+          await ctx.audit('directory.proposed', `directory_sync:${p.id}`, { adds: p.plan.adds.length, leavers: p.plan.leavers.length });
+          ctx.reply([`通讯录同步方案（尚未修改名册）：`, ...describePlan(p.plan), `确认无误请发送：/成员 同步 确认`].join('\n'));
+        },
+      },
+    ],
+  };
+}
+
+/**
+ * The daily job: read the directories, store a proposal when something changed, and tell the
+ * management group (once a day across instances: the outbox dedupe key). Returns the proposal id.
+ */
+export async function proposeDirectoryChanges(db: Db, sources: readonly DirectorySource[], now: Date): Promise<number | null> {
+  if (!sources.length) return null;
+  return db.transaction(async (tx) => {
+    const t = tx as unknown as Db;
+    // Once a day: every instance runs the job.
+    const [recent] = await t
+      .select({ id: directorySyncs.id })
+      .from(directorySyncs)
+      .where(and(eq(directorySyncs.requestedBy, 'daily'), gte(directorySyncs.createdAt, new Date(now.getTime() - DAILY_EVERY_MS))))
+      .limit(1);
+    if (recent) return null;
+    const p = await propose(t, sources, 'daily', now).catch((err: unknown) => {
+      if (err instanceof UserInputError) return null;
+      throw err;
+    });
+    if (!p || p.id === null) return null;
+    const group = await managementGroup(t);
+    if (group) {
+      const day = now.toISOString().slice(0, 10);
+      await enqueue(t, {
+        platform: group.platform,
+        conversationId: group.conversationId,
+        payload: { text: ['今日通讯录有变化，待确认：', ...describePlan(p.plan), '请总经办或管理员发送 /成员 同步 确认 执行，谢谢！'].join('\n'), mentions: [], internal: true },
+        dedupeKey: `directory:${day}`,
+        notBefore: now,
+      });
+    }
+    await writeAudit(t, { at: now, actor: null, action: 'directory.proposed', subject: `directory_sync:${p.id}`, data: { daily: true } });
+    return p.id;
+  });
+}
