@@ -21,7 +21,7 @@ import { isClientQuestion, type QuestionTriage } from './question';
 type Order = typeof orders.$inferSelect;
 type Args = Record<string, string | number | boolean | undefined>;
 
-const WAY_NAMES = { phone: '电话', visit: '上门', email: '邮件', chat: '微信/私聊', other: '其他', report: '材料进度' } as const;
+export const WAY_NAMES = { phone: '电话', visit: '上门', email: '邮件', chat: '微信/私聊', other: '其他', report: '材料进度' } as const;
 
 export interface ClientGroupDeps {
   clocks: ClientGroupClocks;

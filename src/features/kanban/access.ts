@@ -1,6 +1,6 @@
 import { and, eq, inArray, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client';
-import { complaints, departments, orders, people, timers } from '../../db/schema';
+import { complaints, departments, orders, people, timers, visits } from '../../db/schema';
 import type { Person } from '../../core/context';
 import { ROLE_NAMES } from '../../domain/roles';
 
@@ -45,6 +45,13 @@ export function complaintScope(v: Viewer): SQL {
   if (v.kind === 'all') return sql`true`;
   if (v.kind === 'dept') return eq(complaints.departmentId, v.deptId);
   return or(inArray(complaints.handlerId, v.peopleIds), inArray(complaints.replacementId, v.peopleIds), eq(complaints.supervisorId, v.person.id))!;
+}
+
+/** Return visits (回访): a department head sees the department's, a supervisor their people's. */
+export function visitScope(v: Viewer): SQL {
+  if (v.kind === 'all') return sql`true`;
+  if (v.kind === 'dept') return eq(visits.departmentId, v.deptId);
+  return inArray(visits.visitorId, v.peopleIds);
 }
 
 /**

@@ -1,3 +1,4 @@
+import { lastStaffContacts } from '../client-groups';
 import { and, asc, desc, eq, gte, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { rowsOf } from '../../db/rows';
@@ -167,25 +168,8 @@ export async function openOrders(tx: Db, v: Viewer, f: Filters, cal: WorkCalenda
   });
 }
 
-/**
- * Last client contact of each order: the latest message a staff member (someone in the roster) wrote
- * in a client group bound to the order (`/绑定`). One query for all orders.
- */
-export async function lastClientContact(tx: Db, orderIds: number[]): Promise<Map<number, Date>> {
-  if (!orderIds.length) return new Map();
-  const rows = rowsOf<{ order_id: number; at: Date | string }>(
-    await tx.execute(sql`
-      select g.order_id, max(c.at) as at
-      from ${groups} g
-      join ${chatLog} c on c.platform = g.platform and c.conversation_id = g.conversation_id and c.direction = 'in'
-      join ${people} p on p.userid = c.sender
-      where g.kind = 'client' and g.order_id is not null
-      group by g.order_id`),
-  );
-  // Bound client groups are few; pick the asked orders here rather than sending thousands of ids.
-  const asked = new Set(orderIds);
-  return new Map(rows.filter((r) => asked.has(Number(r.order_id))).map((r) => [Number(r.order_id), new Date(r.at)]));
-}
+/** Last client contact of each order: one definition for the whole bot (the 讨论组 feature's). */
+export const lastClientContact = lastStaffContacts;
 
 export async function complaintRows(tx: Db, v: Viewer, f: Filters, cal: WorkCalendar, where: SQL, limit = 500) {
   return tx

@@ -1,6 +1,7 @@
-import { and, asc, eq, gte, inArray, like, lt, or } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, like, lt, or } from 'drizzle-orm';
 import type { Db } from '../../db/client';
-import { clients, complaintEvents, complaints, departments, events, orderEvents, orders, people, timers } from '../../db/schema';
+import { clients, complaintEvents, complaints, departments, events, orderEvents, orders, people, timers, visits } from '../../db/schema';
+import { METHOD_NAMES, VISIT_STATUS_NAMES } from '../visits/schedule';
 import { formatInstantInChinese, MAKEUP_MARK, WEEKDAY_NAMES, type WorkCalendar } from '../../domain/calendar';
 import { CHANNEL_NAMES, complaintCode, formatRate } from '../../domain/complaints';
 import { orderCode, STATUS_NAMES } from '../../domain/orders';
@@ -11,7 +12,7 @@ import { EVENT_NAMES } from '../../core/commands/order-commands';
 import { wallTimeText } from '../../core/commands/clock-commands';
 import { COMPLAINT_EVENT_NAMES } from '../../core/complaints/complaint-reports';
 import { rateOf, rateSpan } from '../../core/complaints/complaint-rate-review';
-import { complaintScope, orderScope, visibleDepartments, visiblePeople, type Viewer } from './access';
+import { complaintScope, orderScope, visitScope, visibleDepartments, visiblePeople, type Viewer } from './access';
 import { barChart, columnChart, LEVEL_COLORS, PALETTE } from './charts';
 import {
   clockRows,
@@ -512,11 +513,17 @@ export async function clientPage(p: PageCtx, id: number): Promise<Page> {
     .orderBy(asc(orders.id));
   const cs = await complaintRows(p.tx, p.v, {}, p.cal, eq(complaints.clientId, id));
   // The refusal does not name the client: its name is not the viewer's to see either.
-  if (!os.length && !cs.length) throw notVisible('该客户的记录');
+  const vs = await p.tx
+    .select({ v: visits, visitor: people.name })
+    .from(visits)
+    .leftJoin(people, eq(people.id, visits.visitorId))
+    .where(and(eq(visits.clientId, id), visitScope(p.v)))
+    .orderBy(desc(visits.id))
+    .limit(200);
+  if (!os.length && !cs.length && !vs.length) throw notVisible('该客户的记录');
   const contact = await lastClientContact(p.tx, os.map((r) => r.o.id));
-  // Visits on record: the department head's visits after a complaint (4.3.4). Visits logged on their
-  // own (issue 13) join here once that table exists.
-  const visits = cs.length
+  // The department head's visits after a complaint (4.3.4); return visits (回访) are their own table.
+  const complaintVisits = cs.length
     ? await p.tx
         .select({ e: complaintEvents, actor: people.name })
         .from(complaintEvents)
@@ -565,15 +572,31 @@ export async function clientPage(p: PageCtx, id: number): Promise<Page> {
       },
       {
         id: 'visits',
-        title: `拜访（${visits.length}）`,
+        title: `拜访（${complaintVisits.length}）`,
         columns: ['时间', '谁', '投诉', '情况'],
-        rows: visits.map(({ e, actor }) => [
+        rows: complaintVisits.map(({ e, actor }) => [
           { text: when(p, e.at), sort: sortTime(e.at) },
           actor ?? '',
           { text: complaintCode(e.complaintId), href: p.href(`/complaints/${e.complaintId}`) },
           e.note ?? '',
         ]),
         empty: '没有拜访记录。',
+      },
+      {
+        id: 'return-visits',
+        title: `回访（${vs.length}）`,
+        columns: ['编号', '方式', '状态', '计划', '完成', '回访人', '满意度', '结果'],
+        rows: vs.map(({ v, visitor }) => [
+          { text: `V${v.id}`, sort: v.id },
+          METHOD_NAMES[v.method],
+          VISIT_STATUS_NAMES[v.status],
+          v.plannedFor ?? '',
+          v.doneAt ? { text: when(p, v.doneAt), sort: sortTime(v.doneAt) } : '',
+          visitor ?? '',
+          v.satisfaction ?? '',
+          v.result ?? v.note ?? '',
+        ]),
+        empty: '没有回访记录。',
       },
     ],
   };

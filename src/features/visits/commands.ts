@@ -1,6 +1,6 @@
 import { and, asc, desc, eq, gte, inArray, lt, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client';
-import { chatLog, clients, complaints, departments, groups, orders, people, timers, visits } from '../../db/schema';
+import { chatLog, clientContacts, clients, complaints, departments, groups, orders, people, timers, visits } from '../../db/schema';
 import { formatInstantInChinese, type WorkCalendar } from '../../domain/calendar';
 import { complaintCode } from '../../domain/complaints';
 import { orderCode, STATUS_NAMES } from '../../domain/orders';
@@ -12,6 +12,7 @@ import { PermissionError, UserInputError } from '../../core/errors';
 import { formatInstant } from '../../core/commands/format';
 import { KIND_NAMES, KIND_WORDS, METHOD_NAMES, METHOD_WORDS, refusalsMakeVisit } from './schedule';
 import type { VisitPlaybook } from './visit-playbook';
+import { WAY_NAMES } from '../client-groups';
 import {
   activeStaff,
   assigneesOf,
@@ -29,11 +30,11 @@ import {
 type Handler = (ctx: ChatContext, args: ParsedArgs) => Promise<void>;
 
 /**
- * "Last contact" with a client: for now the latest message a staff member (in the roster) wrote in a
- * client group bound to the client (chat_log). The `/联系` records of issue 12 join here at merge.
+ * "Last contact" with a client: the latest of a staff member's message in one of the client's client
+ * groups (chat_log) and a contact recorded on one of its orders (`/联系`, `/材料进度`: client_contacts).
  */
 export async function lastContact(tx: Db, clientId: number): Promise<{ at: Date; name: string; text: string } | null> {
-  const [row] = await tx
+  const [msg] = await tx
     .select({ at: chatLog.at, name: people.name, text: chatLog.text })
     .from(chatLog)
     .innerJoin(groups, and(eq(groups.platform, chatLog.platform), eq(groups.conversationId, chatLog.conversationId)))
@@ -41,7 +42,18 @@ export async function lastContact(tx: Db, clientId: number): Promise<{ at: Date;
     .where(and(eq(groups.kind, 'client'), eq(groups.clientId, clientId), eq(chatLog.direction, 'in')))
     .orderBy(desc(chatLog.at), desc(chatLog.id))
     .limit(1);
-  return row ?? null;
+  const [rec] = await tx
+    .select({ at: clientContacts.at, kind: clientContacts.kind, note: clientContacts.note, name: people.name })
+    .from(clientContacts)
+    .innerJoin(orders, eq(orders.id, clientContacts.orderId))
+    .leftJoin(people, eq(people.id, clientContacts.personId))
+    .where(eq(orders.clientId, clientId))
+    .orderBy(desc(clientContacts.at), desc(clientContacts.id))
+    .limit(1);
+  if (rec && (!msg || rec.at.getTime() >= msg.at.getTime())) {
+    return { at: rec.at, name: rec.name ?? '—', text: `（${WAY_NAMES[rec.kind]}）${rec.note ?? ''}` };
+  }
+  return msg ?? null;
 }
 
 export function visitIdOf(ref: unknown): number {

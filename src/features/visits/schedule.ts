@@ -119,6 +119,7 @@ export function refusalsMakeVisit(statusesSinceLastDone: readonly ('refused' | '
   return refused > 0 && refused % count === 0;
 }
 
+export const VISIT_STATUS_NAMES: Record<'planned' | 'done' | 'refused', string> = { planned: '已计划', done: '已回访', refused: '客户拒约' };
 export const METHOD_NAMES: Record<VisitMethod, string> = { phone: '电话', onsite: '现场', email: '邮件' };
 export const METHOD_WORDS: Record<string, VisitMethod> = { 电话: 'phone', 现场: 'onsite', 上门: 'onsite', 邮件: 'email', phone: 'phone', onsite: 'onsite', email: 'email', 微信: 'phone' };
 export const KIND_NAMES: Record<ClientKind, string> = { normal: '普通', premium: '优质', bookkeeping: '代账' };
