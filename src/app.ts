@@ -132,7 +132,7 @@ export function createFeatures(deps: FeatureDeps): Feature[] {
       links,
       publicUrl,
     }),
-    kanbanFeature({ links, publicUrl, linkHours: deps.kanbanLinkHours ?? 12, playbook: deps.clocks.playbook, complaintPlaybook: deps.complaintPlaybook, calendar: deps.calendar, adminUserids: deps.adminUserids ?? [] }),
+    kanbanFeature({ links, publicUrl, linkHours: deps.kanbanLinkHours ?? 12, playbook: deps.clocks.playbook, complaintPlaybook: deps.complaintPlaybook, calendar: deps.calendar, adminUserids: deps.adminUserids ?? [], ruleOfTimer: (row) => deps.clocks.ruleOf(row) }),
   ];
   // Timers of features bound to an order pause, resume and stop with it and show in /查 D12.
   deps.clocks.attachSubjects(timerSubjectsOf(features));

@@ -103,8 +103,9 @@ describe.each(drivers)('看板 on $name', (driver) => {
     const list = /id="open-orders">([\s\S]*?)<\/table>/.exec(text)![1]!;
     expect(codes(list).sort()).toEqual(['D1', 'D2', 'D4']);
     const d1 = /<tr><td>张工<\/td>[\s\S]*?<\/tr>/.exec(list)![0];
-    expect(d1).toContain('联系客户，催促尽快提供技术交底书');
-    expect(d1).toContain('12月4日(周五) 18:00');
+    // The clock due next is the weekly contact (讨论组, 2.1.7): 7 days after 张工's message on Thursday 10:00.
+    expect(d1).toContain('主动联系客户（每周至少一次）');
+    expect(d1).toContain('12月3日(周四) 10:00');
     expect(d1).toContain('11月26日(周四) 10:00'); // 张工 wrote in the bound client group on Thursday 10:00
     const d2 = /<tr><td>秦工<\/td>[\s\S]*?<\/tr>/.exec(list)![0];
     expect(d2).toContain('class="late"');

@@ -78,11 +78,13 @@ export function timerFilter(f: Filters, cal: WorkCalendar): SQL {
 export interface Rules {
   playbook: Playbook;
   complaintPlaybook: ComplaintPlaybook;
+  /** The rule of a timer by its subject (every feature's clocks, e.g. 讨论组); the same lookup /逾期 makes. */
+  ofTimer?: (row: { subject: string; ruleId: string }) => PlaybookRule | undefined;
 }
 
-/** The rule of a timer row, order or complaint (the same lookup /逾期 makes). */
-export const ruleOf = (rules: Rules, ruleId: string): PlaybookRule | undefined =>
-  ruleById(rules.playbook, ruleId) ?? rules.complaintPlaybook.byId.get(ruleId)?.timer;
+/** The rule of a timer row (by its subject when known), else of an order or complaint rule id. */
+export const ruleOf = (rules: Rules, ruleId: string, subject?: string): PlaybookRule | undefined =>
+  (subject ? rules.ofTimer?.({ subject, ruleId }) : undefined) ?? ruleById(rules.playbook, ruleId) ?? rules.complaintPlaybook.byId.get(ruleId)?.timer;
 
 export type ClockRow = Awaited<ReturnType<typeof clockRows>>[number];
 
@@ -143,7 +145,7 @@ export async function openOrders(tx: Db, v: Viewer, f: Filters, cal: WorkCalenda
   // The running clocks of the same orders: the same conditions as a join, not a list of ids.
   const clocks = ids.length
     ? await tx
-        .select({ orderId: timers.orderId, ruleId: timers.ruleId, dueAt: timers.dueAt })
+        .select({ orderId: timers.orderId, subject: timers.subject, ruleId: timers.ruleId, dueAt: timers.dueAt })
         .from(timers)
         .innerJoin(orders, eq(orders.id, timers.orderId))
         .where(and(eq(timers.state, 'running'), inArray(orders.status, ['new', 'assigned', 'paused']), orderScope(v), orderFilter(f, cal)))
@@ -155,7 +157,7 @@ export async function openOrders(tx: Db, v: Viewer, f: Filters, cal: WorkCalenda
   return rows.map((r) => {
     const mine = byOrder.get(r.o.id) ?? [];
     const next = mine[0];
-    const rule = next ? ruleOf(rules, next.ruleId) : undefined;
+    const rule = next ? ruleOf(rules, next.ruleId, next.subject) : undefined;
     const step = rule?.step ?? (r.o.status === 'new' ? '待派单' : r.o.status === 'paused' ? STATUS_NAMES.paused : (r.o.lastStep ?? STATUS_NAMES[r.o.status]));
     return {
       ...r,

@@ -3,7 +3,7 @@ import type { CommandDef } from '../../core/commands/specs';
 import type { Feature } from '../../core/feature';
 import type { LinkSigner } from '../../core/signed-link';
 import type { ComplaintPlaybook } from '../../domain/complaints';
-import type { Playbook } from '../../domain/playbooks';
+import type { Playbook, PlaybookRule } from '../../domain/playbooks';
 import { formatInstantInChinese } from '../../domain/calendar';
 import { createKanbanRouter, KANBAN_PATH, KANBAN_PURPOSE } from './routes';
 
@@ -44,6 +44,8 @@ export interface KanbanDeps {
   complaintPlaybook: ComplaintPlaybook;
   calendar: CalendarProvider;
   adminUserids: readonly string[];
+  /** The rule of any feature's timer by its subject (OrderClocks.ruleOf). */
+  ruleOfTimer?: (row: { subject: string; ruleId: string }) => PlaybookRule | undefined;
 }
 
 /**
@@ -89,7 +91,7 @@ export function kanbanFeature(deps: KanbanDeps): Feature {
         log,
         links: deps.links,
         calendar: deps.calendar,
-        rules: { playbook: deps.playbook, complaintPlaybook: deps.complaintPlaybook },
+        rules: { playbook: deps.playbook, complaintPlaybook: deps.complaintPlaybook, ofTimer: deps.ruleOfTimer },
         adminUserids: deps.adminUserids,
       }),
   };

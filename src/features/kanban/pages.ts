@@ -92,7 +92,7 @@ function clockTable(p: PageCtx, id: string, title: string, rows: ClockRow[], lat
     title,
     columns: late ? ['单号', '客户', '步骤', '期限', '已超', '负责人', '部门', '条款'] : ['单号', '客户', '步骤', '期限', '负责人', '部门', '条款'],
     rows: rows.map((r) => {
-      const rule = ruleOf(p.rules, r.t.ruleId);
+      const rule = ruleOf(p.rules, r.t.ruleId, r.t.subject);
       const due = { text: when(p, r.t.dueAt), sort: sortTime(r.t.dueAt), ...(late ? { cls: 'late' as const } : {}) };
       return [
         subjectCell(p, r),
@@ -324,7 +324,7 @@ async function timerTable(p: PageCtx, id: string, subject: string): Promise<Tabl
     title: '计时与提醒阶梯',
     columns: ['步骤', '条款', '状态', '开始', '期限', '提醒阶梯'],
     rows: rows.map((row) => {
-      const rule = ruleOf(p.rules, row.ruleId);
+      const rule = ruleOf(p.rules, row.ruleId, row.subject);
       const t = fromRow(row);
       const late = row.state === 'running' && row.dueAt.getTime() < p.now.getTime();
       const live = row.state === 'running' || row.state === 'paused';
