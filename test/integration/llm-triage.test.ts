@@ -278,4 +278,21 @@ describe.each(drivers)('triage with a model on $name', (driver) => {
     const toClient = await database.db.select().from(outbox).where(eq(outbox.conversationId, 'demo-client'));
     expect(toClient.map((r) => r.payload.text).join('\n')).not.toMatch(/投诉|级别|复核/);
   });
+
+  it('two workers at once (two instances): each job is claimed by one of them (SKIP LOCKED) and answered once', async () => {
+    clock.advance(60 * 60_000);
+    await bot.say('client-j', '我们下午再确认一下细节', { group: 'demo-client', id: 'pair-1' });
+    await bot.say('client-j', '好的，周五下午见', { group: 'demo-client', id: 'pair-2' });
+    const second = bot.features.find((f) => f.name === 'triage')!.worker!({ db: database.db, clock, log: cap.log });
+    fake.requests.length = 0;
+    fake.script({ content: answer({ isComplaint: false }) }, { content: answer({ isComplaint: false }) });
+    const [a, b] = await Promise.all([bot.workers[0]!.runOnce(), second.runOnce()]);
+    expect(a + b).toBe(2);
+    expect(fake.calls()).toHaveLength(2);
+    const jobs = await database.db.select().from(triageJobs).where(like(triageJobs.messageId, 'pair-%'));
+    expect(jobs.map((j) => [j.status, j.attempts, j.outcome])).toEqual([
+      ['done', 1, 'no-complaint'],
+      ['done', 1, 'no-complaint'],
+    ]);
+  });
 });
