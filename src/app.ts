@@ -12,7 +12,7 @@ import { startSchedulerLoop } from './core/clocks/scheduler-loop';
 import { loadPlaybooks } from './domain/playbooks';
 import { loadComplaintPlaybook } from './domain/complaints';
 import { createComplaints } from './core/complaints';
-import { timerSubjectsOf, type Feature } from './core/feature';
+import { timerSubjectsOf, type Feature, type FeatureWorker } from './core/feature';
 import { createLinkSigner, type LinkSigner } from './core/signed-link';
 import type { RobotSetting, RouteDescription } from './core/types';
 import type { ComplaintPlaybook } from './domain/complaints';
@@ -72,6 +72,8 @@ export interface App {
   database: Database;
   chat: Chat;
   outbox: OutboxWorker;
+  /** The features' background workers (e.g. the triage model jobs); run by the loops, or by hand in tests. */
+  workers: FeatureWorker[];
   scheduler: Scheduler;
   server: Server;
   url: string;
@@ -222,6 +224,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
 
   const routers: Router[] = [];
   for (const f of features) if (f.routes) routers.push(f.routes({ db, clock, log }));
+  const workers = features.flatMap((f) => (f.worker ? [f.worker({ db, clock, log: log.child({ worker: f.name }) })] : []));
   if (config.sandboxEnabled) {
     routers.push(createSandboxRouter({ db, chat, outbox, clock, bodyLimit: config.BODY_LIMIT_BYTES }));
   }
@@ -264,6 +267,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
   baseUrl = url;
 
   let loops: ReturnType<typeof startLoop>[] = [];
+  let pokeWorkers = () => {};
   if (opts.loops !== false) {
     const outboxLoop = startLoop(
       'outbox',
@@ -278,11 +282,25 @@ export async function startApp(opts: AppOptions): Promise<App> {
       'inbound',
       async () => {
         const handled = await chat.processPending(INBOUND_BATCH);
-        if (handled > 0) outboxLoop.poke(); // replies were just queued
+        if (handled > 0) {
+          outboxLoop.poke(); // replies were just queued
+          pokeWorkers(); // and perhaps jobs for the workers
+        }
         if (handled >= INBOUND_BATCH) inboundLoop.poke();
       },
       250,
       log,
+    );
+    // Features' background work (model calls) runs here, never inside a message's transaction.
+    const workerLoops = workers.map((w) =>
+      startLoop(
+        `worker:${w.name}`,
+        async () => {
+          if ((await w.runOnce()) > 0) outboxLoop.poke(); // its notices were just queued
+        },
+        500,
+        log,
+      ),
     );
     pokeInbound = () => inboundLoop.poke();
     if (directorySources.length) {
@@ -291,7 +309,8 @@ export async function startApp(opts: AppOptions): Promise<App> {
       loops.push(startLoop('directory', () => proposeDirectoryChanges(db, directorySources, clock()).then(() => outboxLoop.poke()), 24 * 60 * 60_000, log));
     }
     pokeOutbox = () => outboxLoop.poke();
-    loops.push(outboxLoop, inboundLoop);
+    pokeWorkers = () => workerLoops.forEach((l) => l.poke());
+    loops.push(outboxLoop, inboundLoop, ...workerLoops);
   }
   // Stream mode connects out; connect() retries on its own, so startup does not wait for it.
   const streamStarted = stream ? stream.start() : Promise.resolve();
@@ -322,5 +341,5 @@ export async function startApp(opts: AppOptions): Promise<App> {
       if (!opts.database) await database.close();
     })());
 
-  return { config, database, chat, outbox, scheduler, server, url, seeded, callbackPaths, close };
+  return { config, database, chat, outbox, workers, scheduler, server, url, seeded, callbackPaths, close };
 }

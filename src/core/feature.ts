@@ -58,6 +58,13 @@ export interface RouteContext {
   log: Logger;
 }
 
+/** Background work of a feature, outside any message's transaction (e.g. model calls). */
+export interface FeatureWorker {
+  name: string;
+  /** One round; returns how many items it took (a full round means: run again at once). */
+  runOnce(): Promise<number>;
+}
+
 export interface Feature {
   name: string;
   /** The `/帮助` topic of this feature's commands, with the words that ask for it. */
@@ -68,6 +75,8 @@ export interface Feature {
   watch?: Watcher;
   /** HTTP routes of the feature (e.g. 看板 pages, CSV downloads), mounted on the bot's Koa app. */
   routes?: (ctx: RouteContext) => Router;
+  /** A background worker: startApp runs it in a loop; tests drive `runOnce` by hand. */
+  worker?: (ctx: RouteContext) => FeatureWorker;
 }
 
 /** Command spec with the topic of the feature that adds it (help.ts groups by it). */

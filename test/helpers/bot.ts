@@ -1,4 +1,5 @@
 import pino from 'pino';
+import type { Logger } from '../../src/log';
 import { createChat } from '../../src/core/chat';
 import type { Db } from '../../src/db/client';
 import { seedDemo } from '../../src/db/seed-demo';
@@ -39,7 +40,7 @@ export function fakeClock(start = '2026-11-23T02:00:00Z') {
 let seq = 0;
 
 /** The chat core on a test database with the demo organisation, and a `say` helper. */
-export async function demoBot(db: Db, opts: { admins?: string[]; clock?: () => Date; features?: Feature[]; llm?: LlmClient | null } = {}) {
+export async function demoBot(db: Db, opts: { admins?: string[]; clock?: () => Date; features?: Feature[]; llm?: LlmClient | null; log?: Logger } = {}) {
   await seedDemo(db);
   const clock = opts.clock ?? fakeClock();
   const { calendar, clocks } = testClocks();
@@ -63,7 +64,19 @@ export async function demoBot(db: Db, opts: { admins?: string[]; clock?: () => D
     });
     return r.replies.map((x) => x.text).join('\n');
   };
-  return { chat, say, clock, scheduler, calendar, clocks, complaints, features };
+  // The features' background workers (the triage model jobs), driven by hand: `await bot.runWorkers()`.
+  const workers = features.flatMap((f) => (f.worker ? [f.worker({ db, clock, log: opts.log ?? silentLog })] : []));
+  const runWorkers = async (maxRounds = 20) => {
+    let total = 0;
+    for (let i = 0; i < maxRounds; i++) {
+      let n = 0;
+      for (const w of workers) n += await w.runOnce();
+      total += n;
+      if (n === 0) break;
+    }
+    return total;
+  };
+  return { chat, say, clock, scheduler, calendar, clocks, complaints, features, workers, runWorkers };
 }
 
 export const REFUSED = /^(抱歉|您好！这条命令仅供)/;

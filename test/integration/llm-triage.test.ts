@@ -1,15 +1,16 @@
 import { Writable } from 'node:stream';
-import { asc, eq } from 'drizzle-orm';
+import { asc, eq, like } from 'drizzle-orm';
 import pino from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { Database } from '../../src/db/client';
-import { events, triageSuggestions } from '../../src/db/schema';
+import { chatLog, events, outbox, triageJobs, triageSuggestions } from '../../src/db/schema';
 import { ConfigError, loadConfig } from '../../src/config';
 import { createLlmClient } from '../../src/llm/client';
 import { fillPrompt, loadPrompt } from '../../src/llm/prompts';
 import { triageAnswerSchema } from '../../src/features/triage/model-triage';
 import { demoBot, fakeClock } from '../helpers/bot';
+import type { TriageWorker } from '../../src/features/triage/worker';
 import { drivers } from '../helpers/databases';
 import { startFakeOpenAi, type FakeOpenAi } from '../fakes/fake-openai';
 
@@ -135,8 +136,9 @@ describe.each(drivers)('triage with a model on $name', (driver) => {
   beforeAll(async () => {
     database = await driver.open();
     fake = await startFakeOpenAi({ apiKey: KEY });
-    const llm = createLlmClient({ baseURL: fake.baseUrl, apiKey: KEY, model: 'fake-model', timeoutMs: 500, maxRetries: 0, privacy: true }, cap.log);
-    bot = await demoBot(database.db, { clock, llm });
+    // 1.5 s: long enough that a message handled while the model hangs is measurably not waiting for it.
+    const llm = createLlmClient({ baseURL: fake.baseUrl, apiKey: KEY, model: 'fake-model', timeoutMs: 1500, maxRetries: 0, privacy: true }, cap.log);
+    bot = await demoBot(database.db, { clock, llm, log: cap.log });
   });
   afterAll(async () => {
     await database?.close();
@@ -148,6 +150,10 @@ describe.each(drivers)('triage with a model on $name', (driver) => {
     fake.requests.length = 0;
     fake.script({ content: answer({ isComplaint: true, level: 'C', summary: '〔客户1〕扬言找老板', evidenceQuote: '我直接找你们老板' }) });
     await bot.say('client-a', '你们华星科技的事我直接找你们老板，张工根本不管', { group: 'demo-client' });
+    // The message's transaction asked no model: the rules acted, a job waits for the worker.
+    expect(fake.calls()).toHaveLength(0);
+    expect(await suggestions()).toMatchObject([{ source: 'rules', level: 'C' }]);
+    await bot.runWorkers();
     const body = JSON.stringify(fake.calls()[0]!.body);
     expect(body).not.toContain('华星科技');
     expect(body).not.toContain('张工');
@@ -159,9 +165,11 @@ describe.each(drivers)('triage with a model on $name', (driver) => {
     const before = (await suggestions()).length;
     fake.script({ content: '{"isComplaint":true,"level":"D"}' }, { content: 'yes, complaint' });
     await bot.say('client-b', '谢谢，发票收到了', { group: 'demo-client' });
+    await bot.runWorkers();
     // A quote the client never wrote is not acted on either.
     fake.script({ content: answer({ isComplaint: true, level: 'D', summary: '要求赔偿', evidenceQuote: '我们要求赔偿一百万' }) });
     await bot.say('client-b', '好的，周五下午见', { group: 'demo-client' });
+    await bot.runWorkers();
     expect(await suggestions()).toHaveLength(before);
     expect(cap.lines.some((l) => l.includes('model answer not used') && l.includes('invalid-json')), cap.lines.join('\n')).toBe(true);
   });
@@ -170,13 +178,121 @@ describe.each(drivers)('triage with a model on $name', (driver) => {
     fake.script('hang');
     clock.advance(60 * 60_000);
     await bot.say('client-c', '打了好几个电话都没人接，太不负责了', { group: 'demo-client' });
+    await bot.runWorkers();
     fake.script({ status: 500 });
     clock.advance(60 * 60_000);
     await bot.say('client-d', '这个进度太慢了，我们要求退款', { group: 'demo-client' });
+    await bot.runWorkers();
     const made = (await suggestions()).slice(-2);
     expect(made.map((s) => s.source)).toEqual(['rules', 'rules']);
     expect(made.map((s) => s.level)).toEqual(['A', 'B']);
-    const audits = await database.db.select().from(events).where(eq(events.action, 'triage.suggested'));
+    expect(made.map((s) => s.status)).toEqual(['open', 'open']);
+    const audits = await database.db.select().from(events).where(eq(events.action, 'triage.model'));
     expect(audits.slice(-2).map((a) => (a.data as { modelFailure?: string }).modelFailure)).toEqual(['timeout', 'http']);
+    expect(audits.slice(-2).map((a) => (a.data as { outcome?: string }).outcome)).toEqual(['rules-stand', 'rules-stand']);
+    expect(cap.lines.filter((l) => l.includes('model triage failed; the rule-based triage result stands')).length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('a slow model does not delay the chat log commit or other messages: no transaction waits for it', async () => {
+    clock.advance(60 * 60_000);
+    const worker = bot.workers[0] as TriageWorker;
+    fake.script('hang');
+    await bot.say('client-e', '我们下午再确认一下细节', { group: 'demo-client', id: 'slow-1' });
+    const [job] = await worker.claim();
+    expect(job).toMatchObject({ messageId: 'slow-1', attempts: 1 });
+    let settled = false;
+    const call = worker.process(job!).then(() => (settled = true));
+    // While the model hangs: another client's message is handled and committed, rules and all.
+    const t0 = Date.now();
+    await bot.say('client-f', '这个进度太慢了，我们要求退款', { group: 'demo-client', id: 'slow-2' });
+    expect(settled).toBe(false);
+    expect(Date.now() - t0).toBeLessThan(1500);
+    const logged = await database.db.select().from(chatLog).where(like(chatLog.messageId, 'slow-%'));
+    expect(logged.map((r) => r.messageId).sort()).toEqual(['slow-1', 'slow-2']);
+    expect((await suggestions()).at(-1)).toMatchObject({ source: 'rules', level: 'B', status: 'open' });
+    await call;
+    const [done] = await database.db.select().from(triageJobs).where(eq(triageJobs.messageId, 'slow-1'));
+    expect(done).toMatchObject({ status: 'done', outcome: 'rules-stand' });
+    // slow-2's job is still to do.
+    fake.script({ content: answer({ isComplaint: true, level: 'B', summary: '要求退款', evidenceQuote: '我们要求退款' }) });
+    expect(await bot.runWorkers()).toBe(1);
+  });
+
+  it('a job whose worker crashed mid-call is retried after its lease and posts exactly once', async () => {
+    clock.advance(60 * 60_000);
+    const worker = bot.workers[0] as TriageWorker;
+    const text = '你们这样做事让我们很难跟上面交代';
+    await bot.say('client-g', text, { group: 'demo-client', id: 'crash-1' });
+    const before = (await suggestions()).length;
+    // Worker A claims the job and "crashes" (its claim is never finished).
+    const [stale] = await worker.claim();
+    expect(stale).toMatchObject({ messageId: 'crash-1' });
+    // Within the lease nobody else takes it.
+    expect(await worker.runOnce()).toBe(0);
+    clock.advance(121_000);
+    const reading = answer({ isComplaint: true, level: 'B', summary: '对工作方式不满', evidenceQuote: '很难跟上面交代' });
+    fake.script({ content: reading });
+    expect(await worker.runOnce()).toBe(1);
+    // Worker A wakes up with its model answer: its lease is gone, nothing is applied.
+    fake.script({ content: reading });
+    await worker.process(stale!);
+    expect(await worker.runOnce()).toBe(0);
+    const made = (await suggestions()).slice(before);
+    expect(made).toHaveLength(1);
+    expect(made[0]).toMatchObject({ source: 'model', level: 'B', evidenceQuote: '很难跟上面交代' });
+    const [job] = await database.db.select().from(triageJobs).where(eq(triageJobs.messageId, 'crash-1'));
+    expect(job).toMatchObject({ status: 'done', outcome: 'created', attempts: 2, ruleSuggestionId: made[0]!.id });
+    const notices = await database.db.select().from(outbox).where(eq(outbox.dedupeKey, `triage-job:${job!.id}:notice`));
+    expect(notices).toHaveLength(1);
+    expect(notices[0]!.payload.text).toContain(`疑似投诉 X${made[0]!.id}`);
+    // No order is bound here, so the notice is held for the department (as the rules' would be), never in the client group.
+    expect(notices[0]!.conversationId).not.toBe('demo-client');
+  });
+
+  it("the model's second reading upgrades or dismisses the rules' suggestion, once, and staff keep the last word", async () => {
+    clock.advance(60 * 60_000);
+    await bot.say('client-h', '打了好几个电话都没人接', { group: 'demo-client', id: 'up-1' });
+    const [up] = (await suggestions()).slice(-1);
+    expect(up).toMatchObject({ source: 'rules', level: 'A' });
+    fake.script({ content: answer({ isComplaint: true, level: 'C', summary: '多次联系不上', evidenceQuote: '打了好几个电话都没人接' }) });
+    await bot.runWorkers();
+    expect((await suggestions()).find((s) => s.id === up!.id)).toMatchObject({ source: 'model', level: 'C', status: 'open' });
+    const upgrade = await database.db.select().from(outbox).where(like(outbox.dedupeKey, 'triage-job:%:upgrade'));
+    expect(upgrade).toHaveLength(1);
+    expect(upgrade[0]!.payload.text).toContain(`疑似投诉 X${up!.id} 复核：建议级别改为 C`);
+
+    clock.advance(60 * 60_000);
+    await bot.say('client-i', '电话一直打不通', { group: 'demo-client', id: 'dis-1' });
+    const [dis] = (await suggestions()).slice(-1);
+    expect(dis).toMatchObject({ source: 'rules', status: 'open' });
+    fake.script({ content: answer({ isComplaint: false }) });
+    await bot.runWorkers();
+    expect((await suggestions()).find((s) => s.id === dis!.id)).toMatchObject({ status: 'dismissed', decidedBy: '模型复核' });
+    const note = await database.db.select().from(outbox).where(like(outbox.dedupeKey, 'triage-job:%:dismiss'));
+    expect(note).toHaveLength(1);
+    expect(note[0]!.payload.text).toContain(`/投诉 确认 X${dis!.id}`);
+    // Staff disagree with the model: the suggestion is still theirs to confirm.
+    const reply = await bot.say('li', `/投诉 确认 X${dis!.id}`, { group: 'demo-internal' });
+    expect(reply).toContain(`X${dis!.id} 已确认为投诉`);
+    // Nothing about any of it in the client group.
+    const toClient = await database.db.select().from(outbox).where(eq(outbox.conversationId, 'demo-client'));
+    expect(toClient.map((r) => r.payload.text).join('\n')).not.toMatch(/投诉|级别|复核/);
+  });
+
+  it('two workers at once (two instances): each job is claimed by one of them (SKIP LOCKED) and answered once', async () => {
+    clock.advance(60 * 60_000);
+    await bot.say('client-j', '我们下午再确认一下细节', { group: 'demo-client', id: 'pair-1' });
+    await bot.say('client-j', '好的，周五下午见', { group: 'demo-client', id: 'pair-2' });
+    const second = bot.features.find((f) => f.name === 'triage')!.worker!({ db: database.db, clock, log: cap.log });
+    fake.requests.length = 0;
+    fake.script({ content: answer({ isComplaint: false }) }, { content: answer({ isComplaint: false }) });
+    const [a, b] = await Promise.all([bot.workers[0]!.runOnce(), second.runOnce()]);
+    expect(a + b).toBe(2);
+    expect(fake.calls()).toHaveLength(2);
+    const jobs = await database.db.select().from(triageJobs).where(like(triageJobs.messageId, 'pair-%'));
+    expect(jobs.map((j) => [j.status, j.attempts, j.outcome])).toEqual([
+      ['done', 1, 'no-complaint'],
+      ['done', 1, 'no-complaint'],
+    ]);
   });
 });

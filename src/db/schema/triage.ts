@@ -1,4 +1,4 @@
-import { index, integer, jsonb, pgTable, real, serial, text, timestamp } from 'drizzle-orm/pg-core';
+import { index, integer, jsonb, pgTable, real, serial, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core';
 import { clients, departments, groups, orders, people } from './core';
 import { complaints } from './complaints';
 
@@ -46,6 +46,42 @@ export const triageSuggestions = pgTable(
     createdAt: ts('created_at').notNull(),
   },
   (t) => [index('triage_open_idx').on(t.groupId, t.status)],
+);
+
+export const TRIAGE_JOB_STATUSES = ['pending', 'done', 'failed'] as const;
+
+/**
+ * A client message waiting for the model's reading (only when a model is configured). The watcher
+ * writes it in the message's transaction, after the rules have already acted; the triage worker claims
+ * it (FOR UPDATE SKIP LOCKED, leased through `nextAttemptAt`), calls the model outside any transaction,
+ * and applies the answer in a short one that also marks the row done: exactly once. A crash mid-call
+ * leaves the row pending; it is claimed again when the lease runs out. One row per message.
+ */
+export const triageJobs = pgTable(
+  'triage_jobs',
+  {
+    id: serial('id').primaryKey(),
+    groupId: integer('group_id')
+      .notNull()
+      .references(() => groups.id),
+    messageId: text('message_id').notNull(),
+    senderId: text('sender_id').notNull(),
+    senderName: text('sender_name'),
+    text: text('text').notNull(),
+    receivedAt: ts('received_at').notNull(),
+    /** The suggestion the rules made or merged this message into (null: the rules saw no complaint). */
+    ruleSuggestionId: integer('rule_suggestion_id').references(() => triageSuggestions.id),
+    status: text('status', { enum: TRIAGE_JOB_STATUSES }).notNull().default('pending'),
+    attempts: integer('attempts').notNull().default(0),
+    /** Due time while pending; while claimed, the lease's end (the fencing token of the claim). */
+    nextAttemptAt: ts('next_attempt_at').notNull(),
+    /** What the model's answer did: created, merged, upgraded, agreed, dismissed, kept, no-complaint, rules-stand, decided-already. */
+    outcome: text('outcome'),
+    lastError: text('last_error'),
+    createdAt: ts('created_at').notNull(),
+    doneAt: ts('done_at'),
+  },
+  (t) => [uniqueIndex('triage_jobs_message_uq').on(t.groupId, t.messageId), index('triage_jobs_due_idx').on(t.status, t.nextAttemptAt)],
 );
 
 /** Free-text orders (`/单 <文本>`) waiting for `/单 确认 <编号>`: the exact `/单 新建 …` command shown. */

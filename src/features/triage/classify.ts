@@ -40,27 +40,32 @@ const rulesSchema = z.object({
         weight: z.number().positive(),
         level: z.enum(COMPLAINT_LEVELS),
         pattern: z.string().min(1),
+        /** Not counted when the words just before it match (我们财务换人了: the client's own staff). */
+        unlessBefore: z.string().optional(),
       }),
     )
     .min(1),
   negations: z.string(),
   neutralPhrases: z.string(),
+  /** A "but" after the thanks (张工人很好，但是…) keeps the signal: the praise is a cushion, not a retraction. */
+  softenUnless: z.string().optional(),
 });
 
 export type TriageRules = z.infer<typeof rulesSchema>;
 
 interface Compiled {
   rules: TriageRules;
-  signals: (TriageRules['signals'][number] & { re: RegExp })[];
+  signals: (TriageRules['signals'][number] & { re: RegExp; unless: RegExp | null })[];
   negation: RegExp;
   neutral: RegExp;
+  softenUnless: RegExp | null;
 }
 
 /** Validates a rules document (the built-in one at load; an edited copy in tests). */
 export function compileRules(doc: unknown): Compiled {
   const rules = rulesSchema.parse(doc);
-  const signals = rules.signals.map((s) => ({ ...s, re: new RegExp(s.pattern, 'g') }));
-  return { rules, signals, negation: new RegExp(rules.negations), neutral: new RegExp(rules.neutralPhrases) };
+  const signals = rules.signals.map((s) => ({ ...s, re: new RegExp(s.pattern, 'g'), unless: s.unlessBefore ? new RegExp(s.unlessBefore) : null }));
+  return { rules, signals, negation: new RegExp(rules.negations), neutral: new RegExp(rules.neutralPhrases), softenUnless: rules.softenUnless ? new RegExp(rules.softenUnless) : null };
 }
 
 const BUILT_IN = compileRules(rulesDocument);
@@ -81,6 +86,13 @@ function sentenceAt(text: string, at: number): string {
   return text.slice(start).trim().slice(0, 80);
 }
 
+/** The words of the same clause before index `at` (at most 12 characters). */
+function clauseBefore(text: string, at: number): string {
+  const head = text.slice(Math.max(0, at - 12), at);
+  const parts = head.split(/[，,。！？!?；;]/);
+  return parts[parts.length - 1]!;
+}
+
 /** Reads one client message. Pure: the same text always gives the same answer. */
 export function classifyMessage(text: string, compiled: Compiled = BUILT_IN): RuleTriage {
   const t = text.replace(/\s+/g, ' ').trim();
@@ -91,13 +103,15 @@ export function classifyMessage(text: string, compiled: Compiled = BUILT_IN): Ru
       // 不用退款 / 不需要换人: a "no need" word just before the phrase cancels it.
       const before = t.slice(Math.max(0, m.index! - 4), m.index!);
       if (compiled.negation.test(before)) continue;
+      if (s.unless && s.unless.test(clauseBefore(t, m.index!))) continue;
       hits.push({ id: s.id, label: s.label, weight: s.weight, level: s.level, at: m.index! });
       break;
     }
   }
   let score = hits.reduce((n, h) => n + h.weight, 0);
   // Thanks and "no problem" soften a single weak signal (谢谢，资料寄错地址了我再发一次 is not a complaint).
-  if (hits.length && compiled.neutral.test(t) && hits.every((h) => h.weight < 3)) score -= 1;
+  const cushioned = compiled.softenUnless?.test(t) ?? false;
+  if (hits.length && compiled.neutral.test(t) && !cushioned && hits.every((h) => h.weight < 3)) score -= 1;
   const isComplaint = score >= compiled.rules.threshold;
   if (!isComplaint) {
     return { isComplaint: false, level: null, summary: '', evidenceQuote: '', confidence: hits.length ? 0.4 : 0.9, signals: hits.map((h) => h.id), version: compiled.rules.version };

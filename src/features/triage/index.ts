@@ -1,6 +1,8 @@
 import { and, asc, desc, eq, gte, inArray } from 'drizzle-orm';
 import type { Db } from '../../db/client';
-import { clients, groups, orders, people, timers, triageSuggestions } from '../../db/schema';
+import { clients, groups, orders, people, timers, triageJobs, triageSuggestions } from '../../db/schema';
+import { enqueue } from '../../core/records';
+import type { Logger } from '../../log';
 import { formatInstantInChinese } from '../../domain/calendar';
 import { orderCode } from '../../domain/orders';
 import { completeTimer, startTimer } from '../../domain/timers';
@@ -11,11 +13,13 @@ import type { TimerSubject } from '../../core/clocks/scheduler';
 import type { ParsedArgs } from '../../core/command-parser';
 import type { CommandDef } from '../../core/commands/specs';
 import type { FileComplaintInput } from '../../core/complaints';
-import { writeAudit, type ChatContext, type Person } from '../../core/context';
+import { writeAudit, type ChatContext, type Group, type Person } from '../../core/context';
 import { holdNotice, noticeRoute } from '../../core/department-group';
 import { UserInputError } from '../../core/errors';
-import type { Feature, WatchContext } from '../../core/feature';
-import { triageText } from './model-triage';
+import type { Feature, FeatureWorker, RouteContext, WatchContext } from '../../core/feature';
+import { classifyMessage, type Level, type Triage } from './classify';
+import { triageText, type TriageDecision } from './model-triage';
+import { createTriageWorker, type TriageJob } from './worker';
 import { parseTriagePlaybook, type TriagePlaybook } from './triage-playbook';
 
 export { classifyMessage, type Triage, type RuleTriage } from './classify';
@@ -24,6 +28,18 @@ type Suggestion = typeof triageSuggestions.$inferSelect;
 const LEVEL_NAMES = { A: '轻微', B: '一般', C: '重大', D: '严重' } as const;
 export const suggestionCode = (id: number) => `X${id}`;
 const subjectOf = (id: number) => `triage:${id}`;
+/** decidedBy of a suggestion the model's second reading dismissed: staff may still confirm it. */
+export const MODEL_DECIDER = '模型复核';
+
+/** Queues a post like the chat core's watcher post: a post into an internal group is marked internal. */
+const postWith = (tx: Db, now: Date) => async (target: { platform: string; conversationId: string }, m: { text: string; mentions: string[] }, dedupeKey?: string) => {
+  const [g] = await tx
+    .select({ kind: groups.kind })
+    .from(groups)
+    .where(and(eq(groups.platform, target.platform), eq(groups.conversationId, target.conversationId)));
+  const internal = g?.kind === 'internal';
+  await enqueue(tx, { platform: target.platform, conversationId: target.conversationId, payload: { ...m, ...(internal ? { internal } : {}) }, dedupeKey, notBefore: now });
+};
 
 const ref = { name: 'ref', label: '疑似投诉编号（如 X3）', kind: 'ref' as const };
 export const TRIAGE_COMMANDS: CommandDef[] = [
@@ -62,8 +78,10 @@ export interface TriageDeps {
   /** Files a complaint exactly as `/投诉` does (src/core/complaints/complaint-intake.ts). */
   fileComplaint: (ctx: ChatContext, input: FileComplaintInput) => Promise<{ id: number; code: string }>;
   calendar: CalendarProvider;
-  /** Absent: rule-based triage only. */
+  /** Absent: rule-based triage only. Present: the rules act at once and the triage worker asks the model. */
   llm?: LlmClient | null;
+  /** Lease of a claimed model job (default 120 s: longer than a model call with its retries). */
+  jobLeaseMs?: number;
   playbook?: TriagePlaybook;
 }
 
@@ -127,31 +145,41 @@ export function triageFeature(deps: TriageDeps): Feature {
     return noticeRoute(tx, s.departmentId);
   }
 
-  async function watch(w: WatchContext) {
-    if (w.group.kind !== 'client' || w.sender !== 'client') return;
-    const text = w.message.text.trim();
-    if (!text) return;
-    const cx = await contextOf(w.tx, w.group);
-    const names = deps.llm?.privacy
-      ? {
-          clients: (await w.tx.select({ n: clients.name }).from(clients)).map((r) => r.n),
-          people: [...(await w.tx.select({ n: people.name }).from(people)).map((r) => r.n), ...(w.message.senderName ? [w.message.senderName] : [])],
-        }
-      : undefined;
-    const d = await triageText(text, { llm: deps.llm, clientName: cx.client?.name, names, log: w.log });
-    if (!d.triage.isComplaint || !d.triage.level) return;
-    const t = { ...d.triage, level: d.triage.level };
-    const entry = { id: w.message.messageId, at: w.message.receivedAt.toISOString(), text: text.slice(0, 2000) };
+  /** What recording a suggestion needs: the watcher's context, or the triage worker's short transaction. */
+  interface Io {
+    tx: Db;
+    now: Date;
+    log: Logger;
+    post: WatchContext['post'];
+    audit: WatchContext['audit'];
+  }
+  interface ClientMessage {
+    messageId: string;
+    senderId: string;
+    senderName?: string | null;
+    receivedAt: Date;
+    text: string;
+  }
+  type Decided = { triage: Triage & { level: Level }; source: 'rules' | 'model'; version: string; modelFailure?: string };
+
+  /**
+   * Records a complaint reading: merged into the group's open suggestion within the window, else a new
+   * suggestion told at once to the internal group with real @, and its reminder clock. Returns its id.
+   */
+  async function record(io: Io, group: Group, msg: ClientMessage, d: Decided, jobKey?: string): Promise<{ id: number; merged: boolean }> {
+    const t = d.triage;
+    const cx = await contextOf(io.tx, group);
+    const entry = { id: msg.messageId, at: msg.receivedAt.toISOString(), text: msg.text.slice(0, 2000) };
 
     // Several messages of one client (the client group's company, any of its contacts) within the window: one suggestion.
-    const [open] = await w.tx
+    const [open] = await io.tx
       .select()
       .from(triageSuggestions)
       .where(
         and(
-          eq(triageSuggestions.groupId, w.group.id),
+          eq(triageSuggestions.groupId, group.id),
           eq(triageSuggestions.status, 'open'),
-          gte(triageSuggestions.lastAt, new Date(w.message.receivedAt.getTime() - pb.mergeWindowMs)),
+          gte(triageSuggestions.lastAt, new Date(msg.receivedAt.getTime() - pb.mergeWindowMs)),
         ),
       )
       .orderBy(desc(triageSuggestions.id))
@@ -159,62 +187,69 @@ export function triageFeature(deps: TriageDeps): Feature {
       .for('update');
     if (open) {
       const higher = 'ABCD'.indexOf(t.level) > 'ABCD'.indexOf(open.level);
-      await w.tx
+      const known = open.messages.some((m) => m.id === entry.id);
+      await io.tx
         .update(triageSuggestions)
-        .set({ messages: [...open.messages, entry], lastAt: w.message.receivedAt, ...(higher ? { level: t.level, summary: t.summary, evidenceQuote: t.evidenceQuote } : {}) })
+        .set({
+          ...(known ? {} : { messages: [...open.messages, entry] }),
+          lastAt: msg.receivedAt > open.lastAt ? msg.receivedAt : open.lastAt,
+          ...(higher ? { level: t.level, summary: t.summary, evidenceQuote: t.evidenceQuote } : {}),
+        })
         .where(eq(triageSuggestions.id, open.id));
-      await w.audit('triage.merged', subjectOf(open.id), { source: d.source, version: d.version, level: t.level, ...(d.modelFailure ? { modelFailure: d.modelFailure } : {}) });
-      return;
+      await io.audit('triage.merged', subjectOf(open.id), { source: d.source, version: d.version, level: t.level, ...(d.modelFailure ? { modelFailure: d.modelFailure } : {}) });
+      return { id: open.id, merged: true };
     }
 
-    const [s] = await w.tx
+    const [s] = await io.tx
       .insert(triageSuggestions)
       .values({
-        groupId: w.group.id,
-        senderId: w.message.senderId,
-        senderName: w.message.senderName ?? null,
+        groupId: group.id,
+        senderId: msg.senderId,
+        senderName: msg.senderName ?? null,
         clientId: cx.client?.id ?? null,
         orderId: cx.order?.id ?? null,
         departmentId: cx.departmentId,
         handlerId: cx.handler?.id ?? null,
         supervisorId: cx.supervisor?.id ?? null,
         messages: [entry],
-        firstAt: w.message.receivedAt,
-        lastAt: w.message.receivedAt,
+        firstAt: msg.receivedAt,
+        lastAt: msg.receivedAt,
         level: t.level,
         summary: t.summary.slice(0, 500),
         evidenceQuote: t.evidenceQuote.slice(0, 500),
         confidence: t.confidence,
         source: d.source,
         version: d.version,
-        createdAt: w.now,
+        createdAt: io.now,
       })
       .returning();
     const code = suggestionCode(s!.id);
     const who = [cx.handler, cx.supervisor].filter((p): p is Person => !!p);
     const lines = [
-      `疑似投诉 ${code}：${cx.client?.name ?? w.group.title ?? '客户'}${cx.order ? `（${orderCode(cx.order.id)}，${cx.order.serviceType}）` : ''}「${t.evidenceQuote}」`,
-      `发消息的客户：${w.message.senderName ?? w.message.senderId}　时间：${formatInstantInChinese(w.message.receivedAt, await deps.calendar(w.tx), { now: w.now })}`,
+      `疑似投诉 ${code}：${cx.client?.name ?? group.title ?? '客户'}${cx.order ? `（${orderCode(cx.order.id)}，${cx.order.serviceType}）` : ''}「${t.evidenceQuote}」`,
+      `发消息的客户：${msg.senderName ?? msg.senderId}　时间：${formatInstantInChinese(msg.receivedAt, await deps.calendar(io.tx), { now: io.now })}`,
       `建议级别 ${t.level}（${LEVEL_NAMES[t.level]}）${t.summary ? `：${t.summary}` : ''}`,
       `确认后按投诉处理，30 分钟回电期限从客户发消息时算起（4.3.3）。`,
       `确认：/投诉 确认 ${code}　忽略：/投诉 忽略 ${code} <原因>`,
     ];
-    const route = await routeOf(w.tx, s!);
+    const route = await routeOf(io.tx, s!);
     const tags = who.map((p) => `@${p.name}`).join(' ');
     const payload = { text: `${lines.join('\n')}${route.kind === 'fallback' ? `\n${route.note}` : ''}${tags ? `\n${tags}` : ''}`, mentions: who.map((p) => p.userid) };
-    if (route.kind === 'unrouted') await holdNotice(w.tx, s!.departmentId, payload, `triage:${s!.id}:notice`);
-    else await w.post({ platform: route.group.platform, conversationId: route.group.conversationId }, payload, `triage:${s!.id}:notice`);
+    // A model's suggestion is keyed by its job as well: a re-run of the job can never post a second notice.
+    const key = jobKey ? `${jobKey}:notice` : `triage:${s!.id}:notice`;
+    if (route.kind === 'unrouted') await holdNotice(io.tx, s!.departmentId, payload, key);
+    else await io.post({ platform: route.group.platform, conversationId: route.group.conversationId }, payload, key);
 
     // One reminder to the supervisor if nobody confirms or dismisses it in time.
-    const cal = await deps.calendar(w.tx);
-    const timer = startTimer(rule, { at: w.now }, w.now, cal);
+    const cal = await deps.calendar(io.tx);
+    const timer = startTimer(rule, { at: io.now }, io.now, cal);
     if (timer) {
-      await w.tx
+      await io.tx
         .insert(timers)
-        .values({ ...toRow(timer, rule, cal), subject: subjectOf(s!.id), createdAt: w.now, updatedAt: w.now })
+        .values({ ...toRow(timer, rule, cal), subject: subjectOf(s!.id), createdAt: io.now, updatedAt: io.now })
         .onConflictDoNothing();
     }
-    await w.audit('triage.suggested', subjectOf(s!.id), {
+    await io.audit('triage.suggested', subjectOf(s!.id), {
       code,
       level: t.level,
       confidence: t.confidence,
@@ -222,6 +257,160 @@ export function triageFeature(deps: TriageDeps): Feature {
       version: d.version,
       ...(d.modelFailure ? { modelFailure: d.modelFailure } : {}),
       route: route.kind === 'unrouted' ? null : route.group.conversationId,
+    });
+    return { id: s!.id, merged: false };
+  }
+
+  /**
+   * In the message's transaction: the rules only (instant). With a model configured, a durable job is
+   * recorded too; the triage worker asks the model outside any transaction and then upgrades, dismisses
+   * or adds to what the rules did (see `applyModel`).
+   */
+  async function watch(w: WatchContext) {
+    if (w.group.kind !== 'client' || w.sender !== 'client') return;
+    const text = w.message.text.trim();
+    if (!text) return;
+    const rules = classifyMessage(text);
+    const msg: ClientMessage = { messageId: w.message.messageId, senderId: w.message.senderId, senderName: w.message.senderName ?? null, receivedAt: w.message.receivedAt, text };
+    let made: { id: number } | null = null;
+    if (rules.isComplaint && rules.level) {
+      made = await record(w, w.group, msg, { triage: { ...rules, level: rules.level }, source: 'rules', version: rules.version });
+    }
+    if (deps.llm) {
+      await w.tx
+        .insert(triageJobs)
+        .values({
+          groupId: w.group.id,
+          messageId: msg.messageId,
+          senderId: msg.senderId,
+          senderName: msg.senderName ?? null,
+          text: text.slice(0, 8000),
+          receivedAt: msg.receivedAt,
+          ruleSuggestionId: made?.id ?? null,
+          nextAttemptAt: w.now,
+          createdAt: w.now,
+        })
+        .onConflictDoNothing();
+    }
+  }
+
+  /** The people a suggestion concerns, for a follow-up notice's real @. */
+  async function whoOf(tx: Db, s: Suggestion) {
+    return [await personById(tx, s.handlerId), await personById(tx, s.supervisorId)].filter((p): p is Person => !!p);
+  }
+
+  async function postAbout(io: Io, s: Suggestion, text: string, key: string) {
+    const who = await whoOf(io.tx, s);
+    const payload = { text: `${text}${who.length ? `\n${who.map((p) => `@${p.name}`).join(' ')}` : ''}`, mentions: who.map((p) => p.userid) };
+    const route = await routeOf(io.tx, s);
+    if (route.kind === 'unrouted') await holdNotice(io.tx, s.departmentId, payload, key);
+    else await io.post({ platform: route.group.platform, conversationId: route.group.conversationId }, payload, key);
+  }
+
+  /**
+   * The model's reading of one job's message, applied in the worker's short transaction (exactly once):
+   * - the rules saw a complaint and so does the model: the suggestion takes the model's wording; a higher
+   *   level is told to the internal group once;
+   * - the rules saw none and the model does: a suggestion as the rules would have made it;
+   * - the rules saw a complaint of this one message and the model does not: dismissed as 模型复核, told
+   *   once to the internal group, and still confirmable by staff;
+   * - the model failed: the rule result stands, and the log and the audit say so.
+   */
+  async function applyModel(io: Io, job: TriageJob, d: TriageDecision): Promise<string> {
+    const subject = job.ruleSuggestionId ? subjectOf(job.ruleSuggestionId) : null;
+    if (d.source !== 'model') {
+      io.log.warn({ triageJob: job.id, reason: d.modelFailure }, 'model triage failed; the rule-based triage result stands');
+      await io.audit('triage.model', subject, { job: job.id, outcome: 'rules-stand', modelFailure: d.modelFailure ?? null });
+      return 'rules-stand';
+    }
+    const [group] = await io.tx.select().from(groups).where(eq(groups.id, job.groupId));
+    const [s] = job.ruleSuggestionId ? await io.tx.select().from(triageSuggestions).where(eq(triageSuggestions.id, job.ruleSuggestionId)).for('update') : [];
+    const t = d.triage;
+    let outcome: string;
+    if (t.isComplaint && t.level) {
+      const level = t.level;
+      if (s && s.status === 'open') {
+        const higher = 'ABCD'.indexOf(level) > 'ABCD'.indexOf(s.level);
+        const alone = s.messages.length === 1;
+        await io.tx
+          .update(triageSuggestions)
+          .set({
+            source: 'model',
+            version: d.version,
+            confidence: t.confidence,
+            ...(higher ? { level } : {}),
+            ...(higher || alone ? { summary: t.summary.slice(0, 500), evidenceQuote: t.evidenceQuote.slice(0, 500) } : {}),
+          })
+          .where(eq(triageSuggestions.id, s.id));
+        if (higher) {
+          const code = suggestionCode(s.id);
+          await postAbout(
+            io,
+            s,
+            `疑似投诉 ${code} 复核：建议级别改为 ${level}（${LEVEL_NAMES[level]}）${t.summary ? `：${t.summary}` : ''}「${t.evidenceQuote}」\n确认：/投诉 确认 ${code}　忽略：/投诉 忽略 ${code} <原因>`,
+            `triage-job:${job.id}:upgrade`,
+          );
+        }
+        outcome = higher ? 'upgraded' : 'agreed';
+      } else if (s) {
+        outcome = 'decided-already';
+      } else if (group) {
+        const r = await record(io, group, job, { triage: { ...t, level }, source: 'model', version: d.version }, `triage-job:${job.id}`);
+        outcome = r.merged ? 'merged' : 'created';
+        await io.tx.update(triageJobs).set({ ruleSuggestionId: r.id }).where(eq(triageJobs.id, job.id));
+      } else {
+        outcome = 'no-group';
+      }
+    } else if (s && s.status === 'open' && s.messages.length === 1 && s.messages[0]!.id === job.messageId) {
+      const code = suggestionCode(s.id);
+      await io.tx
+        .update(triageSuggestions)
+        .set({ status: 'dismissed', dismissReason: `模型复核：不像投诉（${d.version}）`, decidedBy: MODEL_DECIDER, decidedAt: io.now, source: 'model', version: d.version })
+        .where(eq(triageSuggestions.id, s.id));
+      await stopReminder(io.tx, s.id, io.now);
+      await postAbout(io, s, `疑似投诉 ${code} 经复核不像投诉，已自动忽略。如判断有误，请发送 /投诉 确认 ${code}。谢谢！`, `triage-job:${job.id}:dismiss`);
+      outcome = 'dismissed';
+    } else {
+      outcome = s ? 'kept' : 'no-complaint';
+    }
+    await io.audit('triage.model', subject, { job: job.id, outcome, version: d.version, level: t.level, confidence: t.confidence });
+    return outcome;
+  }
+
+  /** Names to replace in the prompt (LLM_PRIVACY): every client and person, and the sender. */
+  async function namesFor(db: Db, job: TriageJob) {
+    if (!deps.llm?.privacy) return undefined;
+    return {
+      clients: (await db.select({ n: clients.name }).from(clients)).map((r) => r.n),
+      people: [...(await db.select({ n: people.name }).from(people)).map((r) => r.n), ...(job.senderName ? [job.senderName] : [])],
+    };
+  }
+
+  function worker(wc: RouteContext): FeatureWorker {
+    const llm = deps.llm;
+    return createTriageWorker({
+      db: wc.db,
+      clock: wc.clock,
+      log: wc.log,
+      leaseMs: deps.jobLeaseMs,
+      async process(job, commit) {
+        // Read-only look-ups and the model call: no transaction is open while the model thinks.
+        const [group] = await wc.db.select().from(groups).where(eq(groups.id, job.groupId));
+        const cx = group ? await contextOf(wc.db, group) : null;
+        const d = await triageText(job.text, { llm, clientName: cx?.client?.name, names: await namesFor(wc.db, job), log: wc.log });
+        const applied = await commit(async (tx) => {
+          const now = wc.clock();
+          const io: Io = {
+            tx,
+            now,
+            log: wc.log.child({ triageJob: job.id }),
+            post: postWith(tx, now),
+            audit: (action, subject, data) => writeAudit(tx, { at: now, action, subject, data }),
+          };
+          return applyModel(io, job, d);
+        });
+        if (applied) wc.log.info({ triageJob: job.id, source: d.source }, 'triage job done');
+      },
     });
   }
 
@@ -231,7 +420,7 @@ export function triageFeature(deps: TriageDeps): Feature {
     const [s] = await ctx.tx.select().from(triageSuggestions).where(eq(triageSuggestions.id, Number(m[1]))).for('update');
     if (!s) throw new UserInputError(`抱歉，没有找到疑似投诉 X${m[1]}，请核对编号。`);
     if (s.status === 'confirmed') throw new UserInputError(`${suggestionCode(s.id)} 已确认为投诉 T${s.complaintId}，可发送 /查 T${s.complaintId} 查看。`);
-    if (s.status === 'dismissed') throw new UserInputError(`${suggestionCode(s.id)} 已由 ${s.decidedBy ?? '同事'} 忽略（原因：${s.dismissReason ?? '—'}）。`);
+    if (s.status === 'dismissed' && s.decidedBy !== MODEL_DECIDER) throw new UserInputError(`${suggestionCode(s.id)} 已由 ${s.decidedBy ?? '同事'} 忽略（原因：${s.dismissReason ?? '—'}）。`);
     return s;
   }
 
@@ -342,6 +531,7 @@ export function triageFeature(deps: TriageDeps): Feature {
     refs: { X: { noun: '疑似投诉', example: 'X3', show } },
     timerSubjects: [timerSubject],
     watch,
+    ...(deps.llm ? { worker } : {}),
   };
 }
 
