@@ -12,7 +12,7 @@ export interface ReminderRow {
 }
 
 /** Platforms with a private send (WeCom message/send, DingTalk oToMessages/batchSend). */
-const PRIVATE_PLATFORMS = new Set(['wecom', 'dingtalk']);
+export const PRIVATE_PLATFORMS = new Set(['wecom', 'dingtalk']);
 
 /**
  * `/提醒方式 私聊`: a reminder meant for one person only (an internal post that @-s exactly that
@@ -56,7 +56,8 @@ export async function routeRemindersPrivately<R extends ReminderRow>(tx: Db, row
   return out;
 }
 
-async function privateConversation(tx: Db, platform: string, userid: string): Promise<string> {
+/** The person's private chat with the bot on a platform (known from their messages, else keyed by userid). */
+export async function privateConversation(tx: Db, platform: string, userid: string): Promise<string> {
   const [known] = await tx
     .select({ conversationId: groups.conversationId })
     .from(groups)

@@ -1,3 +1,4 @@
+import { replyPrivately } from '../../core/private-reply';
 import type { CalendarProvider } from '../../core/clocks/clock-store';
 import type { CommandDef } from '../../core/commands/specs';
 import type { Feature } from '../../core/feature';
@@ -66,12 +67,15 @@ export function kanbanFeature(deps: KanbanDeps): Feature {
           const until = formatInstantInChinese(new Date(ctx.now.getTime() + ttlMs), cal, { now: ctx.now });
           // The token itself never goes into the audit trail.
           await ctx.audit('kanban.link', `person:${ctx.actor.userid}`, { expiresAt: new Date(ctx.now.getTime() + ttlMs).toISOString() });
-          ctx.reply(
+          // The link is the sender's identity: in a group it goes to their private chat where the platform has one.
+          await replyPrivately(
+            ctx,
             [
               `${ctx.actor.displayName}，这是您个人的看板链接（只读，${until}前有效）：`,
               `${deps.publicUrl()}${KANBAN_PATH}?k=${token}`,
               '页面只显示您有权查看的内容。链接等同于您的身份，请勿转发；如不慎外传，请发送 /看板 注销，谢谢！',
             ].join('\n'),
+            `${ctx.actor.displayName}，看板链接已私聊发给您，请在与机器人的单聊里打开，谢谢！`,
           );
         },
       },

@@ -1,3 +1,4 @@
+import { replyPrivately } from '../../core/private-reply';
 import { eq } from 'drizzle-orm';
 import { departments } from '../../db/schema';
 import type { ComplaintPlaybook } from '../../domain/complaints';
@@ -81,9 +82,11 @@ export function reportsFeature(deps: ReportsDeps): Feature {
     const token = await deps.links.sign(ctx.tx, { purpose: EXPORT_PURPOSE, userid: ctx.actor.userid, scope: { kind, month, dept }, ttlMs, now: ctx.now });
     const [d] = rights.all ? [] : await ctx.tx.select().from(departments).where(eq(departments.id, rights.departmentId));
     await ctx.audit('report.export_link', null, { kind, month, dept });
-    ctx.reply(
+    await replyPrivately(
+      ctx,
       `${rights.all ? '全部部门' : (d?.name ?? '本部门')}的${kind}（${month}${kind === '周报' ? '，按当前在办情况' : ''}）导出链接：\n${deps.publicUrl()}/exports/${token}\n` +
         `链接 ${formatInstantInChinese(new Date(ctx.now.getTime() + ttlMs), cal, { now: ctx.now })} 前有效，只能打开一次；文件为 CSV，可用 Excel 直接打开。请勿转发，谢谢！`,
+      `${ctx.actor.displayName}，导出链接已私聊发给您，请在与机器人的单聊里打开，谢谢！`,
     );
   };
 
