@@ -263,7 +263,7 @@ export function triageFeature(deps: TriageDeps): Feature {
 
   /**
    * In the message's transaction: the rules only (instant). With a model configured, a durable job is
-   * recorded too; the triage worker asks the model outside any transaction and then upgrades, dismisses
+   * recorded too; the triage worker asks the model outside any transaction and then upgrades, notes its doubt about
    * or adds to what the rules did (see `applyModel`).
    */
   async function watch(w: WatchContext) {
