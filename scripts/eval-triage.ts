@@ -1,5 +1,5 @@
 /**
- * `npm run eval`: the complaint triage over the labelled set (test/fixtures/triage-labelled.json) with
+ * `npm run eval`: the complaint triage over the labelled sets (test/fixtures/triage-*.json) with
  * the rules, and with the model when LLM_BASE_URL is set. One JSON line per engine: precision, recall,
  * level accuracy (among complaints found), mean latency. Figures go to docs/benchmarks.md.
  */
@@ -11,6 +11,7 @@ import { createLlmClient } from '../src/llm/client';
 import labelled from '../test/fixtures/triage-labelled.json';
 import heldOut3 from '../test/fixtures/triage-heldout3.json';
 import heldOut4 from '../test/fixtures/triage-heldout4.json';
+import heldOut5 from '../test/fixtures/triage-heldout5.json';
 
 interface Row {
   complaint: boolean;
@@ -49,14 +50,14 @@ async function main() {
     });
   const version = classifyMessage('').version;
   console.log(figures('rules', version, byRules(set), { set: 'labelled' }));
-  // heldOut showed rules-1 overfit and was then used to write rules-2; heldOut2 was never used to tune.
-  console.log(figures('rules', version, byRules(labelled.heldOut), { set: 'held-out-1 (seen by rules-2)' }));
-  console.log(figures('rules', version, byRules(labelled.heldOut2), { set: 'held-out-2 (unseen by rules-2; seen by rules-3)' }));
-  // held-out-3 (test/fixtures/triage-heldout3.json) was written before rules-3 and never used to tune it.
-  // Its author wrote rules-3 minutes later, so its wording leaked into rules-3: an upper bound, not an unseen figure.
-  console.log(figures('rules', version, byRules(heldOut3.messages), { set: 'held-out-3 (not run while tuning, but its wording known)' }));
-  // held-out-4 (test/fixtures/triage-heldout4.json) was written after rules-3 was frozen.
-  console.log(figures('rules', version, byRules(heldOut4.messages), { set: 'held-out-4 (unseen)' }));
+  // messages, heldOut, heldOut2, held-out-3 and held-out-4 were all used to tune rules-4 + lexicon-1 (the scoring layer).
+  console.log(figures('rules', version, byRules(labelled.heldOut), { set: 'held-out-1 (tuning)' }));
+  console.log(figures('rules', version, byRules(labelled.heldOut2), { set: 'held-out-2 (tuning)' }));
+  console.log(figures('rules', version, byRules(heldOut3.messages), { set: 'held-out-3 (tuning)' }));
+  console.log(figures('rules', version, byRules(heldOut4.messages), { set: 'held-out-4 (tuning for lexicon-1; unseen by rules-3)' }));
+  // held-out-5 (test/fixtures/triage-heldout5.json) was written and committed before the scoring layer and never
+  // used to tune it: the honest figure for wordings nobody tuned on.
+  console.log(figures('rules', version, byRules(heldOut5.messages), { set: 'held-out-5 (unseen)' }));
 
   if (config.LLM_BASE_URL) {
     const log = pino({ level: 'silent' });

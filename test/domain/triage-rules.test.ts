@@ -4,6 +4,9 @@ import rulesDoc from '../../src/features/triage/triage-rules.json';
 import labelled from '../fixtures/triage-labelled.json';
 import heldOut3 from '../fixtures/triage-heldout3.json';
 import heldOut4 from '../fixtures/triage-heldout4.json';
+import heldOut5 from '../fixtures/triage-heldout5.json';
+import lexiconDoc from '../../src/features/triage/triage-lexicon.json';
+import { compileLexicon } from '../../src/features/triage/lexicon';
 
 function score(set: { text: string; complaint: boolean; level: string | null }[]) {
   const r = set.map((m) => ({ m, r: classifyMessage(m.text) }));
@@ -20,8 +23,8 @@ function score(set: { text: string; complaint: boolean; level: string | null }[]
 /**
  * The rule-based triage on the labelled set (test/fixtures/triage-labelled.json, written from the
  * standards' complaint examples and everyday client talk). A regression guard, not a quality claim: the
- * set was written alongside the rules, and on phrasings written after the rules (held-out-4) they still
- * find about one complaint in ten (docs/benchmarks.md). The floors leave room for edits to the phrases. Precision is
+ * set was written alongside the rules. The unseen figure is held-out-5's (below; docs/benchmarks.md).
+ * The floors leave room for edits to the phrases. Precision is
  * held higher than recall: a false alarm costs a supervisor's attention in the internal group, a miss
  * leaves the complaint to staff as before (they can still type /投诉).
  */
@@ -81,12 +84,12 @@ describe('rule-based complaint triage on the labelled set', () => {
 });
 
 /**
- * Floors a little below what rules-3 measures (docs/benchmarks.md). heldOut and heldOut2 were used to
- * write rules-3 (tuning data). held-out-3 was never run while tuning, but its author wrote rules-3 right
- * after, so it is optimistic. held-out-4 was written after rules-3 was frozen: the honest figure, and low.
+ * Floors a little below what rules-4 + lexicon-1 (the scoring layer) measures (docs/benchmarks.md). heldOut,
+ * heldOut2, held-out-3 and held-out-4 were all used to tune it. held-out-5 was written and committed before the
+ * scoring layer and run once after it was frozen: the honest figure (P 0.95, R 0.95, level 0.632).
  */
 describe('rule-based complaint triage on the held-out sets', () => {
-  it('heldOut and heldOut2 (tuning data for rules-3): precision ≥ 0.9, recall ≥ 0.9, level ≥ 0.85', () => {
+  it('heldOut and heldOut2 (tuning data): precision ≥ 0.9, recall ≥ 0.9, level ≥ 0.85', () => {
     for (const set of [labelled.heldOut, labelled.heldOut2]) {
       const f = score(set);
       expect(f.precision).toBeGreaterThanOrEqual(0.9);
@@ -95,7 +98,7 @@ describe('rule-based complaint triage on the held-out sets', () => {
     }
   });
 
-  it('held-out-3 (45, written before rules-3): precision ≥ 0.9, recall ≥ 0.9, level ≥ 0.9', () => {
+  it('held-out-3 (45, tuning data): precision ≥ 0.9, recall ≥ 0.9, level ≥ 0.9', () => {
     expect(heldOut3.messages.length).toBeGreaterThanOrEqual(40);
     const f = score(heldOut3.messages);
     expect(f.precision).toBeGreaterThanOrEqual(0.9);
@@ -103,9 +106,40 @@ describe('rule-based complaint triage on the held-out sets', () => {
     expect(f.levelAccuracy).toBeGreaterThanOrEqual(0.9);
   });
 
-  it('held-out-4 (20, written after rules-3): no false alarm, and at least the one complaint it finds today', () => {
+  it('held-out-4 (20, tuning data for the scoring layer): precision ≥ 0.9, recall ≥ 0.9, level ≥ 0.8', () => {
     const f = score(heldOut4.messages);
     expect(f.precision).toBeGreaterThanOrEqual(0.9);
-    expect(f.recall).toBeGreaterThanOrEqual(0.1);
+    expect(f.recall).toBeGreaterThanOrEqual(0.9);
+    expect(f.levelAccuracy).toBeGreaterThanOrEqual(0.8);
+  });
+
+  it('held-out-5 (40, unseen): precision ≥ 0.9, recall ≥ 0.9, level ≥ 0.6', () => {
+    expect(heldOut5.messages.length).toBeGreaterThanOrEqual(30);
+    expect(heldOut5.messages.filter((m) => m.complaint).length).toBeGreaterThanOrEqual(15);
+    const f = score(heldOut5.messages);
+    expect(f.precision).toBeGreaterThanOrEqual(0.9);
+    expect(f.recall).toBeGreaterThanOrEqual(0.9);
+    expect(f.levelAccuracy).toBeGreaterThanOrEqual(0.6);
+  });
+});
+
+describe('the scoring layer (triage-lexicon.json)', () => {
+  it('scores wordings no phrase lists, and keeps its guards', () => {
+    expect(classifyMessage('一个简单的变更登记办了一个多月还没办下来')).toMatchObject({ isComplaint: true, level: 'A' });
+    expect(classifyMessage('我们付了全款的，现在这个情况，钱能不能退一部分')).toMatchObject({ isComplaint: true, level: 'B' });
+    expect(classifyMessage('你们这么做，我只能去市场监督管理局反映了')).toMatchObject({ isComplaint: true, level: 'D' });
+    expect(classifyMessage('你们是不是不想做了？').isComplaint).toBe(true);
+    expect(classifyMessage('不是投诉哈，就是问一下进度').isComplaint).toBe(false);
+    expect(classifyMessage('请问退税的钱什么时候到账').isComplaint).toBe(false);
+    expect(classifyMessage('我们的会计联系不上，她休假了').isComplaint).toBe(false);
+    expect(classifyMessage('刚才电话没接到，在开车，稍后回您').isComplaint).toBe(false);
+    expect(classifyMessage('合同已经盖章，快递寄出了，单号SF123456').isComplaint).toBe(false);
+    expect(classifyMessage('你们辛苦了，进度不急').isComplaint).toBe(false);
+    expect(classifyMessage('').version).toMatch(/^rules-\d+\+lexicon-\d+$/);
+  });
+
+  it('refuses a malformed lexicon', () => {
+    expect(() => compileLexicon({ ...lexiconDoc, cues: [] })).toThrow();
+    expect(() => compileLexicon({ ...lexiconDoc, cues: [{ ...lexiconDoc.cues[0], pattern: '{nosuchclass}' }] })).toThrow();
   });
 });

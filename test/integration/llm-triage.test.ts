@@ -4,7 +4,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { z } from 'zod';
 import type { Database } from '../../src/db/client';
-import { chatLog, events, outbox, triageJobs, triageSuggestions } from '../../src/db/schema';
+import { chatLog, events, outbox, timers, triageJobs, triageSuggestions } from '../../src/db/schema';
 import { ConfigError, loadConfig } from '../../src/config';
 import { createLlmClient } from '../../src/llm/client';
 import { fillPrompt, loadPrompt } from '../../src/llm/prompts';
@@ -249,7 +249,7 @@ describe.each(drivers)('triage with a model on $name', (driver) => {
     expect(notices[0]!.conversationId).not.toBe('demo-client');
   });
 
-  it("the model's second reading upgrades or dismisses the rules' suggestion, once, and staff keep the last word", async () => {
+  it("the model's second reading upgrades the rules' suggestion or notes its doubt, once; it never dismisses, staff keep the last word", async () => {
     clock.advance(60 * 60_000);
     await bot.say('client-h', '打了好几个电话都没人接', { group: 'demo-client', id: 'up-1' });
     const [up] = (await suggestions()).slice(-1);
@@ -267,10 +267,25 @@ describe.each(drivers)('triage with a model on $name', (driver) => {
     expect(dis).toMatchObject({ source: 'rules', status: 'open' });
     fake.script({ content: answer({ isComplaint: false }) });
     await bot.runWorkers();
-    expect((await suggestions()).find((s) => s.id === dis!.id)).toMatchObject({ status: 'dismissed', decidedBy: '模型复核' });
-    const note = await database.db.select().from(outbox).where(like(outbox.dedupeKey, 'triage-job:%:dismiss'));
+    // The model says "not a complaint": the suggestion stays open, unchanged, for staff.
+    expect((await suggestions()).find((s) => s.id === dis!.id)).toMatchObject({ status: 'open', source: 'rules', decidedBy: null });
+    expect(await database.db.select().from(outbox).where(like(outbox.dedupeKey, 'triage-job:%:dismiss'))).toHaveLength(0);
+    const note = await database.db.select().from(outbox).where(like(outbox.dedupeKey, 'triage-job:%:doubt'));
     expect(note).toHaveLength(1);
+    expect(note[0]!.payload.text).toContain(`疑似投诉 X${dis!.id}：模型复核认为可能不是投诉`);
     expect(note[0]!.payload.text).toContain(`/投诉 确认 X${dis!.id}`);
+    expect(note[0]!.conversationId).not.toBe('demo-client');
+    const [job] = await database.db.select().from(triageJobs).where(eq(triageJobs.messageId, 'dis-1'));
+    expect(job).toMatchObject({ status: 'done', outcome: 'model-doubts' });
+    const audited = await database.db.select().from(events).where(eq(events.subject, `triage:${dis!.id}`));
+    expect(audited.find((a) => a.action === 'triage.model')?.data).toMatchObject({ outcome: 'model-doubts', note: '模型复核认为可能不是投诉' });
+    // The 10-minute reminder still fires, once, to the supervisor.
+    clock.advance(11 * 60_000);
+    await bot.scheduler.tick();
+    const [reminderTimer] = await database.db.select().from(timers).where(eq(timers.subject, `triage:${dis!.id}`));
+    const reminders = await database.db.select().from(outbox).where(like(outbox.dedupeKey, `timer:${reminderTimer!.id}:%`));
+    expect(reminders).toHaveLength(1);
+    expect(reminders[0]!.payload.text).toContain(`/投诉 确认 X${dis!.id}`);
     // Staff disagree with the model: the suggestion is still theirs to confirm.
     const reply = await bot.say('li', `/投诉 确认 X${dis!.id}`, { group: 'demo-internal' });
     expect(reply).toContain(`X${dis!.id} 已确认为投诉`);

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import rulesDocument from './triage-rules.json';
+import { aboutOwnStaff, BUILT_IN_LEXICON, explainsOwnSide, scoreLexicon, type CompiledLexicon } from './lexicon';
+import { COMPLAINT_LEVELS, type Level } from './levels';
 
 /**
  * Rule-based complaint triage: a pure function of the text (no model, no database). Phrases and
@@ -7,8 +9,7 @@ import rulesDocument from './triage-rules.json';
  * Exported on its own so other watchers (e.g. client questions) can share one reading of a message.
  */
 
-export const COMPLAINT_LEVELS = ['A', 'B', 'C', 'D'] as const;
-export type Level = (typeof COMPLAINT_LEVELS)[number];
+export { COMPLAINT_LEVELS, type Level };
 
 export interface Triage {
   isComplaint: boolean;
@@ -69,7 +70,8 @@ export function compileRules(doc: unknown): Compiled {
 }
 
 const BUILT_IN = compileRules(rulesDocument);
-export const RULES_VERSION = BUILT_IN.rules.version;
+/** The phrase lists' version plus the scoring layer's (recorded with every decision). */
+export const RULES_VERSION = `${BUILT_IN.rules.version}+${BUILT_IN_LEXICON.lexicon.version}`;
 
 const rank = (l: Level) => COMPLAINT_LEVELS.indexOf(l);
 const SENTENCE = /[。！？!?；;\n]+/;
@@ -94,7 +96,8 @@ function clauseBefore(text: string, at: number): string {
 }
 
 /** Reads one client message. Pure: the same text always gives the same answer. */
-export function classifyMessage(text: string, compiled: Compiled = BUILT_IN): RuleTriage {
+export function classifyMessage(text: string, compiled: Compiled = BUILT_IN, lexicon: CompiledLexicon = BUILT_IN_LEXICON): RuleTriage {
+  const version = `${compiled.rules.version}+${lexicon.lexicon.version}`;
   const t = text.replace(/\s+/g, ' ').trim();
   const hits: { id: string; label: string; weight: number; level: Level; at: number }[] = [];
   for (const s of compiled.signals) {
@@ -108,13 +111,21 @@ export function classifyMessage(text: string, compiled: Compiled = BUILT_IN): Ru
       break;
     }
   }
+  // 刚才电话没接到，在开车，稍后回您: the client explains their own side; weak phrases do not count.
+  // 我们的会计联系不上: the client's own staff. Both guards drop weak phrases only.
+  const ownSide = explainsOwnSide(t, lexicon);
+  for (let i = hits.length - 1; i >= 0; i--) if (hits[i]!.weight < 3 && (ownSide || aboutOwnStaff(t, hits[i]!.at, lexicon))) hits.splice(i, 1);
   let score = hits.reduce((n, h) => n + h.weight, 0);
   // Thanks and "no problem" soften a single weak signal (谢谢，资料寄错地址了我再发一次 is not a complaint).
   const cushioned = compiled.softenUnless?.test(t) ?? false;
   if (hits.length && compiled.neutral.test(t) && !cushioned && hits.every((h) => h.weight < 3)) score -= 1;
+  // The scoring layer (triage-lexicon.json): general dissatisfaction signals for wordings the phrase lists miss.
+  const lex = scoreLexicon(t, { phraseCore: hits.some((h) => h.weight >= 2), negation: compiled.negation, cushioned }, lexicon);
+  score += lex.score;
+  for (const h of lex.hits) hits.push({ id: h.id, label: h.label, weight: h.weight, level: h.level, at: h.at });
   const isComplaint = score >= compiled.rules.threshold;
   if (!isComplaint) {
-    return { isComplaint: false, level: null, summary: '', evidenceQuote: '', confidence: hits.length ? 0.4 : 0.9, signals: hits.map((h) => h.id), version: compiled.rules.version };
+    return { isComplaint: false, level: null, summary: '', evidenceQuote: '', confidence: hits.length ? 0.4 : 0.9, signals: hits.map((h) => h.id), version };
   }
   let level: Level = 'A';
   for (const h of hits) if (rank(h.level) > rank(level)) level = h.level;
@@ -126,6 +137,6 @@ export function classifyMessage(text: string, compiled: Compiled = BUILT_IN): Ru
     evidenceQuote: sentenceAt(t, strongest.at) || t.slice(0, 80),
     confidence: Math.min(0.95, 0.5 + 0.1 * score),
     signals: hits.map((h) => h.id),
-    version: compiled.rules.version,
+    version,
   };
 }

@@ -28,7 +28,7 @@ type Suggestion = typeof triageSuggestions.$inferSelect;
 const LEVEL_NAMES = { A: '轻微', B: '一般', C: '重大', D: '严重' } as const;
 export const suggestionCode = (id: number) => `X${id}`;
 const subjectOf = (id: number) => `triage:${id}`;
-/** decidedBy of a suggestion the model's second reading dismissed: staff may still confirm it. */
+/** decidedBy of a suggestion an earlier version let the model dismiss (rows may still exist): staff may still confirm it. */
 export const MODEL_DECIDER = '模型复核';
 
 /** Queues a post like the chat core's watcher post: a post into an internal group is marked internal. */
@@ -263,7 +263,7 @@ export function triageFeature(deps: TriageDeps): Feature {
 
   /**
    * In the message's transaction: the rules only (instant). With a model configured, a durable job is
-   * recorded too; the triage worker asks the model outside any transaction and then upgrades, dismisses
+   * recorded too; the triage worker asks the model outside any transaction and then upgrades, notes its doubt about
    * or adds to what the rules did (see `applyModel`).
    */
   async function watch(w: WatchContext) {
@@ -312,8 +312,9 @@ export function triageFeature(deps: TriageDeps): Feature {
    * - the rules saw a complaint and so does the model: the suggestion takes the model's wording; a higher
    *   level is told to the internal group once;
    * - the rules saw none and the model does: a suggestion as the rules would have made it;
-   * - the rules saw a complaint of this one message and the model does not: dismissed as 模型复核, told
-   *   once to the internal group, and still confirmable by staff;
+   * - the rules saw a complaint of this one message and the model does not: NOT dismissed (a model changes
+   *   nothing on its own); a note 模型复核认为可能不是投诉 goes once to the internal group and the audit, the
+   *   suggestion stays open and its 10-minute reminder still fires;
    * - the model failed: the rule result stands, and the log and the audit say so.
    */
   async function applyModel(io: Io, job: TriageJob, d: TriageDecision): Promise<string> {
@@ -362,18 +363,27 @@ export function triageFeature(deps: TriageDeps): Feature {
         outcome = 'no-group';
       }
     } else if (s && s.status === 'open' && s.messages.length === 1 && s.messages[0]!.id === job.messageId) {
+      // A model cannot change anything on its own: the suggestion stays open (its reminder still fires);
+      // staff are told once that the model doubts it, and they confirm or dismiss it as always.
       const code = suggestionCode(s.id);
-      await io.tx
-        .update(triageSuggestions)
-        .set({ status: 'dismissed', dismissReason: `模型复核：不像投诉（${d.version}）`, decidedBy: MODEL_DECIDER, decidedAt: io.now, source: 'model', version: d.version })
-        .where(eq(triageSuggestions.id, s.id));
-      await stopReminder(io.tx, s.id, io.now);
-      await postAbout(io, s, `疑似投诉 ${code} 经复核不像投诉，已自动忽略。如判断有误，请发送 /投诉 确认 ${code}。谢谢！`, `triage-job:${job.id}:dismiss`);
-      outcome = 'dismissed';
+      await postAbout(
+        io,
+        s,
+        `疑似投诉 ${code}：模型复核认为可能不是投诉（仅供参考）。仍请同事判断后处理：确认：/投诉 确认 ${code}　忽略：/投诉 忽略 ${code} <原因>。谢谢！`,
+        `triage-job:${job.id}:doubt`,
+      );
+      outcome = 'model-doubts';
     } else {
       outcome = s ? 'kept' : 'no-complaint';
     }
-    await io.audit('triage.model', subject, { job: job.id, outcome, version: d.version, level: t.level, confidence: t.confidence });
+    await io.audit('triage.model', subject, {
+      job: job.id,
+      outcome,
+      version: d.version,
+      level: t.level,
+      confidence: t.confidence,
+      ...(outcome === 'model-doubts' ? { note: '模型复核认为可能不是投诉' } : {}),
+    });
     return outcome;
   }
 
