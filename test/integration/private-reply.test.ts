@@ -15,7 +15,7 @@ describe.each(drivers)('personal links go privately on $name', (driver) => {
   });
   afterAll(async () => database?.close());
 
-  const send = (platform: string, conversationId: string, text: string) =>
+  const send = (platform: 'wecom' | 'dingtalk', conversationId: string, text: string) =>
     bot.chat.handleNow({
       platform,
       conversationId,
@@ -26,7 +26,7 @@ describe.each(drivers)('personal links go privately on $name', (driver) => {
       receivedAt: bot.clock(),
     });
 
-  it.each(['wecom', 'dingtalk'])('%s: /看板 in a group: the link goes to the private chat, the group only hears where', async (platform) => {
+  it.each(['wecom', 'dingtalk'] as const)('%s: /看板 in a group: the link goes to the private chat, the group only hears where', async (platform) => {
     await database.db.insert(groups).values({ platform, conversationId: `${platform}-team`, kind: 'internal' }).onConflictDoNothing();
     const r = await send(platform, `${platform}-team`, '/看板');
     const groupText = r.replies.map((x) => x.text).join('\n');

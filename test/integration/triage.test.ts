@@ -1,7 +1,7 @@
 import { and, asc, eq, like, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/client';
-import { complaints, events, groups, outbox, timers, triageSuggestions } from '../../src/db/schema';
+import { clients, complaints, events, groups, outbox, timers, triageSuggestions } from '../../src/db/schema';
 import { RULES_VERSION } from '../../src/features/triage/classify';
 import { demoBot, fakeClock, REFUSED } from '../helpers/bot';
 import { drivers } from '../helpers/databases';
@@ -147,5 +147,19 @@ describe.each(drivers)('complaint triage with rules on $name', (driver) => {
     const r = await bot.say('li', '/查 X1');
     expect(r).toContain('疑似投诉 X1｜已确认为投诉 T1');
     expect(r).toContain(`规则（${RULES_VERSION}）`);
+  });
+
+  it("a client group of a client with several open orders in one department: the notice goes to that department's group", async () => {
+    at('2026-11-24T10:00:00');
+    expect(await bot.say('wang', '/单 新建 客户=远山科技 类型=专利 业务员=@王业务 已付款')).toMatch(/D\d+/);
+    expect(await bot.say('wang', '/单 新建 客户=远山科技 类型=专利 业务员=@王业务 已付款')).toMatch(/D\d+/);
+    const [client] = await db().select().from(clients).where(eq(clients.name, '远山科技'));
+    await db().insert(groups).values({ platform: 'sandbox', conversationId: 'yuanshan-client', kind: 'client', clientId: client!.id });
+    const before = (await outboxTo('demo-internal')).length;
+    await bot.say('client-ys', '材料交了两周了一直没进展，电话也没人接，太不负责了', { group: 'yuanshan-client' });
+    const posted = (await outboxTo('demo-internal')).slice(before);
+    expect(posted.map((r) => r.payload.text).join('\n')).toContain('疑似投诉');
+    expect(posted.map((r) => r.payload.text).join('\n')).toContain('远山科技');
+    expect(await outboxTo('yuanshan-client')).toEqual([]);
   });
 });

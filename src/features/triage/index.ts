@@ -106,20 +106,24 @@ export function triageFeature(deps: TriageDeps): Feature {
     if (group.orderId) [order] = (await tx.select().from(orders).where(eq(orders.id, group.orderId))) as [typeof orders.$inferSelect];
     if (order && group.clientId && order.clientId !== group.clientId) order = null;
     const clientId = group.clientId ?? order?.clientId ?? null;
+    let sharedDepartment: number | null = null;
     if (!order && clientId) {
-      // A group bound to the client only: its one open order, if there is exactly one.
+      // A group bound to the client only: its one open order, if there is exactly one; with several,
+      // their department when they are all in one.
       const open = await tx
         .select()
         .from(orders)
         .where(and(eq(orders.clientId, clientId), inArray(orders.status, ['new', 'assigned', 'paused'])))
         .orderBy(asc(orders.id))
-        .limit(2);
+        .limit(50);
       if (open.length === 1) order = open[0]!;
+      const depts = new Set(open.map((o) => o.departmentId));
+      if (open.length > 1 && depts.size === 1) sharedDepartment = open[0]!.departmentId;
     }
     const [client] = clientId ? await tx.select().from(clients).where(eq(clients.id, clientId)) : [];
     const handler = await personById(tx, order?.handlerId);
     let supervisor = await personById(tx, handler?.supervisorId);
-    const departmentId = order?.departmentId ?? handler?.departmentId ?? null;
+    const departmentId = order?.departmentId ?? sharedDepartment ?? handler?.departmentId ?? null;
     if (!supervisor && departmentId) {
       const [found] = await tx
         .select()
