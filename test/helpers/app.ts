@@ -41,3 +41,28 @@ export async function post(url: string, body: unknown, headers: Record<string, s
   }
   return { status: res.status, json, text };
 }
+
+/** A message in a sandbox group, as GET /sandbox/api/messages lists it. */
+export interface SandboxMsg {
+  id: number;
+  from: string;
+  text: string;
+  mentions: string[];
+  at: string;
+}
+
+/** The sandbox chat API of a running app: read a group's messages, say something and get the replies. */
+export function sandboxChat(app: () => { url: string }) {
+  return {
+    async messages(group: string): Promise<SandboxMsg[]> {
+      const r = await fetch(`${app().url}/sandbox/api/messages?group=${group}`);
+      if (r.status !== 200) throw new Error(`GET messages: ${r.status}`);
+      return ((await r.json()) as { messages: SandboxMsg[] }).messages;
+    },
+    async say(group: string, from: string, text: string, extra: Record<string, unknown> = {}): Promise<string> {
+      const r = await post(`${app().url}/sandbox/api/messages`, { group, from, text, ...extra });
+      if (r.status !== 200) throw new Error(`POST message: ${r.status} ${r.text}`);
+      return (r.json.replies as { text: string }[]).map((x) => x.text).join('\n');
+    },
+  };
+}

@@ -1,15 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app';
-import { post, startTestApp } from '../helpers/app';
+import { post, sandboxChat, startTestApp, type SandboxMsg as Msg } from '../helpers/app';
 import { drivers } from '../helpers/databases';
 
-interface Msg {
-  id: number;
-  from: string;
-  text: string;
-  mentions: string[];
-  at: string;
-}
 
 /** "YYYY-MM-DD HH:MM:SS" in Shanghai (a fixed +08:00 offset, no daylight saving). */
 const shanghai = (ms: number) => new Date(ms + 8 * 3_600_000).toISOString().slice(0, 19).replace('T', ' ');
@@ -31,16 +24,7 @@ describe.each(drivers)('complaint escalation on a running server with a real clo
   });
   afterAll(async () => app?.close());
 
-  const messages = async (group: string): Promise<Msg[]> => {
-    const r = await fetch(`${app.url}/sandbox/api/messages?group=${group}`);
-    expect(r.status).toBe(200);
-    return ((await r.json()) as { messages: Msg[] }).messages;
-  };
-  const say = async (group: string, from: string, text: string, extra: Record<string, unknown> = {}) => {
-    const r = await post(`${app.url}/sandbox/api/messages`, { group, from, text, ...extra });
-    expect(r.status, r.text).toBe(200);
-    return (r.json.replies as { text: string }[]).map((x) => x.text).join('\n');
-  };
+  const { messages, say } = sandboxChat(() => app);
 
   it('a complaint received 29.9 minutes ago gets the department head @-mentioned in the department group within 15 seconds, once', async () => {
     const received = shanghai(Date.now() - 29.9 * 60_000);

@@ -1,16 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app';
-import { post, startTestApp } from '../helpers/app';
+import { sandboxChat, startTestApp } from '../helpers/app';
 import { fakeClock } from '../helpers/bot';
 import { drivers } from '../helpers/databases';
 
-interface Msg {
-  id: number;
-  from: string;
-  text: string;
-  mentions: string[];
-  at: string;
-}
 
 /**
  * End to end through the sandbox API with no model configured: a client's words in a client group →
@@ -39,16 +32,7 @@ describe.each(drivers)('complaint triage through the sandbox API ($name)', (driv
   });
   afterAll(async () => app?.close());
 
-  const messages = async (group: string): Promise<Msg[]> => {
-    const r = await fetch(`${app.url}/sandbox/api/messages?group=${group}`);
-    expect(r.status).toBe(200);
-    return ((await r.json()) as { messages: Msg[] }).messages;
-  };
-  const say = async (group: string, from: string, text: string, extra: Record<string, unknown> = {}) => {
-    const r = await post(`${app.url}/sandbox/api/messages`, { group, from, text, ...extra });
-    expect(r.status, r.text).toBe(200);
-    return (r.json.replies as { text: string }[]).map((x) => x.text).join('\n');
-  };
+  const { messages, say } = sandboxChat(() => app);
   const tick = async (local: string) => {
     at(local);
     await app.scheduler.tick();
