@@ -1,3 +1,4 @@
+import { PROMISE_CLOCKS } from '../reports/figures';
 import { lastStaffContacts } from '../client-groups';
 import { and, asc, desc, eq, gte, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client';
@@ -191,7 +192,8 @@ export const complaintStatus = (c: typeof complaints.$inferSelect) =>
 /**
  * The on-time chart's figures, counted in the database: per department and per month (the months given
  * by their starts, company time zone), how many clocks due in that month were judged (finished, or
- * still running past due) and how many of them finished on time. Cancelled and paused clocks do not count.
+ * still running past due) and how many of them finished on time. Cancelled and paused clocks do not count;
+ * the clocks counted are the monthly report's (PROMISE_CLOCKS).
  */
 export async function onTimeByMonth(tx: Db, v: Viewer, f: Filters, cal: WorkCalendar, monthStarts: Date[], now: Date) {
   const ends = [...monthStarts.slice(1), now];
@@ -210,7 +212,7 @@ export async function onTimeByMonth(tx: Db, v: Viewer, f: Filters, cal: WorkCale
     .from(timers)
     .leftJoin(orders, eq(orders.id, timers.orderId))
     .leftJoin(complaints, timerComplaintJoin)
-    .where(and(inArray(timers.state, ['running', 'done']), gte(timers.dueAt, monthStarts[0]!), lt(timers.dueAt, now), timerScope(v), timerFilter(f, cal)))
+    .where(and(inArray(timers.state, ['running', 'done']), gte(timers.dueAt, monthStarts[0]!), lt(timers.dueAt, now), PROMISE_CLOCKS, timerScope(v), timerFilter(f, cal)))
     .groupBy(sql`1`, sql`2`);
   return rows.map((r) => ({ deptId: r.deptId === null ? null : Number(r.deptId), month: Number(r.month), judged: Number(r.judged), onTime: Number(r.onTime) }));
 }

@@ -155,6 +155,12 @@ export function clockFigures(rows: ClockOutcome[], now: Date): { onTime: number;
   return { onTime, late, percentOnTime: total ? Math.round((onTime / total) * 1000) / 10 : null };
 }
 
+/**
+ * The clocks that are service promises, for on-time figures (the monthly report and the 看板 alike):
+ * recurring department series and the reports themselves are reminders, not promises.
+ */
+export const PROMISE_CLOCKS = sql`${timers.subject} not like 'dept:%' and ${timers.subject} not like 'report:%'`;
+
 /** Clocks of a department due in [from, to): its orders' clocks, its complaints' and its visits'. */
 export async function clocksDue(tx: Db, departmentId: number, from: Date, to: Date): Promise<ClockOutcome[]> {
   const rows = await tx
@@ -166,8 +172,7 @@ export async function clocksDue(tx: Db, departmentId: number, from: Date, to: Da
         gte(timers.dueAt, from),
         lt(timers.dueAt, to),
         or(eq(orders.departmentId, departmentId), and(isNull(timers.orderId), eq(timers.departmentId, departmentId))),
-        // Recurring department series and the reports themselves are reminders, not service promises.
-        sql`${timers.subject} not like 'dept:%' and ${timers.subject} not like 'report:%'`,
+        PROMISE_CLOCKS,
       ),
     );
   return rows.map((r) => ({ dueAt: r.dueAt, state: r.state, endedAt: r.endedAt ? new Date(r.endedAt) : null }));
