@@ -58,6 +58,7 @@ export function createPassiveReplies(deps: { db: Db; clock: () => Date; pollMs?:
           text: r.payload.text,
           mentions: r.payload.mentions,
           ...(r.payload.markdown !== undefined ? { markdown: r.payload.markdown } : {}),
+          ...(r.payload.buttons?.length ? { buttons: r.payload.buttons } : {}),
         }));
         if (!fits(replies)) return null;
         const now = clock();

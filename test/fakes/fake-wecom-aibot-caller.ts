@@ -18,7 +18,12 @@ export interface PassiveAnswer {
   /** The raw HTTP body ('' when the bot answered without a passive reply). */
   raw: string;
   /** The decrypted reply JSON, when there was one and it verified. */
-  reply: { msgtype: string; stream?: { id: string; finish: boolean; content: string }; text?: { content: string } } | null;
+  reply: {
+    msgtype: string;
+    stream?: { id: string; finish: boolean; content: string };
+    text?: { content: string };
+    template_card?: { card_type: string; main_title: { title: string }; task_id: string; button_list: { text: string; style: number; key: string }[] };
+  } | null;
 }
 
 export async function postAibotCallback(url: string, keys: AibotKeys, inner: Record<string, unknown>, at: Date): Promise<PassiveAnswer> {

@@ -59,8 +59,18 @@ describe.each(drivers)('WeCom AI bot passive replies on $name', (driver) => {
     const m = message('wang', '/单 新建 客户=被动客户 类型=专利 业务员=wang');
     const answer = await whileHandled(postAibotCallback(url, keys, m, p.clock()));
     expect(answer.status).toBe(200);
-    expect(answer.reply?.msgtype).toBe('stream');
+    // The 派给 buttons ride in the same answer: stream + button_interaction card (docs path/101031).
+    expect(answer.reply?.msgtype).toBe('stream_with_template_card');
     expect(answer.reply?.stream).toMatchObject({ id: `reply-${m.msgid}`, finish: true });
+    const card = answer.reply!.template_card!;
+    expect(card.card_type).toBe('button_interaction');
+    expect(card.main_title.title).toMatch(/^已新建分配单 /);
+    expect(card.task_id).toMatch(/^task-/);
+    expect(card.button_list.length).toBeGreaterThan(0);
+    for (const b of card.button_list) {
+      expect(b.text).toMatch(/^派给 /);
+      expect(b.key).toMatch(/^cmd:\/派单 \S+ \S+$/);
+    }
     expect(answer.reply?.stream?.content).toContain('已新建分配单');
     expect(answer.reply?.stream?.content).toContain('<@liu>');
     // The outbox row is settled as sent: the worker never sends it again.
@@ -92,6 +102,9 @@ describe.each(drivers)('WeCom AI bot passive replies on $name', (driver) => {
     const m = message('wang', '/帮助');
     const first = await whileHandled(postAibotCallback(url, keys, m, p.clock()));
     expect(first.reply?.stream?.content).toContain('/帮助');
+    // No buttons, no card: a plain finished stream.
+    expect(first.reply?.msgtype).toBe('stream');
+    expect(first.reply?.template_card).toBeUndefined();
     const retry = await postAibotCallback(url, keys, m, p.clock());
     expect(retry.raw).toBe('');
     expect((await database.db.select().from(outbox).where(eq(outbox.replyTo, m.msgid))).length).toBe(1);

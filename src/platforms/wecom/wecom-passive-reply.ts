@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { OutboundMessage } from '../../core/types';
+import { buttonCard } from './wecom-card';
 import { computeSignature, encryptMessage } from './wecom-crypto';
 
 /**
@@ -27,10 +28,18 @@ export function fitsStream(replies: OutboundMessage[]): boolean {
   return Buffer.byteLength(streamContent(replies), 'utf8') <= AIBOT_STREAM_MAX_BYTES;
 }
 
-/** Plaintext of the passive reply: text for a welcome (enter_chat), a finished stream otherwise. */
+/**
+ * Plaintext of the passive reply: text for a welcome (enter_chat), a finished stream otherwise. When a
+ * reply has buttons, the stream carries them as a button_interaction card in the one answer the
+ * protocol allows: `{msgtype:"stream_with_template_card", stream, template_card}` (docs path/101031,
+ * 回复用户消息 → 流式消息+模板卡片回复). Only the first reply with buttons gets its card.
+ */
 export function passiveReplyBody(kind: 'welcome' | 'message', messageId: string, replies: OutboundMessage[]): Record<string, unknown> {
   if (kind === 'welcome') return { msgtype: 'text', text: { content: replies.map((r) => r.text).join('\n') } };
-  return { msgtype: 'stream', stream: { id: `reply-${messageId}`, finish: true, content: streamContent(replies) } };
+  const stream = { id: `reply-${messageId}`, finish: true, content: streamContent(replies) };
+  const withButtons = replies.find((r) => r.buttons?.length);
+  if (!withButtons) return { msgtype: 'stream', stream };
+  return { msgtype: 'stream_with_template_card', stream, template_card: buttonCard(withButtons.text, withButtons.buttons!).template_card };
 }
 
 export interface PassiveEnvelope {
