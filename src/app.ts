@@ -24,7 +24,7 @@ import { clocksFeature } from './features/clocks';
 import { ordersFeature } from './features/orders';
 import { outboxFeature } from './features/outbox';
 import { clientGroupsFeature } from './features/client-groups';
-import { triageFeature } from './features/triage';
+import { readComplaintLevel, triageFeature } from './features/triage';
 import { orderTextFeature } from './features/order-text';
 import { draftingFeature } from './features/drafting';
 import { createLlmClient, type LlmClient } from './llm/client';
@@ -111,7 +111,7 @@ export interface FeatureDeps {
  * The order is the order of `/帮助`'s topics.
  */
 export function createFeatures(deps: FeatureDeps): Feature[] {
-  const complaints = createComplaints({ playbook: deps.complaintPlaybook, calendar: deps.calendar });
+  const complaints = createComplaints({ playbook: deps.complaintPlaybook, calendar: deps.calendar, readLevel: readComplaintLevel });
   const orders = ordersFeature({ clocks: deps.clocks });
   const links = deps.links ?? createLinkSigner();
   const publicUrl = deps.publicUrl ?? (() => 'http://127.0.0.1:3000');

@@ -149,6 +149,17 @@ describe.each(drivers)('complaint triage with rules on $name', (driver) => {
     expect(r).toContain(`规则（${RULES_VERSION}）`);
   });
 
+  it("the text of /投诉 is read by the triage's rules too: a level the playbook's keywords miss is proposed, with why", async () => {
+    at('2026-11-24T11:00:00');
+    const words = '电话关机一整天，找不到人，太耽误事了';
+    const reply = await bot.say('zhang', `/投诉 客户=华星科技 ${words}`);
+    expect(reply).toContain('建议 B 级');
+    const [c] = await db().select().from(complaints).where(eq(complaints.content, words));
+    expect(c!.proposedLevel).toBe('B');
+    const [why] = await db().select().from(events).where(and(eq(events.subject, `complaint:${c!.id}`), like(events.action, '%proposed%')));
+    expect(JSON.stringify(why ?? {})).toContain('分诊规则');
+  });
+
   it("a client group of a client with several open orders in one department: the notice goes to that department's group", async () => {
     at('2026-11-24T10:00:00');
     expect(await bot.say('wang', '/单 新建 客户=远山科技 类型=专利 业务员=@王业务 已付款')).toMatch(/D\d+/);

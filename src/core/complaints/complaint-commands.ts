@@ -5,11 +5,11 @@ import type { ComplaintClocks } from './complaint-clocks';
 import { createClosingCommands } from './complaint-closing';
 import { createHandlingCommands } from './complaint-handling';
 import { createIntakeCommands } from './complaint-intake';
-import { createComplaintKit } from './complaint-kit';
+import { createComplaintKit, type LevelReader } from './complaint-kit';
 import { createReportCommands } from './complaint-reports';
 
 /** The complaint commands, by what they do, on one shared kit (complaint-kit.ts). */
-export function createComplaintCommands(deps: { playbook: ComplaintPlaybook; clocks: ComplaintClocks }) {
+export function createComplaintCommands(deps: { playbook: ComplaintPlaybook; clocks: ComplaintClocks; readLevel?: LevelReader }) {
   const kit = createComplaintKit(deps);
   const reports = createReportCommands(kit);
   const intake = createIntakeCommands(kit);

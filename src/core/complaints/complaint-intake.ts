@@ -202,7 +202,7 @@ export function createIntakeCommands(kit: ComplaintKit) {
       .select({ n: sql<number>`count(*)::int` })
       .from(complaints)
       .where(and(eq(complaints.clientId, client.id), eq(complaints.departmentId, departmentId), gte(complaints.receivedAt, cal.at(`${year}-01-01`, '00:00'))))) as [{ n: number }];
-    const proposal = proposeLevel(pb, { content, channel, complaintsThisYear: before + 1 });
+    const proposal = proposeLevel(pb, { content, channel, complaintsThisYear: before + 1, reading: kit.readLevel?.(content) ?? null });
     const given = args.level ? (String(args.level).toUpperCase() as ComplaintLevel) : null;
     const canConfirm = ctx.actor.isAdmin || (!!actor && ['supervisor', 'head', 'management'].includes(actor.role));
     const level = given && canConfirm ? given : null;

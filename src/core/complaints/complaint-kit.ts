@@ -65,7 +65,10 @@ export async function managementPeople(tx: Db): Promise<Person[]> {
   return tx.select().from(people).where(and(eq(people.role, 'management'), eq(people.active, true))).orderBy(asc(people.id));
 }
 
-export function createComplaintKit(deps: { playbook: ComplaintPlaybook; clocks: ComplaintClocks }) {
+/** Reads a complaint's words for a level (the triage feature's rules); absent: the playbook's keywords alone. */
+export type LevelReader = (text: string) => { level: ComplaintLevel; why: string } | null;
+
+export function createComplaintKit(deps: { playbook: ComplaintPlaybook; clocks: ComplaintClocks; readLevel?: LevelReader }) {
   const { playbook: pb, clocks } = deps;
 
   async function load(tx: Db, id: number, lock = false): Promise<ComplaintRow> {
@@ -173,7 +176,7 @@ export function createComplaintKit(deps: { playbook: ComplaintPlaybook; clocks: 
     return departmentGroup(tx, c.departmentId);
   }
 
-  return { pb, clocks, load, record, set, clockLines, roleIn, notifyDepartment, isHere, visitLine, salesGroup };
+  return { pb, clocks, readLevel: deps.readLevel, load, record, set, clockLines, roleIn, notifyDepartment, isHere, visitLine, salesGroup };
 }
 
 export type ComplaintKit = ReturnType<typeof createComplaintKit>;

@@ -6,6 +6,7 @@ import type { ChatContext } from '../context';
 import type { Feature } from '../feature';
 import { createComplaintClocks } from './complaint-clocks';
 import { createComplaintCommands } from './complaint-commands';
+import type { LevelReader } from './complaint-kit';
 import { createRateReview } from './complaint-rate-review';
 import { COMPLAINT_COMMANDS } from './complaint-specs';
 import { complaintTimerSubject } from './complaint-subject';
@@ -14,9 +15,9 @@ import { complaintTimerSubject } from './complaint-subject';
  * 投诉 as one feature (feature.ts): its commands, `/查 T7`, and the scheduler's complaint timers with the
  * year-end complaint-rate review (4.4.3) as that subject's housekeeping.
  */
-export function createComplaints(deps: { playbook: ComplaintPlaybook; calendar: CalendarProvider }) {
+export function createComplaints(deps: { playbook: ComplaintPlaybook; calendar: CalendarProvider; readLevel?: LevelReader }) {
   const clocks = createComplaintClocks(deps);
-  const commands = createComplaintCommands({ playbook: deps.playbook, clocks });
+  const commands = createComplaintCommands({ playbook: deps.playbook, clocks, readLevel: deps.readLevel });
   const timerSubject: TimerSubject = { ...complaintTimerSubject(deps.playbook), housekeeping: createRateReview(deps) };
   const feature: Feature = {
     name: 'complaints',

@@ -14,7 +14,13 @@ const rank = (l: ComplaintLevel) => COMPLAINT_LEVELS.indexOf(l);
 
 export function proposeLevel(
   pb: ComplaintPlaybook,
-  input: { content: string; channel: ComplaintChannel; complaintsThisYear: number },
+  input: {
+    content: string;
+    channel: ComplaintChannel;
+    complaintsThisYear: number;
+    /** Another reading of the words (the triage's rules), with why; it can only raise the level. */
+    reading?: { level: ComplaintLevel; why: string } | null;
+  },
 ): LevelProposal {
   let level: ComplaintLevel = 'A';
   const reasons: string[] = [];
@@ -26,6 +32,7 @@ export function proposeLevel(
     const hits = (pb.proposal.keywords[l] ?? []).filter((k) => input.content.includes(k));
     if (hits.length) raise(l, `内容提到「${hits.join('、')}」`);
   }
+  if (input.reading) raise(input.reading.level, input.reading.why);
   if (input.channel === 'boss') raise(pb.proposal.bossChannelLevel, '投诉到了老板（总经办）');
   if (input.complaintsThisYear >= pb.proposal.repeatCountForB) raise('B', `该客户今年第 ${input.complaintsThisYear} 次投诉本部门`);
   if (!reasons.length) reasons.push('个别偶发，影响较小');

@@ -27,6 +27,12 @@ export { classifyMessage, type Triage, type RuleTriage } from './classify';
 type Suggestion = typeof triageSuggestions.$inferSelect;
 const LEVEL_NAMES = { A: '轻微', B: '一般', C: '重大', D: '严重' } as const;
 export const suggestionCode = (id: number) => `X${id}`;
+
+/** The triage's rules as the level reader of `/投诉` (its level proposal takes the higher reading). */
+export function readComplaintLevel(text: string): { level: 'A' | 'B' | 'C' | 'D'; why: string } | null {
+  const r = classifyMessage(text);
+  return r.isComplaint && r.level ? { level: r.level, why: `分诊规则（${r.version}）：${r.summary}` } : null;
+}
 const subjectOf = (id: number) => `triage:${id}`;
 /** decidedBy of a suggestion an earlier version let the model dismiss (rows may still exist): staff may still confirm it. */
 export const MODEL_DECIDER = '模型复核';
