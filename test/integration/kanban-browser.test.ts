@@ -1,12 +1,11 @@
-import { existsSync, mkdirSync, statSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import { mkdirSync, statSync } from 'node:fs';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app';
 import { startTestApp } from '../helpers/app';
+import { CHROMIUM, haveChromium, launchChromium } from '../helpers/browser';
 import { kanbanClock, sayer, seedKanbanData } from '../helpers/kanban';
 
-const CHROMIUM = '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium) console.log(`看板 browser test skipped: ${CHROMIUM} is absent (install with: apt-get install chromium; .ci/run does)`);
 
 /**
@@ -21,10 +20,7 @@ describe.runIf(haveChromium)('看板 in a real browser (Debian Chromium)', () =>
     const clock = kanbanClock();
     app = await startTestApp({ OUTBOX_POLL_MS: '100' }, { clock });
     await seedKanbanData(app.database.db, sayer(app, clock), clock);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
     mkdirSync('test-results', { recursive: true });
   }, 120_000);
   afterAll(async () => {

@@ -1,14 +1,12 @@
-import { existsSync } from 'node:fs';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { App } from '../../src/app';
 import { desc } from 'drizzle-orm';
 import { enqueue } from '../../src/core/context';
 import { complaints } from '../../src/db/schema';
 import { startTestApp } from '../helpers/app';
+import { CHROMIUM, haveChromium, launchChromium } from '../helpers/browser';
 
-const CHROMIUM = '/usr/bin/chromium';
-const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium) console.log(`sandbox browser test skipped: ${CHROMIUM} is absent (install with: apt-get install chromium; .ci/run does)`);
 
 describe.runIf(haveChromium)('sandbox page in a real browser (Debian Chromium)', () => {
@@ -16,10 +14,7 @@ describe.runIf(haveChromium)('sandbox page in a real browser (Debian Chromium)',
   let browser: Browser;
   beforeAll(async () => {
     app = await startTestApp({ OUTBOX_POLL_MS: '100' });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
@@ -56,10 +51,7 @@ describe.runIf(haveChromium)('sandbox page details (Debian Chromium)', () => {
   let browser: Browser;
   beforeAll(async () => {
     app = await startTestApp({ OUTBOX_POLL_MS: '100' });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   });
   afterAll(async () => {
     await browser?.close();
