@@ -1,12 +1,13 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PartialDeliveryError } from '../../src/core/errors';
 import type { OutboundMessage, OutboundTarget, PlatformSender } from '../../src/core/types';
-import { DingtalkSender } from '../../src/platforms/dingtalk/dingtalk-sender';
-import { WecomSender } from '../../src/platforms/wecom/wecom-sender';
-import { DINGTALK_PATHS, startFakeDingtalkApi, type FakeDingtalkApi } from '../fakes/fake-dingtalk-api';
+import type { DingtalkSender } from '../../src/platforms/dingtalk/dingtalk-sender';
+import type { WecomSender } from '../../src/platforms/wecom/wecom-sender';
+import { DINGTALK_PATHS, type FakeDingtalkApi } from '../fakes/fake-dingtalk-api';
 import type { RecordedRequest } from '../fakes/fake-http-server';
-import { startFakeWecomApi, WECOM_PATHS, type FakeWecomApi } from '../fakes/fake-wecom-api';
-import { fixedClock, testConfig } from '../helpers/platform-test-kit';
+import { WECOM_PATHS, type FakeWecomApi } from '../fakes/fake-wecom-api';
+import { startFakePlatforms } from '../helpers/fake-platforms';
+import { fixedClock } from '../helpers/platform-test-kit';
 
 /**
  * Every outbound channel against the fakes: each part, label "(i/n)" included, within the channel's
@@ -56,26 +57,11 @@ describe('every channel: parts with labels within the real byte limit, nothing l
   let ws: WecomSender;
   let ds: DingtalkSender;
 
+  let close = async () => {};
   beforeAll(async () => {
-    wecom = await startFakeWecomApi({ corpId: 'ww-corp', corpSecret: 'corp-secret', webhookKeys: [KEY], agentId: 1000007, users: ['zhangsan'] });
-    dingtalk = await startFakeDingtalkApi({ robots: { [DT_TOKEN]: DT_SECRET }, appKey: 'dingappkey', appSecret: 'dingappsecret', staff: ['lisi01'], now: () => clock().getTime() });
-    const config = testConfig({
-      WECOM_API_BASE: wecom.baseUrl,
-      WECOM_CORP_ID: 'ww-corp',
-      WECOM_CORP_SECRET: 'corp-secret',
-      WECOM_AGENT_ID: '1000007',
-      DINGTALK_OAPI_BASE: dingtalk.baseUrl,
-      DINGTALK_API_BASE: dingtalk.baseUrl,
-      DINGTALK_APP_KEY: 'dingappkey',
-      DINGTALK_APP_SECRET: 'dingappsecret',
-    });
-    ws = new WecomSender(config, { clock });
-    ds = new DingtalkSender(config, { clock });
+    ({ wecom, dingtalk, ws, ds, close } = await startFakePlatforms({ clock, webhookKey: KEY, dingtalkRobot: { token: DT_TOKEN, secret: DT_SECRET }, wecomUsers: ['zhangsan'], dingtalkStaff: ['lisi01'] }));
   });
-  afterAll(async () => {
-    await wecom?.close();
-    await dingtalk?.close();
-  });
+  afterAll(async () => close());
   afterEach(() => {
     wecom.requests.length = 0;
     dingtalk.requests.length = 0;

@@ -1,11 +1,12 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { PlatformApiError } from '../../src/core/errors';
 import type { InboundMessage, OutboundTarget } from '../../src/core/types';
-import { DingtalkSender } from '../../src/platforms/dingtalk/dingtalk-sender';
+import type { DingtalkSender } from '../../src/platforms/dingtalk/dingtalk-sender';
 import { withPrivateRoute } from '../../src/platforms/group-route';
 import { WecomSender } from '../../src/platforms/wecom/wecom-sender';
-import { DINGTALK_PATHS, startFakeDingtalkApi, type FakeDingtalkApi } from '../fakes/fake-dingtalk-api';
-import { startFakeWecomApi, WECOM_PATHS, type FakeWecomApi } from '../fakes/fake-wecom-api';
+import { DINGTALK_PATHS, type FakeDingtalkApi } from '../fakes/fake-dingtalk-api';
+import { WECOM_PATHS, type FakeWecomApi } from '../fakes/fake-wecom-api';
+import { startFakePlatforms } from '../helpers/fake-platforms';
 import { fixedClock, testConfig } from '../helpers/platform-test-kit';
 
 /**
@@ -27,26 +28,11 @@ describe('mention bodies per channel and private sends', () => {
   let ws: WecomSender;
   let ds: DingtalkSender;
 
+  let close = async () => {};
   beforeAll(async () => {
-    wecom = await startFakeWecomApi({ corpId: 'ww-corp', corpSecret: 'corp-secret', webhookKeys: [KEY], agentId: 1000007, users: ['zhangsan', 'lisi'] });
-    dingtalk = await startFakeDingtalkApi({ robots: { [DT_TOKEN]: DT_SECRET }, appKey: 'dingappkey', appSecret: 'dingappsecret', staff: ['lisi01', 'zhangsan01'], now: () => clock().getTime() });
-    const config = testConfig({
-      WECOM_API_BASE: wecom.baseUrl,
-      WECOM_CORP_ID: 'ww-corp',
-      WECOM_CORP_SECRET: 'corp-secret',
-      WECOM_AGENT_ID: '1000007',
-      DINGTALK_OAPI_BASE: dingtalk.baseUrl,
-      DINGTALK_API_BASE: dingtalk.baseUrl,
-      DINGTALK_APP_KEY: 'dingappkey',
-      DINGTALK_APP_SECRET: 'dingappsecret',
-    });
-    ws = new WecomSender(config, { clock });
-    ds = new DingtalkSender(config, { clock });
+    ({ wecom, dingtalk, ws, ds, close } = await startFakePlatforms({ clock, webhookKey: KEY, dingtalkRobot: { token: DT_TOKEN, secret: DT_SECRET }, wecomUsers: ['zhangsan', 'lisi'], dingtalkStaff: ['lisi01', 'zhangsan01'] }));
   });
-  afterAll(async () => {
-    await wecom?.close();
-    await dingtalk?.close();
-  });
+  afterAll(async () => close());
   afterEach(() => {
     wecom.requests.length = 0;
     dingtalk.requests.length = 0;

@@ -9,21 +9,26 @@ import { CHROMIUM, haveChromium, launchChromium } from '../helpers/browser';
 
 if (!haveChromium) console.log(`sandbox browser test skipped: ${CHROMIUM} is absent (install with: apt-get install chromium; .ci/run does)`);
 
-describe.runIf(haveChromium)('sandbox page in a real browser (Debian Chromium)', () => {
-  let app: App;
-  let browser: Browser;
+/** A running app with the sandbox (outbox polled every 100 ms) and a browser, for one describe block. */
+function sandboxInBrowser() {
+  const env = { app: undefined as unknown as App, browser: undefined as unknown as Browser };
   beforeAll(async () => {
-    app = await startTestApp({ OUTBOX_POLL_MS: '100' });
-    browser = await launchChromium();
+    env.app = await startTestApp({ OUTBOX_POLL_MS: '100' });
+    env.browser = await launchChromium();
   });
   afterAll(async () => {
-    await browser?.close();
-    await app?.close();
+    await env.browser?.close();
+    await env.app?.close();
   });
+  return env;
+}
+
+describe.runIf(haveChromium)('sandbox page in a real browser (Debian Chromium)', () => {
+  const env = sandboxInBrowser();
 
   it('sends a command, shows the reply, and shows a later bot post live', async () => {
-    const page = await browser.newPage();
-    await page.goto(`${app.url}/sandbox/`);
+    const page = await env.browser.newPage();
+    await page.goto(`${env.app.url}/sandbox/`);
     await page.locator('#person option[value="wang"]').waitFor({ state: 'attached' });
     await page.selectOption('#person', 'wang');
     await page.fill('#text', '/单 新建 客户=浏览器科技 类型=专利 业务员=@王业务');
@@ -34,7 +39,7 @@ describe.runIf(haveChromium)('sandbox page in a real browser (Debian Chromium)',
     expect(await page.locator('.msg.me .bubble').first().textContent()).toContain('/单 新建');
 
     // A post the bot makes later (a reminder) goes through the outbox and appears without a reload.
-    await enqueue(app.database.db, {
+    await enqueue(env.app.database.db, {
       platform: 'sandbox',
       conversationId: 'demo-internal',
       payload: { text: '提醒：D1 需在今天 18:00 前派单 @刘经理', mentions: ['liu'] },
@@ -47,20 +52,11 @@ describe.runIf(haveChromium)('sandbox page in a real browser (Debian Chromium)',
 });
 
 describe.runIf(haveChromium)('sandbox page details (Debian Chromium)', () => {
-  let app: App;
-  let browser: Browser;
-  beforeAll(async () => {
-    app = await startTestApp({ OUTBOX_POLL_MS: '100' });
-    browser = await launchChromium();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await app?.close();
-  });
+  const env = sandboxInBrowser();
 
   it('/sandbox without the trailing slash works: identities load and a command is answered', async () => {
-    const page = await browser.newPage();
-    const res = await page.goto(`${app.url}/sandbox`);
+    const page = await env.browser.newPage();
+    const res = await page.goto(`${env.app.url}/sandbox`);
     expect(res!.ok()).toBe(true);
     expect(new URL(page.url()).pathname).toBe('/sandbox/');
     await page.locator('#person option[value="liu"]').waitFor({ state: 'attached' });
@@ -73,8 +69,8 @@ describe.runIf(haveChromium)('sandbox page details (Debian Chromium)', () => {
   });
 
   it('shows messages from another identity as theirs, highlights only real mentions, and quotes a message', async () => {
-    const page = await browser.newPage();
-    await page.goto(`${app.url}/sandbox/?g=1`);
+    const page = await env.browser.newPage();
+    await page.goto(`${env.app.url}/sandbox/?g=1`);
     await page.fill('#group', 'demo-client');
     await page.dispatchEvent('#group', 'change');
     await page.locator('#person option[value="wang"]').waitFor({ state: 'attached' });
@@ -101,7 +97,7 @@ describe.runIf(haveChromium)('sandbox page details (Debian Chromium)', () => {
     expect(body).toMatchObject({ from: 'wang', quote: '你们一周都没人回复我！', text: '/投诉 负责人=@张工' });
     await page.locator('.msg.bot').filter({ hasText: '您的意见我们已经认真记录' }).first().waitFor({ timeout: 10_000 });
     // The quoted words are the complaint's content.
-    const [row] = (await app.database.db.select().from(complaints).orderBy(desc(complaints.id)).limit(1)) as { content: string }[];
+    const [row] = (await env.app.database.db.select().from(complaints).orderBy(desc(complaints.id)).limit(1)) as { content: string }[];
     expect(row!.content).toBe('你们一周都没人回复我！');
     expect(await page.locator('#quoting').isVisible()).toBe(false);
     expect(await page.locator('.msg.me').count()).toBe(1);
@@ -119,8 +115,8 @@ describe.runIf(haveChromium)('sandbox page details (Debian Chromium)', () => {
   });
 
   it('fits a 390 px phone: the header takes at most two rows (screenshot kept in test-results/)', async () => {
-    const page = await browser.newPage({ viewport: { width: 390, height: 844 } });
-    await page.goto(`${app.url}/sandbox/`);
+    const page = await env.browser.newPage({ viewport: { width: 390, height: 844 } });
+    await page.goto(`${env.app.url}/sandbox/`);
     await page.locator('#person option[value="liu"]').waitFor({ state: 'attached' });
     await page.fill('#text', '/帮助');
     await page.click('#btn');
