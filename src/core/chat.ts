@@ -4,6 +4,7 @@ import { chatLog, groups, inboundMessages, inboundNotices, people } from '../db/
 import type { Logger } from '../log';
 import { maskSecrets } from './mask-secrets';
 import { createAcceptBatcher, type AcceptResult } from './accept-batcher';
+import { resolveCardAction } from './card-actions';
 import { parseCommand } from './command-parser';
 import { capInbound, isTooLong, TOO_LONG_REPLY } from './message-limits';
 import { commandById, type CommandDef } from './commands/specs';
@@ -83,6 +84,20 @@ export function createChat(opts: ChatOptions) {
     else topics.push({ topic: f.help.topic, words: [...f.help.words] });
   }
   const watchers = features.filter((f) => f.watch);
+
+  /**
+   * A click reported by button token (DingTalk cards) becomes the command the bot offered, in the
+   * conversation whose card it was; a token the bot never issued is dropped (logged, nothing answered).
+   */
+  async function clickedCommand(tx: Db, msg: InboundMessage): Promise<InboundMessage | null> {
+    if (!msg.cardToken) return msg;
+    const action = await resolveCardAction(tx, msg.platform, msg.cardToken);
+    if (!action) {
+      log.warn({ msgId: msg.messageId, platform: msg.platform }, 'a card click names no button the bot offered; dropped');
+      return null;
+    }
+    return { ...msg, conversationId: action.conversationId, text: action.command, mentions: [] };
+  }
 
   async function identify(tx: Db, userid: string, name?: string): Promise<Actor> {
     const [person] = await tx.select().from(people).where(and(eq(people.userid, userid), eq(people.active, true)));
@@ -164,8 +179,10 @@ export function createChat(opts: ChatOptions) {
   }
 
   /** Runs one message inside `tx`. Returns the replies (also queued in the outbox). */
-  async function run(tx: Db, msg: InboundMessage): Promise<OutboundMessage[]> {
+  async function run(tx: Db, inbound: InboundMessage): Promise<OutboundMessage[]> {
     const now = clock();
+    const msg = await clickedCommand(tx, inbound);
+    if (!msg) return [];
     const group = await upsertGroup(tx, msg);
     const actor = await identify(tx, msg.senderId, msg.senderName);
     const mlog = log.child({ msgId: msg.messageId, platform: msg.platform });

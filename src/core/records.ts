@@ -1,6 +1,7 @@
 import type { Db } from '../db/client';
 import { events, groups, outbox, people, type OutboxPayload } from '../db/schema';
 import type { InboundMessage } from './types';
+import { issueCardTokens } from './card-actions';
 
 /**
  * The rows every part writes alongside its change: the outbox and the audit trail, plus the roster
@@ -22,12 +23,14 @@ export async function enqueue(
   tx: Db,
   row: { platform: string; conversationId: string; payload: OutboxPayload; dedupeKey?: string | null; replyTo?: string | null; notBefore?: Date },
 ): Promise<boolean> {
+  // Card buttons get their tokens here, so every path that posts a card records what its buttons run.
+  const payload = await issueCardTokens(tx, row, row.notBefore ?? new Date());
   const inserted = await tx
     .insert(outbox)
     .values({
       platform: row.platform,
       conversationId: row.conversationId,
-      payload: row.payload,
+      payload,
       dedupeKey: row.dedupeKey ?? null,
       replyTo: row.replyTo ?? null,
       ...(row.notBefore ? { nextAttemptAt: row.notBefore } : {}),

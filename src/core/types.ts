@@ -31,6 +31,11 @@ export interface InboundMessage {
    * once per group per hour that it reads text only (text is then empty).
    */
   attachment?: 'image' | 'file' | 'video' | 'other';
+  /**
+   * A card button click reported by the button's token alone (DingTalk interactive cards): the core reads
+   * the command and the conversation from card_actions (conversationId and text are then placeholders).
+   */
+  cardToken?: string;
   /** Not a message but an arrival: WeCom enter_chat, a DingTalk group join. Answered with a one-line welcome. */
   event?: 'welcome';
   /**
@@ -64,6 +69,11 @@ export interface CardButton {
   label: string;
   /** The full command a click runs, e.g. "/批准 D12". */
   command: string;
+  /**
+   * The button's id in the card_actions table (set when the outbox row is written): a platform whose
+   * click callback names only the button (DingTalk) sends this back, and the core looks the command up.
+   */
+  token?: string;
 }
 
 /** Where an outbound message goes. */

@@ -74,6 +74,12 @@ export const platformEnvShape = {
   DINGTALK_CALLBACK_PATH: path('/dingtalk/callback'),
   /** Display name of the robot, to strip a leading "@name" that DingTalk left in the text. */
   DINGTALK_BOT_NAME: optionalString,
+  /**
+   * A published 高级版 card template (卡片平台, associated with this app; id ends in ".schema") with the
+   * variables title, markdown and buttons (a loop of {label, actionId} with 回传请求 buttons). Set: replies
+   * with buttons go out as interactive cards (Stream mode, whose connection receives the clicks).
+   */
+  DINGTALK_CARD_TEMPLATE_ID: optionalString,
 
   /** Timeout of one outbound platform HTTP call, in milliseconds. */
   PLATFORM_HTTP_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),

@@ -37,7 +37,7 @@ export class FakeHttpServer {
   baseUrl = '';
   private readonly script = new Map<string, Failure[]>();
   private readonly hanging = new Set<ServerResponse>();
-  private server = createServer((req, res) => void this.onRequest(req, res));
+  protected server = createServer((req, res) => void this.onRequest(req, res));
 
   constructor(private readonly route: (req: RecordedRequest, failure: Failure | undefined) => Reply) {}
 

@@ -36,6 +36,8 @@ export interface PlatformAppOptions {
   loops?: boolean;
   log?: Logger;
   env?: Record<string, string>;
+  /** Card templates the fake DingTalk knows (createAndDeliver). */
+  dingtalkCardTemplates?: string[];
 }
 
 /**
@@ -51,6 +53,7 @@ export async function startPlatformApp(opts: PlatformAppOptions) {
     appKey: secrets.dingAppKey,
     appSecret: secrets.dingAppSecret,
     now: () => clock().getTime(),
+    ...(opts.dingtalkCardTemplates ? { cardTemplates: opts.dingtalkCardTemplates } : {}),
   });
   await seedDemo(opts.database.db);
   const app: App = await startTestApp(

@@ -9,3 +9,4 @@ export * from './reminder-mode';
 export * from './visits';
 export * from './inbound-notices';
 export * from './directory';
+export * from './cards';

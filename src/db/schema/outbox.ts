@@ -16,8 +16,8 @@ export interface OutboxPayload {
   /** What is left of a long message after its first parts were delivered (OutboundMessage.parts). */
   parts?: string[];
   partsMarkdown?: boolean;
-  /** Card buttons (OutboundMessage.buttons). */
-  buttons?: { label: string; command: string }[];
+  /** Card buttons (OutboundMessage.buttons), each with the token its click reports (card_actions). */
+  buttons?: { label: string; command: string; token?: string }[];
   /** Route facts of the inbound message a reply answers (OutboundTarget.replyRoute). */
   replyRoute?: Record<string, unknown>;
   /**

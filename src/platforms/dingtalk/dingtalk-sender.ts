@@ -1,3 +1,4 @@
+import { createHash, randomUUID } from 'node:crypto';
 import { PlatformApiError } from '../../core/errors';
 import type { OutboundMessage, OutboundTarget, PlatformSender } from '../../core/types';
 import type { PlatformConfig } from '../config-schema';
@@ -15,6 +16,8 @@ import { dingtalkSign } from './dingtalk-sign';
 
 /** DingTalk refuses a robot message body over 20000 bytes (errcode 460101). */
 export const DINGTALK_BODY_MAX_BYTES = 20_000;
+/** A reply longer than this goes out as text parts, not as one card (our cap: a card is for a short choice). */
+export const DINGTALK_CARD_MAX_BYTES = 4_000;
 
 /** 130101: sending too fast; the custom robot is then blocked for 10 minutes (PROTOCOLS.md). */
 const WEBHOOK_RULES = { rateLimited: [130101], retryable: [-1], rateLimitRetryAfterMs: 10 * 60_000 };
@@ -60,6 +63,7 @@ export class DingtalkSender implements PlatformSender {
   }
 
   mentionGap(target: OutboundTarget, message: OutboundMessage): string | null {
+    if (this.cardSpace(target, message)) return null;
     const { route, channel } = this.choose(target, this.deps.clock().getTime());
     if (!channel || CAN_MENTION[channel] || route.privateUserId || message.mentions.length === 0) return null;
     return (
@@ -83,6 +87,18 @@ export class DingtalkSender implements PlatformSender {
   }
 
   async send(target: OutboundTarget, message: OutboundMessage): Promise<void> {
+    const card = this.cardSpace(target, message);
+    if (card) {
+      try {
+        return await this.sendCard(target, message, card);
+      } catch (err) {
+        // A card DingTalk refuses for good (template missing, not associated with the app …) must not
+        // cost the reply: it goes out as text, whose lines name the same commands. Retryable failures
+        // (network, 5xx, rate limits) are the outbox's to retry.
+        if (!(err instanceof PlatformApiError) || err.retryable || err instanceof PlatformRateLimitError) throw err;
+        this.deps.log?.warn({ conversationId: target.conversationId, errcode: err.errcode }, 'DingTalk refused the interactive card; sending the reply as text');
+      }
+    }
     const { route, session, robotCode, channel } = this.choose(target, this.deps.clock().getTime());
     if (!channel) {
       const how = route.privateUserId ? 'set DINGTALK_APP_KEY and DINGTALK_APP_SECRET for private messages' : 'set one with /群 机器人=…';
@@ -105,6 +121,72 @@ export class DingtalkSender implements PlatformSender {
     return sendParts(
       bodies.map(({ part, body }) => ({ part, post: () => (channel === 'session' ? this.postSession(session!, body) : this.postWebhook(route, body)) })),
     );
+  }
+
+  /**
+   * Where a message with buttons can go as an interactive card: a template is configured, the app can
+   * call the OpenAPI, the clicks can reach us (Stream mode: the card is created with callbackType
+   * STREAM), the message is whole (not the kept rest of a longer one) and short enough for one card,
+   * and every button has its token. null: send text as usual.
+   */
+  private cardSpace(target: OutboundTarget, message: OutboundMessage): { robotCode: string; privateUserId?: string } | null {
+    const buttons = message.buttons ?? [];
+    if (!buttons.length || message.parts || !buttons.every((b) => b.token)) return null;
+    if (!this.config.DINGTALK_CARD_TEMPLATE_ID || this.config.DINGTALK_MODE !== 'stream' || !this.tokens) return null;
+    if (byteLength(message.markdown ?? message.text) > DINGTALK_CARD_MAX_BYTES) return null;
+    const stored = parseStoredRoute(target.route);
+    const route: DingtalkRoute = stored?.kind === 'dingtalk' ? stored : { kind: 'dingtalk' };
+    const robotCode = route.robotCode ?? this.config.DINGTALK_ROBOT_CODE ?? this.config.DINGTALK_APP_KEY;
+    if (!robotCode) return null;
+    return route.privateUserId ? { robotCode, privateUserId: route.privateUserId } : { robotCode };
+  }
+
+  /**
+   * One interactive card (卡片平台 POST /v1.0/card/instances/createAndDeliver): the reply as markdown,
+   * one 回传请求 button per command whose actionId is the button's token. The click comes back on the
+   * Stream topic /v1.0/card/instances/callback with that token in cardPrivateData.actionIds; the core
+   * reads the command from card_actions. The @ of a group card is imGroupOpenDeliverModel.atUserIds.
+   * outTrackId is derived from the outbox row, so a retry after a lost answer cannot post a second card
+   * (DingTalk keeps one card per outTrackId).
+   * Unconfirmed: the openSpaceId casing of one-to-one chats (`im_robot` here, as a firm running it
+   * reported; DingTalk's own SDK writes IM_ROBOT) and how atUserIds' names are shown.
+   */
+  private async sendCard(target: OutboundTarget, message: OutboundMessage, space: { robotCode: string; privateUserId?: string }): Promise<void> {
+    const content = message.markdown ?? message.text;
+    const bare = withoutTagLine(content, message.mentions);
+    const names = bare !== null ? content.slice(content.lastIndexOf('\n') + 1).trim().split(/\s+/).map((t) => t.slice(1)) : [];
+    const atUserIds = Object.fromEntries(message.mentions.map((id, i) => [id, names[i] ?? id]));
+    const outTrackId = `spb-${createHash('sha256').update(`${target.platform}:${target.conversationId}:${target.messageKey ?? randomUUID()}`).digest('hex').slice(0, 40)}`;
+    const cardParamMap = {
+      title: titleOf(content),
+      markdown: content,
+      buttons: JSON.stringify(message.buttons!.map((b) => ({ label: b.label, actionId: b.token! }))),
+    };
+    const common = {
+      cardTemplateId: this.config.DINGTALK_CARD_TEMPLATE_ID!,
+      outTrackId,
+      callbackType: 'STREAM',
+      cardData: { cardParamMap },
+      userIdType: 1,
+    };
+    const body = space.privateUserId
+      ? {
+          ...common,
+          openSpaceId: `dtv1.card//im_robot.${space.privateUserId}`,
+          imRobotOpenSpaceModel: { supportForward: false },
+          imRobotOpenDeliverModel: { spaceType: 'IM_ROBOT', robotCode: space.robotCode },
+        }
+      : {
+          ...common,
+          openSpaceId: `dtv1.card//IM_GROUP.${target.conversationId}`,
+          imGroupOpenSpaceModel: { supportForward: false },
+          imGroupOpenDeliverModel: { robotCode: space.robotCode, ...(message.mentions.length ? { atUserIds } : {}) },
+        };
+    const res = await this.callOpenApi('card/instances/createAndDeliver', body);
+    // 200 can still report a space the card did not reach.
+    const results = (res.body as { result?: { deliverResults?: { success?: unknown; errorMsg?: unknown }[] } } | null)?.result?.deliverResults;
+    const failed = Array.isArray(results) ? results.find((r) => r.success === false) : undefined;
+    if (failed) throw new PlatformApiError('dingtalk', 'card/instances/createAndDeliver', 'deliver_failed', shortMessage(failed.errorMsg), false);
   }
 
   /**

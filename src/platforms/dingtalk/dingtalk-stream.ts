@@ -91,32 +91,30 @@ export function decodeGroupJoinEvent(push: DWClientDownStream, now: Date): Inbou
 }
 
 /**
- * A click on an interactive card button (Stream topic /v1.0/card/instances/callback): data
- * `{outTrackId, userId, content: "{\"cardPrivateData\":{\"actionIds\":[…],\"params\":{…}}}", openConversationId?}`.
- * Our buttons put the command in params.cmd; it runs as if the clicker had typed it. The group is
- * openConversationId (or spaceId); which of the two DingTalk sends is unconfirmed. Anything else: null.
+ * A click on one of our interactive card buttons (Stream topic /v1.0/card/instances/callback): data
+ * `{outTrackId, userId, content: "{\"cardPrivateData\":{\"actionIds\":[…],\"params\":{…}}}", …}`.
+ * The button's actionId is the token the core issued for it (card_actions), so the command and the
+ * conversation are read there, not from the callback. Anything else: null.
  */
 export function decodeCardCallback(push: DWClientDownStream, now: Date): InboundMessage | null {
   let data: Record<string, unknown>;
+  let actionIds: unknown;
   try {
     data = JSON.parse(push.data) as Record<string, unknown>;
+    const content = typeof data.content === 'string' ? (JSON.parse(data.content) as { cardPrivateData?: { actionIds?: unknown } }) : null;
+    actionIds = content?.cardPrivateData?.actionIds;
   } catch {
     return null;
   }
-  let params: Record<string, unknown> = {};
-  try {
-    const content = typeof data.content === 'string' ? (JSON.parse(data.content) as { cardPrivateData?: { params?: Record<string, unknown> } }) : null;
-    params = content?.cardPrivateData?.params ?? {};
-  } catch {
-    return null;
-  }
-  const command = typeof params.cmd === 'string' ? params.cmd.trim() : '';
+  const token = Array.isArray(actionIds) ? actionIds.find((a): a is string => typeof a === 'string' && CARD_TOKEN.test(a)) : undefined;
   const userId = typeof data.userId === 'string' ? data.userId : '';
-  const conversationId = [data.openConversationId, data.spaceId].find((v): v is string => typeof v === 'string' && v.length > 0);
   const id = push.headers?.messageId;
-  if (!/^[/／]/.test(command) || !userId || !conversationId || !id) return null;
-  return { platform: 'dingtalk', conversationId, conversationType: 'group', senderId: userId, messageId: `card:${id}`, text: command, mentions: [], receivedAt: now };
+  if (!token || !userId || !id) return null;
+  return { platform: 'dingtalk', conversationId: '', conversationType: 'group', senderId: userId, messageId: `card:${id}`, text: '', mentions: [], receivedAt: now, cardToken: token };
 }
+
+/** The shape of the tokens src/core/card-actions.ts issues. */
+const CARD_TOKEN = /^b[A-Za-z0-9_-]{16}$/;
 
 export interface DingtalkStream {
   start(): Promise<void>;
