@@ -16,11 +16,12 @@ describe('DingtalkSender against the fake DingTalk API', () => {
   const clock = fixedClock(NOW);
 
   beforeAll(async () => {
-    fake = await startFakeDingtalkApi({ robots: { [TOKEN]: SECRET }, appKey: 'dingappkey', appSecret: 'ding-app-secret', now: () => NOW });
+    fake = await startFakeDingtalkApi({ robots: { [TOKEN]: SECRET }, appKey: 'dingappkey', appSecret: 'ding-app-secret', now: () => NOW, cardTemplates: ['tpl-ok.schema'] });
   });
   afterAll(() => fake.close());
   afterEach(() => {
     fake.requests.length = 0;
+    fake.cards.clear();
     clock.set(NOW);
   });
 
@@ -154,5 +155,68 @@ describe('DingtalkSender against the fake DingTalk API', () => {
     expect((e as PlatformApiError).method).toBe('oauth2/accessToken');
     expect((e as PlatformApiError).retryable).toBe(false);
     expect((e as Error).message).not.toContain('wrong-app-secret');
+  });
+
+  describe('interactive cards (卡片平台 createAndDeliver)', () => {
+    const cardConfig = { DINGTALK_MODE: 'stream', DINGTALK_CARD_TEMPLATE_ID: 'tpl-ok.schema' };
+    const buttons = [
+      { label: '批准', command: '/批准 D12', token: 'bAAAAAAAAAAAAAAA1' },
+      { label: '驳回', command: '/驳回 D12 再沟通', token: 'bAAAAAAAAAAAAAAA2' },
+    ];
+    const msg = { text: '已提交 D12 的项目移交申请。请部门负责人审批：/批准 D12 或 /驳回 D12 <原因>\n@刘经理', mentions: ['liu'], buttons };
+
+    it('a group card carries the text, the buttons by token, the @ as atUserIds, and spends no other channel', async () => {
+      await make(cardConfig).send({ ...openApiTarget, messageKey: 'reply:dingtalk:m1:0' }, msg);
+      const [card] = [...fake.cards.values()];
+      expect(card!.openSpaceId).toBe('dtv1.card//IM_GROUP.cidGroup2');
+      expect(card!.atUserIds).toEqual({ liu: '刘经理' });
+      expect(JSON.parse(card!.cardParamMap.buttons!)).toEqual([
+        { label: '批准', actionId: 'bAAAAAAAAAAAAAAA1' },
+        { label: '驳回', actionId: 'bAAAAAAAAAAAAAAA2' },
+      ]);
+      expect(card!.cardParamMap.markdown).toContain('/批准 D12');
+      expect(fake.requestsTo(DINGTALK_PATHS.groupSend)).toHaveLength(0);
+      expect(make(cardConfig).mentionGap(openApiTarget, msg)).toBeNull();
+    });
+
+    it('a retry of the same outbox row posts no second card (one outTrackId per row)', async () => {
+      const sender = make(cardConfig);
+      const target = { ...openApiTarget, messageKey: 'reply:dingtalk:m2:0' };
+      await sender.send(target, msg);
+      await sender.send(target, msg);
+      expect(fake.requestsTo(DINGTALK_PATHS.cardCreateAndDeliver)).toHaveLength(2);
+      expect(fake.cards.size).toBe(1);
+      await sender.send({ ...openApiTarget, messageKey: 'reply:dingtalk:m3:0' }, msg);
+      expect(fake.cards.size).toBe(2);
+    });
+
+    it('a one-to-one chat gets the card in the robot chat of that person', async () => {
+      await make(cardConfig).send({ platform: 'dingtalk', conversationId: 'cidPrivate1', route: { kind: 'dingtalk', privateUserId: 'lisi01' }, messageKey: 'k-private' }, { ...msg, mentions: [] });
+      const req = fake.requestsTo(DINGTALK_PATHS.cardCreateAndDeliver)[0]!;
+      expect(req.body).toMatchObject({ openSpaceId: 'dtv1.card//im_robot.lisi01', imRobotOpenDeliverModel: { spaceType: 'IM_ROBOT', robotCode: 'dingappkey' } });
+      expect(fake.cards.size).toBe(1);
+    });
+
+    it('a template DingTalk does not know costs nothing: the reply goes out as text', async () => {
+      await make({ ...cardConfig, DINGTALK_CARD_TEMPLATE_ID: 'tpl-missing.schema' }).send({ ...openApiTarget, messageKey: 'k-missing' }, msg);
+      expect(fake.cards.size).toBe(0);
+      const [sent] = fake.delivered(DINGTALK_PATHS.groupSend);
+      expect(JSON.parse((sent!.body as { msgParam: string }).msgParam).content).toContain('/批准 D12');
+    });
+
+    it('a retryable failure is left to the outbox (no text copy that would duplicate the card later)', async () => {
+      fake.fail(DINGTALK_PATHS.cardCreateAndDeliver, 1, 'http500');
+      const e = await make(cardConfig).send({ ...openApiTarget, messageKey: 'k-500' }, msg).catch((x: unknown) => x);
+      expect(e).toBeInstanceOf(UpstreamHttpError);
+      expect(fake.requestsTo(DINGTALK_PATHS.groupSend)).toHaveLength(0);
+    });
+
+    it('no card without Stream mode, without tokens, or for a reply too long for one card', async () => {
+      await make({ DINGTALK_CARD_TEMPLATE_ID: 'tpl-ok.schema' }).send({ ...openApiTarget, messageKey: 'k-http' }, msg);
+      await make(cardConfig).send({ ...openApiTarget, messageKey: 'k-tokenless' }, { ...msg, buttons: buttons.map(({ label, command }) => ({ label, command })) });
+      await make(cardConfig).send({ ...openApiTarget, messageKey: 'k-long' }, { ...msg, text: '审批说明'.repeat(400) });
+      expect(fake.requestsTo(DINGTALK_PATHS.cardCreateAndDeliver)).toHaveLength(0);
+      expect(fake.delivered(DINGTALK_PATHS.groupSend).length).toBeGreaterThanOrEqual(3);
+    });
   });
 });

@@ -136,13 +136,17 @@ describe('card clicks are commands from the clicker', () => {
     expect(msgOf(decodeAibotJson(ev('cmd:/批准 D12'), now))).toMatchObject({ text: '/批准 D12', senderId: 'liu', conversationId: 'G' });
     expect(decodeAibotJson(ev('other-key'), now)).toMatchObject({ ok: true, kind: 'ignored' });
   });
-  it('DingTalk card callback with params.cmd', () => {
+  it('DingTalk card callback: the button token from actionIds, never a command or a group from the callback', () => {
     const push = (data: unknown) => ({ specVersion: '1.0', type: 'CALLBACK', headers: { appId: 'a', connectionId: 'c', contentType: 'application/json', messageId: 'cb-7', time: '0', topic: '/v1.0/card/instances/callback' }, data: JSON.stringify(data) });
-    const content = JSON.stringify({ cardPrivateData: { actionIds: ['approve'], params: { cmd: '/批准 D12' } } });
-    expect(decodeCardCallback(push({ outTrackId: 'o1', userId: 'liu', openConversationId: 'cidG', content }), now)).toMatchObject({
-      platform: 'dingtalk', conversationId: 'cidG', senderId: 'liu', text: '/批准 D12', messageId: 'card:cb-7',
+    const content = (actionIds: unknown, params: unknown = {}) => JSON.stringify({ cardPrivateData: { actionIds, params } });
+    expect(decodeCardCallback(push({ outTrackId: 'o1', userId: 'liu', spaceId: '', content: content(['bQ2xY_-9aZ8kLmNoP']) }), now)).toMatchObject({
+      platform: 'dingtalk', senderId: 'liu', messageId: 'card:cb-7', cardToken: 'bQ2xY_-9aZ8kLmNoP', text: '',
     });
-    expect(decodeCardCallback(push({ outTrackId: 'o1', userId: 'liu', openConversationId: 'cidG', content: JSON.stringify({ cardPrivateData: { params: { cmd: 'rm -rf' } } }) }), now)).toBeNull();
+    // A command in params (or as the action id) is not taken: only our tokens' shape is.
+    expect(decodeCardCallback(push({ outTrackId: 'o1', userId: 'liu', openConversationId: 'cidG', content: content(['approve'], { cmd: '/批准 D12' }) }), now)).toBeNull();
+    expect(decodeCardCallback(push({ outTrackId: 'o1', userId: 'liu', content: content(['/批准 D12']) }), now)).toBeNull();
+    expect(decodeCardCallback(push({ outTrackId: 'o1', content: content(['bQ2xY_-9aZ8kLmNoP']) }), now)).toBeNull();
+    expect(decodeCardCallback({ ...push({}), data: '{not json' }, now)).toBeNull();
   });
 });
 
