@@ -42,6 +42,7 @@ import { createSandboxRouter, sandboxSender } from './platforms/sandbox/sandbox-
 import {
   configuredPlatforms,
   createDirectorySources,
+  createDingtalkEventsRouter,
   createDingtalkRouter,
   createDingtalkStream,
   createRobotSetting,
@@ -250,6 +251,11 @@ export async function startApp(opts: AppOptions): Promise<App> {
   if (platforms.dingtalk && config.DINGTALK_MODE === 'http') {
     callbackPaths.push(config.DINGTALK_CALLBACK_PATH);
     routers.push(createDingtalkRouter({ config, clock, onInbound, log }));
+  }
+  // Event subscription over HTTP (group joins → a welcome): in either mode, when its keys are set.
+  if (platforms.dingtalkEvents) {
+    callbackPaths.push(config.DINGTALK_EVENT_PATH);
+    routers.push(createDingtalkEventsRouter({ config, clock, onInbound, log }));
   }
   const stream: DingtalkStream | null =
     platforms.dingtalk && config.DINGTALK_MODE === 'stream' ? createDingtalkStream({ config, clock, onInbound, log }) : null;

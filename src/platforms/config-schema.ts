@@ -22,10 +22,9 @@ const baseUrl = (fallback: string) =>
 const path = (fallback: string) =>
   z.string().regex(/^\/[A-Za-z0-9/_-]*$/, { message: 'must be a path starting with /' }).default(fallback);
 
-/** WeCom EncodingAESKey: 43 characters of base64 (WeCom appends the missing "="). */
-const encodingAesKey = optionalString.refine((v) => v === undefined || /^[A-Za-z0-9+/]{43}$/.test(v), {
-  message: 'must be the 43-character EncodingAESKey from the WeCom admin console',
-});
+/** EncodingAESKey (WeCom) / aes_key (DingTalk): 43 characters of base64 (the platform appends the missing "="). */
+const aesKey = (message: string) => optionalString.refine((v) => v === undefined || /^[A-Za-z0-9+/]{43}$/.test(v), { message });
+const encodingAesKey = aesKey('must be the 43-character EncodingAESKey from the WeCom admin console');
 
 export const platformEnvShape = {
   // ---- WeCom 企业微信 ----
@@ -80,6 +79,13 @@ export const platformEnvShape = {
    * with buttons go out as interactive cards (Stream mode, whose connection receives the clicks).
    */
   DINGTALK_CARD_TEMPLATE_ID: optionalString,
+  /**
+   * Event subscription (事件订阅) pushed over HTTP: the 加密 aes_key and 签名 token of the app's
+   * event settings. Set both to mount DINGTALK_EVENT_PATH (group joins → a welcome), in either mode.
+   */
+  DINGTALK_EVENT_TOKEN: optionalString,
+  DINGTALK_EVENT_AES_KEY: aesKey('must be the 43-character aes_key from the DingTalk event subscription settings'),
+  DINGTALK_EVENT_PATH: path('/dingtalk/events'),
 
   /** Timeout of one outbound platform HTTP call, in milliseconds. */
   PLATFORM_HTTP_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
@@ -99,6 +105,8 @@ export interface ConfiguredPlatforms {
   /** WeCom AI bot over the long connection (Bot ID + Secret). */
   wecomAibotWs: boolean;
   dingtalk: boolean;
+  /** DingTalk event subscription over HTTP (app credentials + event Token + aes_key). */
+  dingtalkEvents: boolean;
 }
 
 /** Which platforms have credentials. The sandbox is on by default only when none has. */
@@ -108,7 +116,8 @@ export function configuredPlatforms(c: PlatformConfig): ConfiguredPlatforms {
   const wecomAppchat = Boolean(c.WECOM_CORP_ID && c.WECOM_CORP_SECRET);
   const wecomAibotWs = Boolean(c.WECOM_AIBOT_BOT_ID && c.WECOM_AIBOT_SECRET);
   const dingtalk = Boolean(c.DINGTALK_APP_KEY && c.DINGTALK_APP_SECRET);
-  return { wecom: wecomApp || wecomAibot || wecomAppchat || wecomAibotWs, wecomApp, wecomAibot, wecomAppchat, wecomAibotWs, dingtalk };
+  const dingtalkEvents = Boolean(dingtalk && c.DINGTALK_EVENT_TOKEN && c.DINGTALK_EVENT_AES_KEY);
+  return { wecom: wecomApp || wecomAibot || wecomAppchat || wecomAibotWs, wecomApp, wecomAibot, wecomAppchat, wecomAibotWs, dingtalk, dingtalkEvents };
 }
 
 /** Half-configured credentials are a mistake worth stopping for: name what is missing. */
@@ -130,6 +139,13 @@ export function platformConfigProblems(c: PlatformConfig): string[] {
   pair('DINGTALK_APP_KEY', 'DINGTALK_APP_SECRET');
   if (c.DINGTALK_MODE === 'stream' && !(c.DINGTALK_APP_KEY && c.DINGTALK_APP_SECRET)) {
     problems.push('DINGTALK_MODE：stream 模式需要同时设置 DINGTALK_APP_KEY 和 DINGTALK_APP_SECRET。改法：填上应用的 AppKey 和 AppSecret，或改回 DINGTALK_MODE=http');
+  }
+  pair('DINGTALK_EVENT_TOKEN', 'DINGTALK_EVENT_AES_KEY');
+  if (c.DINGTALK_EVENT_TOKEN && !(c.DINGTALK_APP_KEY && c.DINGTALK_APP_SECRET)) {
+    problems.push('DINGTALK_EVENT_TOKEN：事件订阅需要同时设置 DINGTALK_APP_KEY 和 DINGTALK_APP_SECRET（AppKey 用于解密校验，欢迎语要用应用发送）。改法：填上应用的 AppKey 和 AppSecret');
+  }
+  if (c.DINGTALK_EVENT_TOKEN && c.DINGTALK_EVENT_PATH === c.DINGTALK_CALLBACK_PATH) {
+    problems.push(`DINGTALK_EVENT_PATH：不能与 DINGTALK_CALLBACK_PATH 相同（当前都是 ${c.DINGTALK_CALLBACK_PATH}）。改法：例如 DINGTALK_EVENT_PATH=/dingtalk/events`);
   }
   return problems;
 }

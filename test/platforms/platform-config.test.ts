@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config';
+import { configuredPlatforms } from '../../src/platforms/config-schema';
 
 describe('platform config in the one config module', () => {
   it('defaults every base URL and path, and turns the sandbox on when no platform is configured', () => {
@@ -43,6 +44,34 @@ describe('platform config in the one config module', () => {
     }
     expect((err2 as ConfigError).problems.join('\n')).toMatch(/WECOM_ENCODING_AES_KEY[\s\S]*DINGTALK_APP_KEY/);
     expect((err2 as ConfigError).message).not.toContain('super-secret-value');
+  });
+
+  it('mounts DingTalk HTTP events only with the app, the event Token and aes_key; names what is missing', () => {
+    const app = { DINGTALK_APP_KEY: 'k', DINGTALK_APP_SECRET: 's' };
+    const aes = 'b'.repeat(43);
+    const c = loadConfig({ ...app, DINGTALK_EVENT_TOKEN: 'event-token-secret', DINGTALK_EVENT_AES_KEY: aes });
+    expect(c.DINGTALK_EVENT_PATH).toBe('/dingtalk/events');
+    expect(configuredPlatforms(c).dingtalkEvents).toBe(true);
+    // Events are independent of how robot messages arrive.
+    expect(configuredPlatforms(loadConfig({ ...app, DINGTALK_MODE: 'stream', DINGTALK_EVENT_TOKEN: 't', DINGTALK_EVENT_AES_KEY: aes })).dingtalkEvents).toBe(true);
+    expect(configuredPlatforms(loadConfig(app)).dingtalkEvents).toBe(false);
+
+    const problems = (env: Record<string, string>) => {
+      try {
+        loadConfig(env);
+        return '';
+      } catch (e) {
+        expect(e).toBeInstanceOf(ConfigError);
+        return (e as ConfigError).message;
+      }
+    };
+    expect(problems({ ...app, DINGTALK_EVENT_TOKEN: 'event-token-secret' })).toContain('DINGTALK_EVENT_AES_KEY');
+    expect(problems({ DINGTALK_EVENT_TOKEN: 'event-token-secret', DINGTALK_EVENT_AES_KEY: aes })).toMatch(/DINGTALK_EVENT_TOKEN[\s\S]*DINGTALK_APP_KEY/);
+    expect(problems({ ...app, DINGTALK_EVENT_TOKEN: 't', DINGTALK_EVENT_AES_KEY: aes, DINGTALK_EVENT_PATH: '/dingtalk/callback' })).toContain('DINGTALK_EVENT_PATH');
+    const short = problems({ ...app, DINGTALK_EVENT_TOKEN: 't', DINGTALK_EVENT_AES_KEY: 'tooShortSecretValue' });
+    expect(short).toContain('DINGTALK_EVENT_AES_KEY');
+    expect(short).not.toContain('tooShortSecretValue');
+    expect(problems({ ...app, DINGTALK_EVENT_TOKEN: 'event-token-secret' })).not.toContain('event-token-secret');
   });
 
   it('refuses stream mode without app credentials', () => {

@@ -5,6 +5,7 @@ import type { Clock } from '../clock';
 import type { PlatformConfig } from '../config-schema';
 import { deliverInbound, errorSummary, type OnInbound } from '../http/deliver-inbound';
 import { decodeRobotMessage } from './dingtalk-callback';
+import { decodeGroupJoin } from './dingtalk-events';
 
 /**
  * DingTalk Stream mode (DINGTALK_MODE=stream): an outbound WebSocket opened by npm `dingtalk-stream`,
@@ -59,35 +60,20 @@ export async function handleStreamPush(push: DWClientDownStream, deps: StreamPus
 
 /**
  * A Stream event push (type EVENT) that someone joined a group the robot is in: DingTalk's group event
- * `chat_add_member` (事件订阅 → 群会话事件). Its data names the group by OpenConversationId (the id robot
- * messages carry as conversationId) and the people added in UserId; the exact field spelling is
- * unconfirmed, so both casings are read. Anything else: null.
+ * `chat_add_member` (事件订阅 → 群会话事件), decoded by the same function as an HTTP event push.
+ * Anything else: null.
  */
 export function decodeGroupJoinEvent(push: DWClientDownStream, now: Date): InboundMessage | null {
   if (push.headers?.eventType !== 'chat_add_member') return null;
-  let data: Record<string, unknown>;
+  let data: unknown;
   try {
-    data = JSON.parse(push.data) as Record<string, unknown>;
+    data = JSON.parse(push.data);
   } catch {
     return null;
   }
-  const pick = (...keys: string[]) => keys.map((k) => data[k]).find((v) => typeof v === 'string' && v) as string | undefined;
-  const conversationId = pick('OpenConversationId', 'openConversationId');
-  const users = [data.UserId, data.userId].find(Array.isArray) as unknown[] | undefined;
-  const joined = users?.find((u): u is string => typeof u === 'string' && u.length > 0) ?? pick('Operator', 'operator');
+  if (!data || typeof data !== 'object' || Array.isArray(data)) return null;
   const eventId = push.headers.eventId ?? push.headers.messageId;
-  if (!conversationId || !joined || !eventId) return null;
-  return {
-    platform: 'dingtalk',
-    conversationId,
-    conversationType: 'group',
-    senderId: joined,
-    messageId: `join:${eventId}`,
-    text: '',
-    mentions: [],
-    receivedAt: now,
-    event: 'welcome',
-  };
+  return eventId ? decodeGroupJoin(data as Record<string, unknown>, eventId, now) : null;
 }
 
 /**

@@ -1,4 +1,6 @@
 export * from './dingtalk-callback';
+export * from './dingtalk-events';
+export * from './dingtalk-events-router';
 export * from './dingtalk-router';
 export * from './dingtalk-sender';
 export * from './dingtalk-sign';

@@ -1,0 +1,62 @@
+import Router from '@koa/router';
+import type { Logger } from 'pino';
+import type { Clock } from '../clock';
+import { configuredPlatforms, type PlatformConfig } from '../config-schema';
+import { deliverInbound, type OnInbound } from '../http/deliver-inbound';
+import { contentTypeAllowed, readRawBody } from '../http/read-raw-body';
+import { rejectWith } from '../http/reject-with';
+import { parseQuery } from '../verification';
+import { decodeEventCallback, sealSuccess, type DingtalkEventKeys } from './dingtalk-events';
+
+export interface DingtalkEventsRouterOptions {
+  config: PlatformConfig & { BODY_LIMIT_BYTES: number };
+  clock: Clock;
+  onInbound: OnInbound;
+  log: Logger;
+  /** Budget for onInbound; DingTalk wants the encrypted "success" within 1500 ms. Default 1200 ms. */
+  inboundTimeoutMs?: number;
+}
+
+/**
+ * POST DINGTALK_EVENT_PATH: DingTalk's event subscription pushed over HTTP (dingtalk-events.ts).
+ * Mounted only when the app and the event Token + aes_key are configured, whatever DINGTALK_MODE is
+ * (robot messages and events are subscribed separately in the developer console).
+ */
+export function createDingtalkEventsRouter(opts: DingtalkEventsRouterOptions): Router {
+  const { config, clock, onInbound } = opts;
+  const log = opts.log.child({ platform: 'dingtalk', callback: 'events' });
+  const timeoutMs = opts.inboundTimeoutMs ?? 1200;
+  const router = new Router();
+  if (!configuredPlatforms(config).dingtalkEvents) return router;
+  const keys: DingtalkEventKeys = { token: config.DINGTALK_EVENT_TOKEN!, aesKey: config.DINGTALK_EVENT_AES_KEY!, receiveId: config.DINGTALK_APP_KEY! };
+
+  router.post(config.DINGTALK_EVENT_PATH, async (ctx) => {
+    if (!contentTypeAllowed(ctx.get('content-type') || undefined, ['application/json'])) {
+      return rejectWith(ctx, log, 415, 'unsupported_media_type');
+    }
+    const query = parseQuery(ctx.querystring);
+    if (!query) return rejectWith(ctx, log, 400, 'bad_query');
+    const body = await readRawBody(ctx.req, config.BODY_LIMIT_BYTES);
+    if (!body.ok) return rejectWith(ctx, log, body.status, body.reason);
+
+    const d = decodeEventCallback(keys, { query, body: body.text }, clock());
+    if (!d.ok) return rejectWith(ctx, log, d.status, d.reason);
+    if (d.kind === 'check_url') {
+      log.info('event subscription URL check answered');
+    } else if (d.kind === 'ignored') {
+      log.info({ eventType: d.eventType, eventId: d.id }, 'event acknowledged and ignored');
+    } else {
+      const outcome = await deliverInbound(onInbound, d.message, log, timeoutMs);
+      if (outcome === 'failed' || outcome === 'timeout') {
+        // No "success": DingTalk pushes the event again and the database dedupes it.
+        ctx.status = 503;
+        ctx.body = { error: 'retry later' };
+        return;
+      }
+    }
+    ctx.status = 200;
+    ctx.type = 'application/json';
+    ctx.body = sealSuccess(keys, clock());
+  });
+  return router;
+}
