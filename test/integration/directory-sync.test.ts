@@ -1,7 +1,8 @@
-import { eq } from 'drizzle-orm';
+import { desc, eq, like } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createFeatures } from '../../src/app';
 import { createChat } from '../../src/core/chat';
+import type { FeatureWorker } from '../../src/core/feature';
 import type { Database } from '../../src/db/client';
 import { departments, groups, outbox, people } from '../../src/db/schema';
 import { seedDemo } from '../../src/db/seed-demo';
@@ -96,13 +97,9 @@ describe.each(drivers)('/成员 同步 against fake WeCom and DingTalk directori
     sources = [wecom, ding];
     const wecomIds = new Set(wecomUsers.map((u) => u.userid));
     const dingIds = new Set(dingUsers.map((u) => u.userid));
-    chat = createChat({
-      db: database.db,
-      log: silentLog,
-      clock,
-      adminUserids: [],
-      features: createFeatures({ ...testClocks(), complaintPlaybook, directory: [only(wecom, wecomIds) as never, only(ding, dingIds) as never] }),
-    });
+    const features = createFeatures({ ...testClocks(), complaintPlaybook, directory: [only(wecom, wecomIds) as never, only(ding, dingIds) as never] });
+    chat = createChat({ db: database.db, log: silentLog, clock, adminUserids: [], features });
+    worker = features.find((f) => f.name === 'directory')!.worker!({ db: database.db, clock, log: silentLog });
   });
   afterAll(async () => {
     await fake?.close();
@@ -112,6 +109,16 @@ describe.each(drivers)('/成员 同步 against fake WeCom and DingTalk directori
   const say = async (from: string, text: string) => {
     const r = await chat.handleNow({ platform: 'wecom', conversationId: 'dir-internal', senderId: from, messageId: `dir-${++seq}`, text, mentions: [], receivedAt: clock() });
     return { text: r.replies.map((x) => x.text).join('\n'), mentions: r.replies.flatMap((x) => x.mentions) };
+  };
+  /** `/成员 同步`: the command answers at once; the worker reads the directories and answers in the group. */
+  let worker: FeatureWorker;
+  const syncAnswer = async (from: string) => {
+    const ack = await say(from, '/成员 同步');
+    if (/^抱歉/.test(ack.text)) return ack.text;
+    expect(ack.text).toContain('正在读取');
+    expect(await worker.runOnce()).toBe(1);
+    const rows = await database.db.select().from(outbox).where(like(outbox.dedupeKey, 'directory-request:%')).orderBy(desc(outbox.id)).limit(1);
+    return rows[0]!.payload.text;
   };
   const rolesAndAdmins = async () =>
     Object.fromEntries((await database.db.select().from(people)).map((p) => [p.userid, `${p.role}/${p.isAdmin}`]));
@@ -143,8 +150,8 @@ describe.each(drivers)('/成员 同步 against fake WeCom and DingTalk directori
     expect((await say('liu', `/派单 ${code} zhao`)).text).toContain('已派给');
     const before = await rolesAndAdmins();
 
-    expect((await say('liu', '/成员 同步')).text).toMatch(/^抱歉/); // a department head may not
-    const proposal = (await say('boss', '/成员 同步')).text;
+    expect(await syncAnswer('liu')).toMatch(/^抱歉/); // a department head may not
+    const proposal = await syncAnswer('boss');
     expect(proposal).toContain('许律师（xu），法务部，建议角色：部门负责人');
     expect(proposal).toContain('何工（he），专利部，建议角色：负责人');
     expect(proposal).toContain('已不在通讯录（将标为离职）：赵工（zhao）');
@@ -172,16 +179,37 @@ describe.each(drivers)('/成员 同步 against fake WeCom and DingTalk directori
     expect((await database.db.select().from(departments).where(eq(departments.name, '法务部'))).length).toBe(1);
 
     expect((await say('boss', '/成员 同步 确认')).text).toContain('没有待确认的同步方案');
-    expect((await say('boss', '/成员 同步')).text).toContain('名册已与通讯录一致');
+    expect(await syncAnswer('boss')).toContain('名册已与通讯录一致');
   });
 
   it('refuses to act on an empty directory', async () => {
     const users = fake.users;
     fake.users = [];
     const before = await rolesAndAdmins();
-    expect((await say('boss', '/成员 同步')).text).toContain('没有读到任何成员');
+    expect(await syncAnswer('boss')).toContain('没有读到任何成员');
     expect(await rolesAndAdmins()).toEqual(before);
     fake.users = users;
+  });
+
+  it('a directory that cannot be read: retried after the lease, then a polite answer; the roster is untouched', async () => {
+    const before = await rolesAndAdmins();
+    const ack = await say('boss', '/成员 同步');
+    expect(ack.text).toContain('正在读取');
+    // A second request while the first is open is not queued twice.
+    expect((await say('boss', '/成员 同步')).text).toContain('正在读取中');
+    fake.fail('/cgi-bin/user/list', 3, 'http500');
+    expect(await worker.runOnce()).toBe(1); // attempt 1 fails
+    expect(await worker.runOnce()).toBe(0); // leased: not claimed again at once
+    clock.advance(3 * 60_000);
+    expect(await worker.runOnce()).toBe(1); // attempt 2 fails
+    clock.advance(3 * 60_000);
+    expect(await worker.runOnce()).toBe(1); // attempt 3 fails: given up
+    const [answer] = await database.db.select().from(outbox).where(like(outbox.dedupeKey, 'directory-request:%')).orderBy(desc(outbox.id)).limit(1);
+    expect(answer!.payload.text).toMatch(/^抱歉，多次读取通讯录都没有成功/);
+    expect(answer!.payload.mentions).toEqual(['boss']);
+    expect(await rolesAndAdmins()).toEqual(before);
+    clock.advance(3 * 60_000);
+    expect(await worker.runOnce()).toBe(0);
   });
 
   it('the daily job proposes once a day and tells the management group', async () => {

@@ -1,11 +1,12 @@
-import { and, asc, desc, eq, gte, inArray, isNull } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, isNull, lte, sql } from 'drizzle-orm';
 import type { CommandDef } from '../../core/commands/specs';
 import type { ChatContext } from '../../core/context';
 import { mention } from '../../core/context';
 import { managementGroup } from '../../core/department-group';
 import type { DirectorySnapshot, DirectorySource } from '../../core/directory';
 import { UserInputError } from '../../core/errors';
-import type { Feature } from '../../core/feature';
+import type { Feature, FeatureWorker, RouteContext } from '../../core/feature';
+import { safeErrorMessage } from '../../log';
 import { enqueue, writeAudit } from '../../core/records';
 import type { Db } from '../../db/client';
 import { departments, directorySyncs, orders, people } from '../../db/schema';
@@ -18,6 +19,11 @@ export const PROPOSAL_TTL_MS = 24 * 60 * 60 * 1000;
 const OPEN = ['new', 'assigned', 'paused'] as const;
 /** The daily job proposes at most once in this span, however many instances run it. */
 const DAILY_EVERY_MS = 20 * 60 * 60 * 1000;
+/** A claimed request stays invisible to other rounds and instances this long (longer than reading the directories). */
+const REQUEST_LEASE_MS = 2 * 60_000;
+/** Reads of one request before the bot gives up and says so. */
+const REQUEST_MAX_ATTEMPTS = 3;
+const EMPTY_DIRECTORY = '抱歉，通讯录没有读到任何成员（可能是应用没有通讯录读取权限）。名册未做任何修改，请检查权限后再试。';
 
 const SYNC: CommandDef = {
   id: 'member.sync',
@@ -64,17 +70,17 @@ export function describePlan(plan: SyncPlan): string[] {
   return lines;
 }
 
-/** Read the directories and store a proposal; null when nothing would change. */
-async function propose(tx: Db, sources: readonly DirectorySource[], requestedBy: string, now: Date) {
-  const snaps = await readAll(sources);
-  if (snaps.every((s) => s.members.length === 0)) {
-    throw new UserInputError('抱歉，通讯录没有读到任何成员（可能是应用没有通讯录读取权限）。名册未做任何修改，请检查权限后再试。');
-  }
+/** The plan of directories already read against the roster (in the caller's transaction); null: the directories are empty. */
+async function planOf(tx: Db, snaps: DirectorySnapshot[]): Promise<SyncPlan | null> {
+  if (snaps.every((s) => s.members.length === 0)) return null;
   const depts = (await tx.select({ name: departments.name }).from(departments)).map((d) => d.name);
-  const plan = planDirectorySync(snaps, await rosterOf(tx), depts);
-  if (emptyPlan(plan)) return { id: null, plan };
-  const [row] = await tx.insert(directorySyncs).values({ plan: plan as unknown as Record<string, unknown>, requestedBy, createdAt: now }).returning();
-  return { id: row!.id as number | null, plan };
+  return planDirectorySync(snaps, await rosterOf(tx), depts);
+}
+
+/** What the group hears about a plan. */
+function proposalText(plan: SyncPlan): string {
+  if (emptyPlan(plan)) return ['名册已与通讯录一致，没有需要同步的变更。谢谢！', ...describePlan(plan)].join('\n');
+  return [`通讯录同步方案（尚未修改名册）：`, ...describePlan(plan), `确认无误请发送：/成员 同步 确认`].join('\n');
 }
 
 async function departmentId(tx: Db, name: string | null, ctx: ChatContext): Promise<number | null> {
@@ -161,6 +167,7 @@ async function apply(ctx: ChatContext, plan: SyncPlan): Promise<string[]> {
 export function directoryFeature(deps: { sources: readonly DirectorySource[] }): Feature {
   return {
     name: 'directory',
+    ...(deps.sources.length ? { worker: (wc: RouteContext) => directoryWorker(wc, deps.sources) } : {}),
     help: { topic: '管理', words: ['通讯录', '同步'] },
     commands: [
       {
@@ -173,7 +180,7 @@ export function directoryFeature(deps: { sources: readonly DirectorySource[] }):
             const [latest] = await ctx.tx
               .select()
               .from(directorySyncs)
-              .where(and(isNull(directorySyncs.appliedAt), gte(directorySyncs.createdAt, new Date(ctx.now.getTime() - PROPOSAL_TTL_MS))))
+              .where(and(eq(directorySyncs.status, 'proposed'), isNull(directorySyncs.appliedAt), gte(directorySyncs.createdAt, new Date(ctx.now.getTime() - PROPOSAL_TTL_MS))))
               .orderBy(desc(directorySyncs.id))
               .limit(1);
             if (!latest) throw new UserInputError('没有待确认的同步方案（方案一天内有效）。请先发送 /成员 同步 查看变更。');
@@ -181,13 +188,22 @@ export function directoryFeature(deps: { sources: readonly DirectorySource[] }):
             await ctx.tx.update(directorySyncs).set({ appliedAt: ctx.now, appliedBy: ctx.actor.userid }).where(eq(directorySyncs.id, latest.id));
             return;
           }
-          const p = await propose(ctx.tx, deps.sources, ctx.actor.userid, ctx.now);
-          if (p.id === null) {
-            ctx.reply(['名册已与通讯录一致，没有需要同步的变更。谢谢！', ...describePlan(p.plan)].join('\n'));
+          // The directories are read by the worker with no transaction open (a slow contact API must not
+          // hold this message's locks); the plan is answered in this group when it is ready.
+          const [pending] = await ctx.tx
+            .select({ id: directorySyncs.id })
+            .from(directorySyncs)
+            .where(and(eq(directorySyncs.status, 'requested'), eq(directorySyncs.platform, ctx.message.platform), eq(directorySyncs.conversationId, ctx.message.conversationId)));
+          if (pending) {
+            ctx.reply('通讯录正在读取中，读完后会在本群列出变更，请稍候。谢谢！');
             return;
           }
-          await ctx.audit('directory.proposed', `directory_sync:${p.id}`, { adds: p.plan.adds.length, leavers: p.plan.leavers.length });
-          ctx.reply([`通讯录同步方案（尚未修改名册）：`, ...describePlan(p.plan), `确认无误请发送：/成员 同步 确认`].join('\n'));
+          const [row] = await ctx.tx
+            .insert(directorySyncs)
+            .values({ status: 'requested', plan: null, requestedBy: ctx.actor.userid, platform: ctx.message.platform, conversationId: ctx.message.conversationId, createdAt: ctx.now, nextAttemptAt: ctx.now })
+            .returning({ id: directorySyncs.id });
+          await ctx.audit('directory.requested', `directory_sync:${row!.id}`, {});
+          ctx.reply(`好的，正在读取${deps.sources.map((x) => PLATFORM_NAMES[x.platform] ?? x.platform).join('和')}通讯录，读完后会在本群列出名册要做的变更（在您确认前不会修改名册）。`);
         },
       },
     ],
@@ -195,37 +211,137 @@ export function directoryFeature(deps: { sources: readonly DirectorySource[] }):
 }
 
 /**
- * The daily job: read the directories, store a proposal when something changed, and tell the
- * management group (once a day across instances: the outbox dedupe key). Returns the proposal id.
+ * The daily job: read the directories (no transaction open), store a proposal when something changed,
+ * and tell the management group (once a day across instances: the outbox dedupe key). Returns the
+ * proposal id.
  */
 export async function proposeDirectoryChanges(db: Db, sources: readonly DirectorySource[], now: Date): Promise<number | null> {
   if (!sources.length) return null;
+  // Once a day: every instance runs the job. Checked before reading, and again when storing.
+  const recent = async (t: Db) =>
+    (
+      await t
+        .select({ id: directorySyncs.id })
+        .from(directorySyncs)
+        .where(and(eq(directorySyncs.requestedBy, 'daily'), gte(directorySyncs.createdAt, new Date(now.getTime() - DAILY_EVERY_MS))))
+        .limit(1)
+    ).length > 0;
+  if (await recent(db)) return null;
+  const snaps = await readAll(sources);
   return db.transaction(async (tx) => {
     const t = tx as unknown as Db;
-    // Once a day: every instance runs the job.
-    const [recent] = await t
-      .select({ id: directorySyncs.id })
-      .from(directorySyncs)
-      .where(and(eq(directorySyncs.requestedBy, 'daily'), gte(directorySyncs.createdAt, new Date(now.getTime() - DAILY_EVERY_MS))))
-      .limit(1);
-    if (recent) return null;
-    const p = await propose(t, sources, 'daily', now).catch((err: unknown) => {
-      if (err instanceof UserInputError) return null;
-      throw err;
-    });
-    if (!p || p.id === null) return null;
+    // Two instances that read at the same moment: the advisory lock lets one store the day's proposal.
+    await t.execute(sql`select pg_advisory_xact_lock(hashtext('directory:daily'))`);
+    if (await recent(t)) return null;
+    const plan = await planOf(t, snaps);
+    if (!plan || emptyPlan(plan)) return null;
+    const [row] = await t.insert(directorySyncs).values({ plan: plan as unknown as Record<string, unknown>, requestedBy: 'daily', createdAt: now }).returning({ id: directorySyncs.id });
     const group = await managementGroup(t);
     if (group) {
       const day = now.toISOString().slice(0, 10);
       await enqueue(t, {
         platform: group.platform,
         conversationId: group.conversationId,
-        payload: { text: ['今日通讯录有变化，待确认：', ...describePlan(p.plan), '请总经办或管理员发送 /成员 同步 确认 执行，谢谢！'].join('\n'), mentions: [], internal: true },
+        payload: { text: ['今日通讯录有变化，待确认：', ...describePlan(plan), '请总经办或管理员发送 /成员 同步 确认 执行，谢谢！'].join('\n'), mentions: [], internal: true },
         dedupeKey: `directory:${day}`,
         notBefore: now,
       });
     }
-    await writeAudit(t, { at: now, actor: null, action: 'directory.proposed', subject: `directory_sync:${p.id}`, data: { daily: true } });
-    return p.id;
+    await writeAudit(t, { at: now, actor: null, action: 'directory.proposed', subject: `directory_sync:${row!.id}`, data: { daily: true } });
+    return row!.id;
   });
 }
+
+type SyncRow = typeof directorySyncs.$inferSelect;
+
+/**
+ * The `/成员 同步` requests' worker, leased like the triage jobs: a request is claimed under FOR UPDATE
+ * SKIP LOCKED (next_attempt_at = the lease's end, the claim's fencing token), the directories are read
+ * with no transaction open, and the plan is stored and answered in one short transaction that re-checks
+ * the lease, so a request is answered once even when a slow read outlives its lease. A read that keeps
+ * failing is given up after REQUEST_MAX_ATTEMPTS with a polite answer; the roster is never touched.
+ */
+export function directoryWorker(wc: RouteContext, sources: readonly DirectorySource[]): FeatureWorker {
+  const { db, clock, log } = wc;
+
+  async function claim(): Promise<SyncRow[]> {
+    const now = clock();
+    return db.transaction(async (tx) => {
+      const due = await tx
+        .select()
+        .from(directorySyncs)
+        .where(and(eq(directorySyncs.status, 'requested'), lte(directorySyncs.nextAttemptAt, now)))
+        .orderBy(asc(directorySyncs.id))
+        .limit(5)
+        .for('update', { skipLocked: true });
+      if (!due.length) return [];
+      return tx
+        .update(directorySyncs)
+        .set({ nextAttemptAt: new Date(now.getTime() + REQUEST_LEASE_MS), attempts: sql`${directorySyncs.attempts} + 1` })
+        .where(inArray(directorySyncs.id, due.map((r) => r.id)))
+        .returning();
+    });
+  }
+
+  /** Runs `apply` if the claim still holds the request; false when it was lost. */
+  async function commit(job: SyncRow, apply: (tx: Db, now: Date) => Promise<void>): Promise<boolean> {
+    return db.transaction(async (tx) => {
+      const [row] = await tx.select().from(directorySyncs).where(eq(directorySyncs.id, job.id)).for('update');
+      if (!row || row.status !== 'requested' || row.nextAttemptAt?.getTime() !== job.nextAttemptAt?.getTime()) return false;
+      await apply(tx as unknown as Db, clock());
+      return true;
+    });
+  }
+
+  async function answer(tx: Db, job: SyncRow, text: string, now: Date) {
+    const [who] = await tx.select().from(people).where(eq(people.userid, job.requestedBy));
+    await enqueue(tx, {
+      platform: job.platform!,
+      conversationId: job.conversationId!,
+      payload: { text: who ? `${text}\n${mention(who)}` : text, mentions: who ? [who.userid] : [], internal: true },
+      dedupeKey: `directory-request:${job.id}`,
+      notBefore: now,
+    });
+  }
+
+  return {
+    name: 'directory',
+    async runOnce() {
+      const jobs = await claim();
+      for (const job of jobs) {
+        let snaps: DirectorySnapshot[];
+        try {
+          snaps = await readAll(sources);
+        } catch (err) {
+          const error = safeErrorMessage(err);
+          const giveUp = job.attempts >= REQUEST_MAX_ATTEMPTS;
+          log.warn({ directorySync: job.id, attempts: job.attempts, err: error }, giveUp ? 'reading the directories failed; request given up' : 'reading the directories failed; will retry');
+          await commit(job, async (tx, now) => {
+            await tx.update(directorySyncs).set({ lastError: error, ...(giveUp ? { status: 'failed' as const } : {}) }).where(eq(directorySyncs.id, job.id));
+            if (giveUp) await answer(tx, job, '抱歉，多次读取通讯录都没有成功（平台接口暂时不可用或应用权限不足），名册未做任何修改。请稍后再发送 /成员 同步，或继续用 /成员 添加 逐个登记。', now);
+          });
+          continue;
+        }
+        await commit(job, async (tx, now) => {
+          const plan = await planOf(tx, snaps);
+          if (!plan) {
+            await tx.update(directorySyncs).set({ status: 'failed', lastError: 'empty directory' }).where(eq(directorySyncs.id, job.id));
+            await answer(tx, job, EMPTY_DIRECTORY, now);
+            return;
+          }
+          // A plan with nothing to do is settled at once: there is nothing to confirm.
+          const nothing = emptyPlan(plan);
+          await tx
+            .update(directorySyncs)
+            .set({ status: 'proposed', plan: plan as unknown as Record<string, unknown>, createdAt: now, ...(nothing ? { appliedAt: now, appliedBy: 'none' } : {}) })
+            .where(eq(directorySyncs.id, job.id));
+          if (!nothing) await writeAudit(tx, { at: now, actor: null, action: 'directory.proposed', subject: `directory_sync:${job.id}`, data: { adds: plan.adds.length, leavers: plan.leavers.length } });
+          await answer(tx, job, proposalText(plan), now);
+        });
+      }
+      return jobs.length;
+    },
+  };
+}
+
+const PLATFORM_NAMES: Record<string, string> = { wecom: '企业微信', dingtalk: '钉钉' };
