@@ -1,21 +1,14 @@
 import Router from '@koa/router';
-import type { Logger } from 'pino';
-import type { Clock } from '../clock';
-import { configuredPlatforms, type PlatformConfig } from '../config-schema';
-import { deliverInbound, type OnInbound } from '../http/deliver-inbound';
+import { configuredPlatforms } from '../config-schema';
+import { answeredRetryLater, deliverInbound } from '../http/deliver-inbound';
 import { contentTypeAllowed, readRawBody } from '../http/read-raw-body';
 import { rejectWith } from '../http/reject-with';
 import { parseQuery } from '../verification';
 import { decodeEventCallback, sealSuccess, type DingtalkEventKeys } from './dingtalk-events';
+import type { DingtalkRouterOptions } from './dingtalk-router';
 
-export interface DingtalkEventsRouterOptions {
-  config: PlatformConfig & { BODY_LIMIT_BYTES: number };
-  clock: Clock;
-  onInbound: OnInbound;
-  log: Logger;
-  /** Budget for onInbound; DingTalk wants the encrypted "success" within 1500 ms. Default 1200 ms. */
-  inboundTimeoutMs?: number;
-}
+/** As the robot callback's; inboundTimeoutMs defaults to 1200 ms (DingTalk wants the encrypted "success" within 1500 ms). */
+export type DingtalkEventsRouterOptions = DingtalkRouterOptions;
 
 /**
  * POST DINGTALK_EVENT_PATH: DingTalk's event subscription pushed over HTTP (dingtalk-events.ts).
@@ -46,13 +39,8 @@ export function createDingtalkEventsRouter(opts: DingtalkEventsRouterOptions): R
     } else if (d.kind === 'ignored') {
       log.info({ eventType: d.eventType, eventId: d.id }, 'event acknowledged and ignored');
     } else {
-      const outcome = await deliverInbound(onInbound, d.message, log, timeoutMs);
-      if (outcome === 'failed' || outcome === 'timeout') {
-        // No "success": DingTalk pushes the event again and the database dedupes it.
-        ctx.status = 503;
-        ctx.body = { error: 'retry later' };
-        return;
-      }
+      // No "success": DingTalk pushes the event again and the database dedupes it.
+      if (answeredRetryLater(ctx, await deliverInbound(onInbound, d.message, log, timeoutMs))) return;
     }
     ctx.status = 200;
     ctx.type = 'application/json';

@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock';
 import { configuredPlatforms, type PlatformConfig } from '../config-schema';
-import { deliverInbound, type OnInbound } from '../http/deliver-inbound';
+import { answeredRetryLater, deliverInbound, type OnInbound } from '../http/deliver-inbound';
 import { contentTypeAllowed, readRawBody } from '../http/read-raw-body';
 import { rejectWith } from '../http/reject-with';
 import { decodeHttpCallback } from './dingtalk-callback';
@@ -44,12 +44,7 @@ export function createDingtalkRouter(opts: DingtalkRouterOptions): Router {
       ctx.body = {};
       return;
     }
-    const outcome = await deliverInbound(onInbound, d.message, log, timeoutMs);
-    if (outcome === 'failed' || outcome === 'timeout') {
-      ctx.status = 503;
-      ctx.body = { error: 'retry later' };
-      return;
-    }
+    if (answeredRetryLater(ctx, await deliverInbound(onInbound, d.message, log, timeoutMs))) return;
     // An empty JSON object: no synchronous reply; answers go out through the outbox.
     ctx.status = 200;
     ctx.body = {};

@@ -10,6 +10,17 @@ export type OnInbound = (msg: InboundMessage) => Promise<'accepted' | 'duplicate
 export type DeliveryOutcome = 'accepted' | 'duplicate' | 'failed' | 'timeout';
 
 /**
+ * After deliverInbound: a failed or late hand-over is answered 503 (no acknowledgement), so the platform
+ * delivers again and the database dedupes it. True when it answered so.
+ */
+export function answeredRetryLater(ctx: { status: number; body: unknown }, outcome: DeliveryOutcome, body: unknown = { error: 'retry later' }): boolean {
+  if (outcome !== 'failed' && outcome !== 'timeout') return false;
+  ctx.status = 503;
+  ctx.body = body;
+  return true;
+}
+
+/**
  * Hand one verified message to the core within the platform's deadline. A failure or a timeout is
  * reported (the route then answers 503 so the platform re-delivers; the database dedupes the retry),
  * never thrown.

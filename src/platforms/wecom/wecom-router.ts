@@ -2,7 +2,7 @@ import Router from '@koa/router';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock';
 import { configuredPlatforms, type PlatformConfig } from '../config-schema';
-import { deliverInbound, type OnInbound } from '../http/deliver-inbound';
+import { answeredRetryLater, deliverInbound, type OnInbound } from '../http/deliver-inbound';
 import { contentTypeAllowed, readRawBody } from '../http/read-raw-body';
 import { rejectWith } from '../http/reject-with';
 import { parseQuery } from '../verification';
@@ -85,11 +85,7 @@ export function createWecomRouter(opts: WecomRouterOptions): Router {
         return;
       }
       const outcome = await deliverInbound(onInbound, d.message, routeLog, timeoutMs);
-      if (outcome === 'failed' || outcome === 'timeout') {
-        ctx.status = 503;
-        ctx.body = 'retry later';
-        return;
-      }
+      if (answeredRetryLater(ctx, outcome, 'retry later')) return;
       const passive = outcome === 'accepted' && answer ? await answer(d.message, startedAt).catch(() => null) : null;
       ctx.status = 200;
       if (passive) {
