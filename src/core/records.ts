@@ -18,9 +18,14 @@ export interface Actor {
   displayName: string;
 }
 
+/**
+ * Queues a message. `now` is the app's clock: the row's created_at, and its next_attempt_at unless
+ * `notBefore` holds it later. Never the database's now(): the outbox worker compares next_attempt_at
+ * with the app's clock, so a row stamped by the database would not be due while the clock is behind it.
+ */
 export async function enqueue(
   tx: Db,
-  row: { platform: string; conversationId: string; payload: OutboxPayload; dedupeKey?: string | null; replyTo?: string | null; notBefore?: Date },
+  row: { platform: string; conversationId: string; payload: OutboxPayload; dedupeKey?: string | null; replyTo?: string | null; now: Date; notBefore?: Date },
 ): Promise<boolean> {
   const inserted = await tx
     .insert(outbox)
@@ -30,7 +35,8 @@ export async function enqueue(
       payload: row.payload,
       dedupeKey: row.dedupeKey ?? null,
       replyTo: row.replyTo ?? null,
-      ...(row.notBefore ? { nextAttemptAt: row.notBefore } : {}),
+      nextAttemptAt: row.notBefore ?? row.now,
+      createdAt: row.now,
     })
     .onConflictDoNothing({ target: outbox.dedupeKey })
     .returning({ id: outbox.id });

@@ -52,7 +52,7 @@ export async function startPlatformApp(opts: PlatformAppOptions) {
     appSecret: secrets.dingAppSecret,
     now: () => clock().getTime(),
   });
-  await seedDemo(opts.database.db);
+  await seedDemo(opts.database.db, clock());
   const app: App = await startTestApp(
     {
       SANDBOX: 'off',
