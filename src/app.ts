@@ -165,7 +165,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
   const db = database.db;
 
   let seeded = false;
-  if (config.sandboxEnabled && config.DEMO_SEED === 'on') seeded = await seedDemo(db);
+  if (config.sandboxEnabled && config.DEMO_SEED === 'on') seeded = await seedDemo(db, clock());
 
   const playbook = loadPlaybooks(config.PLAYBOOK_FILE ? { overridePath: config.PLAYBOOK_FILE } : {});
   const [start, end] = config.WORKING_HOURS.split('-') as [string, string];

@@ -147,7 +147,7 @@ export function createChat(opts: ChatOptions) {
       .from(groups)
       .where(and(eq(groups.platform, target.platform), eq(groups.conversationId, target.conversationId)));
     const internal = g?.kind === 'internal';
-    await enqueue(tx, { platform: target.platform, conversationId: target.conversationId, payload: { ...m, ...(internal ? { internal } : {}) }, dedupeKey, notBefore: now });
+    await enqueue(tx, { platform: target.platform, conversationId: target.conversationId, payload: { ...m, ...(internal ? { internal } : {}) }, dedupeKey, now });
   };
 
   /**
@@ -274,9 +274,9 @@ export function createChat(opts: ChatOptions) {
         payload: { text: r.text, mentions: r.mentions, ...(r.buttons ? { buttons: r.buttons } : {}), ...(msg.route ? { replyRoute: msg.route } : {}), ...(internalReplies ? { internal: true } : {}) },
         dedupeKey: `reply:${msg.platform}:${msg.messageId}:${i}`,
         replyTo: msg.messageId,
-        // Due by the app's clock, not the database's: the worker compares with the same clock. Held while
-        // the callback may still answer in its own HTTP response (replyHoldUntil, the WeCom AI bot).
-        notBefore: msg.replyHoldUntil && msg.replyHoldUntil > now.getTime() ? new Date(msg.replyHoldUntil) : now,
+        now,
+        // Held while the callback may still answer in its own HTTP response (replyHoldUntil, the WeCom AI bot).
+        ...(msg.replyHoldUntil && msg.replyHoldUntil > now.getTime() ? { notBefore: new Date(msg.replyHoldUntil) } : {}),
       });
     }
     return replies;
@@ -334,7 +334,7 @@ export function createChat(opts: ChatOptions) {
                 payload: { text: '抱歉，处理您的消息时系统出了问题，已记录并通知管理员，请稍后再试。', mentions: [msg.senderId] },
                 dedupeKey: `reply:${msg.platform}:${msg.messageId}:error`,
                 replyTo: msg.messageId,
-                notBefore: clock(),
+                now: clock(),
               });
             }
           }

@@ -56,10 +56,10 @@ export async function noticeRoute(tx: Db, departmentId: number | null, opts: { l
 export const groupName = (g: Pick<Group, 'title' | 'conversationId'>) => g.title ?? g.conversationId;
 
 /** Keeps a notice that has nowhere to go (visible in `/发送失败 全部`; released by `/部门群`). */
-export async function holdNotice(tx: Db, departmentId: number | null, payload: OutboxPayload, dedupeKey?: string | null): Promise<boolean> {
+export async function holdNotice(tx: Db, departmentId: number | null, payload: OutboxPayload, now: Date, dedupeKey?: string | null): Promise<boolean> {
   const rows = await tx
     .insert(outbox)
-    .values({ platform: '', conversationId: '', payload, dedupeKey: dedupeKey ?? null, status: 'unrouted', departmentId })
+    .values({ platform: '', conversationId: '', payload, dedupeKey: dedupeKey ?? null, status: 'unrouted', departmentId, nextAttemptAt: now, createdAt: now })
     .onConflictDoNothing({ target: outbox.dedupeKey })
     .returning({ id: outbox.id });
   return rows.length > 0;

@@ -267,7 +267,7 @@ export function createOutboxWorker(opts: OutboxWorkerOptions) {
           // Marks the note as shown in this group (the dedupe key makes it once).
           await tx
             .insert(outbox)
-            .values({ platform: row.platform, conversationId: row.conversation_id, payload: { text: gap, mentions: [], internal: true }, dedupeKey: gapKey(row), status: 'sent', sentAt: now })
+            .values({ platform: row.platform, conversationId: row.conversation_id, payload: { text: gap, mentions: [], internal: true }, dedupeKey: gapKey(row), status: 'sent', sentAt: now, nextAttemptAt: now, createdAt: now })
             .onConflictDoNothing({ target: outbox.dedupeKey });
         }
         await tx.update(outbox).set({ status: 'sent', sentAt: now, lastError: null, attempts: row.attempts + 1 }).where(eq(outbox.id, row.id));

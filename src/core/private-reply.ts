@@ -13,7 +13,7 @@ export async function replyPrivately(ctx: ChatContext, text: string, groupNote: 
     ctx.reply(text);
     return;
   }
-  const conversationId = await privateConversation(ctx.tx, platform, ctx.actor.userid);
+  const conversationId = await privateConversation(ctx.tx, platform, ctx.actor.userid, ctx.now);
   if (conversationId === ctx.message.conversationId) {
     ctx.reply(text);
     return;

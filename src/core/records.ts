@@ -19,9 +19,14 @@ export interface Actor {
   displayName: string;
 }
 
+/**
+ * Queues a message. `now` is the app's clock: the row's created_at, and its next_attempt_at unless
+ * `notBefore` holds it later. Never the database's now(): the outbox worker compares next_attempt_at
+ * with the app's clock, so a row stamped by the database would not be due while the clock is behind it.
+ */
 export async function enqueue(
   tx: Db,
-  row: { platform: string; conversationId: string; payload: OutboxPayload; dedupeKey?: string | null; replyTo?: string | null; notBefore?: Date },
+  row: { platform: string; conversationId: string; payload: OutboxPayload; dedupeKey?: string | null; replyTo?: string | null; now: Date; notBefore?: Date },
 ): Promise<boolean> {
   // Card buttons get their tokens here, so every path that posts a card records what its buttons run.
   const payload = await issueCardTokens(tx, row, row.notBefore ?? new Date());
@@ -33,7 +38,8 @@ export async function enqueue(
       payload,
       dedupeKey: row.dedupeKey ?? null,
       replyTo: row.replyTo ?? null,
-      ...(row.notBefore ? { nextAttemptAt: row.notBefore } : {}),
+      nextAttemptAt: row.notBefore ?? row.now,
+      createdAt: row.now,
     })
     .onConflictDoNothing({ target: outbox.dedupeKey })
     .returning({ id: outbox.id });

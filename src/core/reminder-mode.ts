@@ -21,7 +21,7 @@ export const PRIVATE_PLATFORMS = new Set(['wecom', 'dingtalk']);
  * The private conversation is the one the person already has with the bot, else a new one keyed by
  * their userid, whose route names them (the adapters send it privately).
  */
-export async function routeRemindersPrivately<R extends ReminderRow>(tx: Db, rows: R[]): Promise<R[]> {
+export async function routeRemindersPrivately<R extends ReminderRow>(tx: Db, rows: R[], now: Date): Promise<R[]> {
   const single = rows.filter((r) => r.status !== 'unrouted' && r.payload.internal === true && r.payload.mentions.length === 1 && PRIVATE_PLATFORMS.has(r.platform));
   if (single.length === 0) return rows;
   const userids = [...new Set(single.map((r) => r.payload.mentions[0]!))];
@@ -46,7 +46,7 @@ export async function routeRemindersPrivately<R extends ReminderRow>(tx: Db, row
     const key = `${r.platform}\u001f${userid}`;
     let conversationId = conversations.get(key);
     if (!conversationId) {
-      conversationId = await privateConversation(tx, r.platform, userid);
+      conversationId = await privateConversation(tx, r.platform, userid, now);
       conversations.set(key, conversationId);
     }
     // In a private chat the "@name" line has no one else to tell: the text alone.
@@ -57,7 +57,7 @@ export async function routeRemindersPrivately<R extends ReminderRow>(tx: Db, row
 }
 
 /** The person's private chat with the bot on a platform (known from their messages, else keyed by userid). */
-export async function privateConversation(tx: Db, platform: string, userid: string): Promise<string> {
+export async function privateConversation(tx: Db, platform: string, userid: string, now: Date): Promise<string> {
   const [known] = await tx
     .select({ conversationId: groups.conversationId })
     .from(groups)
@@ -69,7 +69,7 @@ export async function privateConversation(tx: Db, platform: string, userid: stri
   const conversationId = platform === 'wecom' ? userid : `private:${userid}`;
   await tx
     .insert(groups)
-    .values({ platform, conversationId, kind: 'internal', route: { kind: platform, privateUserId: userid } })
+    .values({ platform, conversationId, kind: 'internal', route: { kind: platform, privateUserId: userid }, createdAt: now })
     .onConflictDoUpdate({
       target: [groups.platform, groups.conversationId],
       set: { route: sql`coalesce(${groups.route}, '{}'::jsonb) || ${JSON.stringify({ kind: platform, privateUserId: userid })}::jsonb` },

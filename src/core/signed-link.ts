@@ -56,10 +56,10 @@ const b64 = (b: Buffer | string) => Buffer.from(b).toString('base64url');
 export function createLinkSigner(opts: { secret?: string } = {}): LinkSigner {
   let cached: Buffer | undefined = opts.secret ? Buffer.from(opts.secret, 'utf8') : undefined;
 
-  async function key(tx: Db): Promise<Buffer> {
+  async function key(tx: Db, now: Date): Promise<Buffer> {
     if (cached) return cached;
     // First instance to need a key creates it; everyone else reads the same row.
-    await tx.insert(appSecrets).values({ name: SECRET_NAME, value: randomBytes(32).toString('base64') }).onConflictDoNothing();
+    await tx.insert(appSecrets).values({ name: SECRET_NAME, value: randomBytes(32).toString('base64'), createdAt: now }).onConflictDoNothing();
     const [row] = await tx.select({ value: appSecrets.value }).from(appSecrets).where(eq(appSecrets.name, SECRET_NAME));
     cached = Buffer.from(row!.value, 'base64');
     return cached;
@@ -71,7 +71,7 @@ export function createLinkSigner(opts: { secret?: string } = {}): LinkSigner {
     async sign(tx, { purpose, userid, scope, ttlMs, now }) {
       const claims: LinkClaims = { purpose, userid, ...(scope ? { scope } : {}), iat: now.getTime(), exp: now.getTime() + ttlMs, jti: randomUUID() };
       const body = b64(JSON.stringify(claims));
-      return `${body}.${b64(mac(await key(tx), body))}`;
+      return `${body}.${b64(mac(await key(tx, now), body))}`;
     },
 
     async verify(tx, token, { purpose, now, once }) {
@@ -80,7 +80,7 @@ export function createLinkSigner(opts: { secret?: string } = {}): LinkSigner {
       const [, body, sig] = m as unknown as [string, string, string];
       // Compared as text: base64url's last character carries spare bits, so decoding first would let
       // four spellings of one signature pass.
-      const expected = Buffer.from(b64(mac(await key(tx), body)));
+      const expected = Buffer.from(b64(mac(await key(tx, now), body)));
       const given = Buffer.from(sig);
       if (given.length !== expected.length || !timingSafeEqual(given, expected)) return { ok: false, reason: 'forged' };
       let claims: LinkClaims;

@@ -41,8 +41,8 @@ let seq = 0;
 
 /** The chat core on a test database with the demo organisation, and a `say` helper. */
 export async function demoBot(db: Db, opts: { admins?: string[]; clock?: () => Date; features?: Feature[]; llm?: LlmClient | null; log?: Logger } = {}) {
-  await seedDemo(db);
   const clock = opts.clock ?? fakeClock();
+  await seedDemo(db, clock());
   const { calendar, clocks } = testClocks();
   const features = [...createFeatures({ clocks, complaintPlaybook, calendar, llm: opts.llm ?? null }), ...(opts.features ?? [])];
   const subjects = timerSubjectsOf(features);

@@ -40,7 +40,7 @@ export const kanbanClock = () => fakeClock('2026-11-23T02:00:00Z'); // Monday 10
  * - then three working days pass: D4's 派单 clock (2 working days, 3.1.2) is overdue.
  */
 export async function seedKanbanData(db: Db, say: ReturnType<typeof sayer>, clock: ReturnType<typeof fakeClock>) {
-  await seedDemo(db);
+  await seedDemo(db, clock());
   const must = async (from: string, text: string, expect: RegExp, group?: string) => {
     const r = await say(from, text, group ? { group } : {});
     if (!expect.test(r)) throw new Error(`${text} → ${r}`);

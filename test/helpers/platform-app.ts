@@ -55,7 +55,7 @@ export async function startPlatformApp(opts: PlatformAppOptions) {
     now: () => clock().getTime(),
     ...(opts.dingtalkCardTemplates ? { cardTemplates: opts.dingtalkCardTemplates } : {}),
   });
-  await seedDemo(opts.database.db);
+  await seedDemo(opts.database.db, clock());
   const app: App = await startTestApp(
     {
       SANDBOX: 'off',

@@ -15,7 +15,7 @@ const sh = (local: string) => new Date(`${local}+08:00`).toISOString();
  */
 describe.each(drivers)('a client question over the weekend, end to end ($name)', (driver) => {
   let app: App;
-  const clock = fakeClock(sh('2026-11-27T09:00:00'));
+  const clock = fakeClock(sh('2025-11-28T09:00:00'));
   beforeAll(async () => {
     const database = await driver.open();
     app = await startTestApp({}, { database, clock, loops: false });
@@ -40,19 +40,19 @@ describe.each(drivers)('a client question over the weekend, end to end ($name)',
     expect(await say('demo-internal', 'wang', '/单 新建 客户=华星科技 类型=专利 业务员=@王业务')).toContain('D1');
     expect(await say('demo-internal', 'liu', '/派单 D1 @张工')).toContain('张工');
     expect(await say('demo-client', 'zhang', '/绑定 D1')).toContain('本群已绑定到 D1');
-    clock.set(sh('2026-11-27T17:50:00'));
+    clock.set(sh('2025-11-28T17:50:00'));
     expect(await say('demo-client', 'kehu-a', '请问下周一能把申请文件发给我们确认吗？', { name: '客户陈女士' })).toBe('');
-    for (const t of ['2026-11-27T18:20:00', '2026-11-27T22:30:00', '2026-11-28T03:00:00', '2026-11-28T10:00:00', '2026-11-29T16:00:00', '2026-11-30T08:59:00']) {
+    for (const t of ['2025-11-28T18:20:00', '2025-11-28T22:30:00', '2025-11-29T03:00:00', '2025-11-29T10:00:00', '2025-11-30T16:00:00', '2025-12-01T08:59:00']) {
       await at(t);
       expect(await escalations(), `nothing at ${t}`).toHaveLength(0);
     }
-    await at('2026-11-30T09:20:00');
+    await at('2025-12-01T09:20:00');
     const [first] = await escalations();
     expect(first, 'the handler is reminded at 09:20 on Monday').toBeDefined();
     expect(first!.mentions).toEqual(['zhang']);
     expect(first!.text).toContain('请问下周一能把申请文件发给我们确认吗');
     expect(first!.text).toContain('客户陈女士');
-    await at('2026-11-30T09:50:00');
+    await at('2025-12-01T09:50:00');
     const both = await escalations();
     expect(both).toHaveLength(2);
     expect(both[1]!.mentions).toEqual(['li']);
@@ -61,7 +61,7 @@ describe.each(drivers)('a client question over the weekend, end to end ($name)',
     expect(clientSide.map((m) => m.text).join('\n')).not.toMatch(/超时|逾期|主管|提问|计时/);
     // Answering in the group ends it: no third message later.
     await say('demo-client', 'zhang', '您好，可以的，周一上午发给您。');
-    await at('2026-11-30T15:00:00');
+    await at('2025-12-01T15:00:00');
     expect(await escalations()).toHaveLength(2);
   });
 });

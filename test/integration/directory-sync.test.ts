@@ -70,7 +70,7 @@ describe.each(drivers)('/成员 同步 against fake WeCom and DingTalk directori
 
   beforeAll(async () => {
     database = await driver.open();
-    await seedDemo(database.db);
+    await seedDemo(database.db, clock());
     fake = await startFakeDirectoryApi(creds);
     fake.depts = depts;
     fake.users = [...wecomUsers, ...dingUsers];

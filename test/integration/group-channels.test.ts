@@ -33,7 +33,7 @@ describe.each(drivers)('group channels and one-message help on $name', (driver) 
   let seq = 0;
   beforeAll(async () => {
     database = await driver.open();
-    await seedDemo(database.db);
+    await seedDemo(database.db, clock());
     const { calendar, clocks } = testClocks();
     const features = createFeatures({
       clocks,

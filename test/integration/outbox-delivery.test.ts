@@ -69,7 +69,7 @@ describe.each(drivers)('outbox delivery against the fake platforms on $name', (d
     await db.insert(groups).values({ platform, conversationId, route, createdAt: clock() });
   }
   async function queue(db: Db, platform: 'wecom' | 'dingtalk', conversationId: string, text: string, mentions: string[] = []) {
-    await enqueue(db, { platform, conversationId, payload: { text, mentions }, notBefore: clock() });
+    await enqueue(db, { platform, conversationId, payload: { text, mentions }, now: clock() });
   }
 
   /** Run rounds until nothing is pending, recording the fake time of each delivered request. */

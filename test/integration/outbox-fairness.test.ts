@@ -77,7 +77,7 @@ describe.each(setups)('one blocked group does not delay another ($driver.name, $
   const round = () => Promise.all(workers.map((w) => w.runOnce()));
 
   async function queue(platform: 'wecom' | 'dingtalk', conversationId: string, text: string) {
-    await enqueue(db(), { platform, conversationId, payload: { text, mentions: [] }, notBefore: clock() });
+    await enqueue(db(), { platform, conversationId, payload: { text, mentions: [] }, now: clock() });
   }
 
   it('a robot over its budget with 120 queued messages: another group is answered in the next round', async () => {

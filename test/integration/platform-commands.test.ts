@@ -23,7 +23,7 @@ describe.each(drivers)('platform commands on $name', (driver) => {
   let seq = 0;
   beforeAll(async () => {
     database = await driver.open();
-    await seedDemo(database.db);
+    await seedDemo(database.db, clock());
     const { calendar, clocks } = testClocks();
     const features = createFeatures({ clocks, complaintPlaybook, calendar, robotSetting: createRobotSetting(BASES) });
     chat = createChat({ db: database.db, log: silentLog, clock, adminUserids: ['root'], features });
@@ -88,7 +88,7 @@ describe.each(drivers)('platform commands on $name', (driver) => {
         it(`${row.cmd} by ${actor} → ${allowed ? 'allowed' : 'refused'}`, async () => {
           const group = `pm-${++seq}`;
           const failed = async (conversationId: string) => {
-            await enqueue(database.db, { platform: 'wecom', conversationId, payload: { text: '失败的提醒', mentions: [] }, notBefore: clock() });
+            await enqueue(database.db, { platform: 'wecom', conversationId, payload: { text: '失败的提醒', mentions: [] }, now: clock() });
             const [row] = await database.db.select().from(outbox).where(eq(outbox.conversationId, conversationId));
             await database.db.update(outbox).set({ status: 'failed', attempts: 12, lastError: 'wecom webhook/send errcode 93000: invalid webhook url' }).where(eq(outbox.id, row!.id));
             return row!.id;

@@ -55,7 +55,7 @@ describe.each(drivers)('/提醒方式 on $name', (driver) => {
       reminder('', '', '没有部门群的提醒\n@张三', ['zhang'], { status: 'unrouted' }),
       reminder('sandbox', 'demo-internal', '沙盒的提醒\n@张三', ['zhang']),
     ];
-    const out = await database.db.transaction((tx) => routeRemindersPrivately(tx as never, rows));
+    const out = await database.db.transaction((tx) => routeRemindersPrivately(tx as never, rows, clock()));
     expect(out.map((r) => [r.platform, r.conversationId, r.payload.text, r.payload.mentions])).toEqual([
       ['wecom', 'zhang', '分配单 D1 今天到期，请提交。', []],
       ['dingtalk', 'cidLiuPrivate', '分配单 D2 今天到期，请提交。', []],
@@ -69,17 +69,18 @@ describe.each(drivers)('/提醒方式 on $name', (driver) => {
     const [made] = await database.db.select().from(groups).where(and(eq(groups.platform, 'wecom'), eq(groups.conversationId, 'zhang')));
     expect(made!.route).toEqual({ kind: 'wecom', privateUserId: 'zhang' });
     expect(made!.kind).toBe('internal');
+    expect(made!.createdAt).toEqual(clock()); // the app's clock, not the database's
 
     // Back to the group: nothing moves any more.
     await bot.say('zhang', '/提醒方式 群');
-    const again = await database.db.transaction((tx) => routeRemindersPrivately(tx as never, [rows[0]!]));
+    const again = await database.db.transaction((tx) => routeRemindersPrivately(tx as never, [rows[0]!], clock()));
     expect(again[0]!.conversationId).toBe('wx-dept');
   });
 
   it('a DingTalk person without a private chat yet gets a conversation keyed by their staff id, whose route names them', async () => {
     await bot.say('wang', '/提醒方式 私聊');
     const out = await database.db.transaction((tx) =>
-      routeRemindersPrivately(tx as never, [reminder('dingtalk', 'cid-sales', '客户回访今天到期。\n@王业务', ['wang'])]),
+      routeRemindersPrivately(tx as never, [reminder('dingtalk', 'cid-sales', '客户回访今天到期。\n@王业务', ['wang'])], clock()),
     );
     expect(out[0]!.conversationId).toBe('private:wang');
     const [g] = await database.db.select().from(groups).where(and(eq(groups.platform, 'dingtalk'), eq(groups.conversationId, 'private:wang')));

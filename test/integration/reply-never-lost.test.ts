@@ -80,7 +80,7 @@ describe.each(drivers)('a reply is never lost, on $name', (driver) => {
     await bot.chat.handleNow(first);
     // A reply longer than one message, queued as the chat core queues replies (with its own route).
     const text = LINE.repeat(80).trimEnd();
-    await enqueue(database.db, { platform: 'wecom', conversationId: g, payload: { text, mentions: [], replyRoute: first.route }, dedupeKey: 'nl-long-reply', replyTo: first.messageId, notBefore: clock() });
+    await enqueue(database.db, { platform: 'wecom', conversationId: g, payload: { text, mentions: [], replyRoute: first.route }, dedupeKey: 'nl-long-reply', replyTo: first.messageId, now: clock() });
     const [queued] = await database.db.select().from(outbox).where(eq(outbox.dedupeKey, 'nl-long-reply'));
     await worker.drain();
 
@@ -116,7 +116,7 @@ describe.each(drivers)('a reply is never lost, on $name', (driver) => {
     const g = 'wecom-robot-flaky';
     await database.db.insert(groups).values({ platform: 'wecom', conversationId: g, route: { kind: 'wecom', webhookKey: KEY }, createdAt: clock() });
     const text = LINE.repeat(60).trimEnd();
-    await enqueue(database.db, { platform: 'wecom', conversationId: g, payload: { text, mentions: [] }, dedupeKey: 'nl-flaky', notBefore: clock() });
+    await enqueue(database.db, { platform: 'wecom', conversationId: g, payload: { text, mentions: [] }, dedupeKey: 'nl-flaky', now: clock() });
     const [row] = await database.db.select().from(outbox).where(eq(outbox.dedupeKey, 'nl-flaky'));
     wecom.requests.length = 0;
     wecom.fail(WECOM_PATHS.webhook, 1, 'pass');
@@ -140,7 +140,7 @@ describe.each(drivers)('a reply is never lost, on $name', (driver) => {
     await database.db.insert(groups).values({ platform: 'dingtalk', conversationId: g, kind: 'internal', route: { kind: 'dingtalk', robotCode: 'dingrobot' }, createdAt: clock() });
     await database.db.insert(groups).values({ platform: 'dingtalk', conversationId: 'cidClient', kind: 'client', route: { kind: 'dingtalk', robotCode: 'dingrobot' }, createdAt: clock() });
     for (const [i, conv] of [g, g, 'cidClient'].entries()) {
-      await enqueue(database.db, { platform: 'dingtalk', conversationId: conv, payload: { text: `提醒 ${i}：请今天提交。\n@李四`, mentions: ['lisi01'] }, dedupeKey: `nl-dt-${i}`, notBefore: clock() });
+      await enqueue(database.db, { platform: 'dingtalk', conversationId: conv, payload: { text: `提醒 ${i}：请今天提交。\n@李四`, mentions: ['lisi01'] }, dedupeKey: `nl-dt-${i}`, now: clock() });
     }
     await worker.drain();
     const sent = dingtalk.delivered(DINGTALK_PATHS.groupSend).map((r) => [(r.body as { openConversationId: string }).openConversationId, contentOf(r)] as const);

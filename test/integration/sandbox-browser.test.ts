@@ -43,6 +43,7 @@ describe.runIf(haveChromium)('sandbox page in a real browser (Debian Chromium)',
       platform: 'sandbox',
       conversationId: 'demo-internal',
       payload: { text: '提醒：D1 需在今天 18:00 前派单 @刘经理', mentions: ['liu'] },
+      now: new Date(), // this app runs on the real clock
     });
     const later = page.locator('.msg.bot .bubble').filter({ hasText: '提醒：D1' });
     await later.waitFor({ timeout: 10_000 });

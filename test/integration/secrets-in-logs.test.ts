@@ -46,13 +46,13 @@ describe.each(drivers)('no secret in any log line ($name)', (driver) => {
     await p.wecomMessage({ from: 'wang', chatid: 'log-wx', text: '/单 新建 客户=日志客户 类型=专利 业务员=wang', responseCode: 'rc-secret-2' });
     await p.settle();
     wecom.fail(WECOM_PATHS.webhook, 1, 'http500');
-    await enqueue(database.db, { platform: 'wecom', conversationId: 'log-wx', payload: { text: '提醒', mentions: ['zhang'] }, notBefore: p.clock() });
+    await enqueue(database.db, { platform: 'wecom', conversationId: 'log-wx', payload: { text: '提醒', mentions: ['zhang'] }, now: p.clock() });
     await p.app.outbox.drain();
     p.clock.advance(2_000);
     await p.app.outbox.drain();
     // A robot key the platform does not know: refused for good (93000).
     await database.db.insert(groups).values({ platform: 'wecom', conversationId: 'log-wx-bad', route: { kind: 'wecom', webhookKey: `${secrets.webhookKey}-gone` }, createdAt: p.clock() });
-    await enqueue(database.db, { platform: 'wecom', conversationId: 'log-wx-bad', payload: { text: '无效机器人', mentions: [] }, notBefore: p.clock() });
+    await enqueue(database.db, { platform: 'wecom', conversationId: 'log-wx-bad', payload: { text: '无效机器人', mentions: [] }, now: p.clock() });
     await p.app.outbox.drain();
 
     // DingTalk: robot with its signing secret, a command, a session that expires, a flaky custom robot.
@@ -62,15 +62,15 @@ describe.each(drivers)('no secret in any log line ($name)', (driver) => {
     await p.settle();
     p.clock.advance(2 * 60 * 60_000);
     dingtalk.fail(DINGTALK_PATHS.robotSend, 1, 'http500');
-    await enqueue(database.db, { platform: 'dingtalk', conversationId: 'log-dt', payload: { text: '钉钉提醒', mentions: ['zhang'] }, notBefore: p.clock() });
+    await enqueue(database.db, { platform: 'dingtalk', conversationId: 'log-dt', payload: { text: '钉钉提醒', mentions: ['zhang'] }, now: p.clock() });
     await p.app.outbox.drain();
     p.clock.advance(2_000);
     await p.app.outbox.drain();
     // A group with no route of its own: the OpenAPI group send, with a token that expires once.
-    await enqueue(database.db, { platform: 'dingtalk', conversationId: 'log-dt-open', payload: { text: '开放接口', mentions: [] }, notBefore: p.clock() });
+    await enqueue(database.db, { platform: 'dingtalk', conversationId: 'log-dt-open', payload: { text: '开放接口', mentions: [] }, now: p.clock() });
     await p.app.outbox.drain();
     dingtalk.expireAllTokens();
-    await enqueue(database.db, { platform: 'dingtalk', conversationId: 'log-dt-open', payload: { text: '换令牌', mentions: [] }, notBefore: p.clock() });
+    await enqueue(database.db, { platform: 'dingtalk', conversationId: 'log-dt-open', payload: { text: '换令牌', mentions: [] }, now: p.clock() });
     await p.app.outbox.drain();
 
     // Forged requests on both routes.

@@ -8,7 +8,7 @@ import { completeTimer, dueSteps, markStepsSent, nextOccurrence, nextWakeUp, sta
 import type { Logger } from '../../log';
 import { fromRow, toRow, type CalendarProvider, type TimerRow } from './clock-store';
 import type { ClockChange, OrderChange } from './order-clocks';
-import type { Actor } from '../records';
+import { enqueue, type Actor } from '../records';
 
 export interface SchedulerOptions {
   db: Db;
@@ -165,12 +165,14 @@ export function createScheduler(opts: SchedulerOptions) {
     }
 
     // Reminders for one person who asked for them privately (/提醒方式 私聊) go to their private chat.
-    const routed = await routeRemindersPrivately(tx, out);
+    const routed = await routeRemindersPrivately(tx, out, now);
     // One statement each, the rows passed as one JSON parameter (no thousands of bind parameters).
+    // Stamped with the app's clock, not the database's now(): the outbox worker compares with the same clock.
     if (routed.length) {
       await tx.execute(sql`
-        insert into ${outbox} (platform, conversation_id, payload, dedupe_key, status, department_id)
-        select platform, conversation_id, payload, dedupe_key, coalesce(status, 'pending'), department_id
+        insert into ${outbox} (platform, conversation_id, payload, dedupe_key, status, department_id, next_attempt_at, created_at)
+        select platform, conversation_id, payload, dedupe_key, coalesce(status, 'pending'), department_id,
+          ${now.toISOString()}::timestamptz, ${now.toISOString()}::timestamptz
         from jsonb_to_recordset(${JSON.stringify(
           routed.map((o) => ({
             platform: o.platform,
@@ -278,19 +280,17 @@ export function createScheduler(opts: SchedulerOptions) {
         if (!loggedUncovered.has(year)) log.warn({ year }, 'holiday data does not cover this year; using weekends and fixed-date holidays');
         loggedUncovered.add(year);
         for (const t of unique) {
-          await db
-            .insert(outbox)
-            .values({
-              ...t,
-              payload: {
-                text:
-                  `【日历提醒】节假日数据尚未包含 ${year} 年的国务院放假安排，目前按“周末 + 元旦、劳动节、国庆固定日期”计算工作日。` +
-                  `请管理员在通知发布后用 /日历 调整 <日期> 上班|休息 补充，或升级节假日数据。${admins.map((a) => '@' + a.name).join(' ')}`,
-                mentions: admins.map((a) => a.userid),
-              },
-              dedupeKey: `notice:calendar-fallback:${year}:${t.platform}:${t.conversationId}`,
-            })
-            .onConflictDoNothing({ target: outbox.dedupeKey });
+          await enqueue(db, {
+            ...t,
+            payload: {
+              text:
+                `【日历提醒】节假日数据尚未包含 ${year} 年的国务院放假安排，目前按“周末 + 元旦、劳动节、国庆固定日期”计算工作日。` +
+                `请管理员在通知发布后用 /日历 调整 <日期> 上班|休息 补充，或升级节假日数据。${admins.map((a) => '@' + a.name).join(' ')}`,
+              mentions: admins.map((a) => a.userid),
+            },
+            dedupeKey: `notice:calendar-fallback:${year}:${t.platform}:${t.conversationId}`,
+            now,
+          });
         }
       }
       return uncovered;

@@ -34,7 +34,7 @@ export async function memberAdd(ctx: ChatContext, args: ParsedArgs) {
     );
   }
   if (!dept) {
-    const [created] = await ctx.tx.insert(departments).values({ name: deptName }).returning();
+    const [created] = await ctx.tx.insert(departments).values({ name: deptName, createdAt: ctx.now }).returning();
     dept = created!;
     await ctx.audit('department.created', `department:${dept.id}`, { name: deptName });
   }
@@ -105,7 +105,7 @@ export async function deptAdd(ctx: ChatContext, args: ParsedArgs) {
   if (existing) {
     await ctx.tx.update(departments).set({ services }).where(eq(departments.id, existing.id));
   } else {
-    await ctx.tx.insert(departments).values({ name, services });
+    await ctx.tx.insert(departments).values({ name, services, createdAt: ctx.now });
   }
   await ctx.audit(existing ? 'department.updated' : 'department.created', `department:${name}`, { services });
   ctx.reply(`${existing ? '已更新' : '已添加'}部门「${name}」${services.length ? '，承接业务：' + services.join('、') : ''}。`);

@@ -112,7 +112,7 @@ export async function orderNew(ctx: OrderContext, args: ParsedArgs) {
     throw new UserInputError(`还没有部门承接「${type}」业务。请加上「部门=…」，或请总经办用 /部门 添加 <部门> 业务=${type} 设置。`);
   const clientName = String(args.client).trim();
   if (args.deadline) await refusePastDeadlines(ctx, [{ label: '截止日期', date: String(args.deadline) }], args.confirm === true, ctx.message.text.trim());
-  await ctx.tx.insert(clients).values({ name: clientName, salespersonId: sales.id }).onConflictDoNothing({ target: clients.name });
+  await ctx.tx.insert(clients).values({ name: clientName, salespersonId: sales.id, createdAt: ctx.now }).onConflictDoNothing({ target: clients.name });
   const client = (await ctx.tx.select().from(clients).where(eq(clients.name, clientName)))[0]!;
   const [row] = await ctx.tx
     .insert(orders)

@@ -75,7 +75,7 @@ export function createIntakeCommands(kit: ComplaintKit) {
       const [existing] = await ctx.tx.select().from(clients).where(eq(clients.name, clientName));
       if (existing) clientId = existing.id;
       else {
-        const [created] = await ctx.tx.insert(clients).values({ name: clientName }).returning();
+        const [created] = await ctx.tx.insert(clients).values({ name: clientName, createdAt: ctx.now }).returning();
         clientId = created!.id;
       }
     } else clientId = order?.clientId ?? ctx.group.clientId ?? null;

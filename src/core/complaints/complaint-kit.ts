@@ -122,7 +122,7 @@ export function createComplaintKit(deps: { playbook: ComplaintPlaybook; clocks: 
     const ids = [...new Set(mentions.map((p) => p.userid))];
     const dedupeKey = `complaint:${c.id}:${key}:${ctx.message.messageId}`;
     if (route.kind === 'unrouted') {
-      await holdNotice(ctx.tx, c.departmentId, { text: full, mentions: ids, internal: true }, dedupeKey);
+      await holdNotice(ctx.tx, c.departmentId, { text: full, mentions: ids, internal: true }, ctx.now, dedupeKey);
       return null;
     }
     const g = route.group;

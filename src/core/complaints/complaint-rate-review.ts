@@ -5,7 +5,7 @@ import { complaints, departments, events, groups, orders, outbox, people } from 
 import { formatInstantInChinese, type WorkCalendar } from '../../domain/calendar';
 import { complaintRate, formatRate, rateReviewAt, type ComplaintPlaybook, type ComplaintRate } from '../../domain/complaints';
 import type { CalendarProvider } from '../clocks/clock-store';
-import { writeAudit } from '../context';
+import { enqueue, writeAudit } from '../context';
 import { departmentGroup } from './complaint-subject';
 
 /** 4.4.3 for one department over [from, to): complaints ÷ distinct clients served (orders active in the span, plus complainants). */
@@ -99,17 +99,14 @@ export function createRateReview(deps: { playbook: ComplaintPlaybook; calendar: 
           const k = `${g.platform}:${g.conversationId}`;
           if (seen.has(k)) continue;
           seen.add(k);
-          const inserted = await tx
-            .insert(outbox)
-            .values({
-              platform: g.platform,
-              conversationId: g.conversationId,
-              payload: { text, mentions: who.map((p) => p.userid) },
-              dedupeKey: `notice:complaint-rate:${d.id}:${year}:${k}`,
-            })
-            .onConflictDoNothing({ target: outbox.dedupeKey })
-            .returning({ id: outbox.id });
-          posted += inserted.length;
+          const inserted = await enqueue(tx, {
+            platform: g.platform,
+            conversationId: g.conversationId,
+            payload: { text, mentions: who.map((p) => p.userid) },
+            dedupeKey: `notice:complaint-rate:${d.id}:${year}:${k}`,
+            now,
+          });
+          if (inserted) posted++;
         }
       }
       await writeAudit(tx, { at: now, action: 'complaint.rate_review', subject: rateReviewSubject(year), data: { year, reviewAt: at.toISOString(), figures } });

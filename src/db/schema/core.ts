@@ -15,6 +15,7 @@ import {
   type AnyPgColumn,
 } from 'drizzle-orm/pg-core';
 
+/** The app writes created_at from its clock (ctx.now); the default is only for hand-written SQL. */
 const createdAt = () => timestamp('created_at', { withTimezone: true }).notNull().defaultNow();
 
 export const ROLES = ['handler', 'supervisor', 'head', 'sales', 'management'] as const;

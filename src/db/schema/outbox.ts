@@ -46,6 +46,7 @@ export const outbox = pgTable(
     departmentId: integer('department_id'),
     status: text('status', { enum: OUTBOX_STATUSES }).notNull().default('pending'),
     attempts: integer('attempts').notNull().default(0),
+    /** Set from the app's clock by every insert (the worker compares it with that clock); the defaults are for hand-written SQL. */
     nextAttemptAt: timestamp('next_attempt_at', { withTimezone: true }).notNull().defaultNow(),
     lastError: text('last_error'),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),

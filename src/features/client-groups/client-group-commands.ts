@@ -51,8 +51,8 @@ async function postInternal(tx: Db, o: Order, text: string, mentions: { userid: 
   const tags = mentions.map((p) => `@${p.name}`).join(' ');
   const body = `${text}${route.kind === 'fallback' ? `\n${route.note}` : ''}${tags ? `\n${tags}` : ''}`;
   const payload = { text: body, mentions: mentions.map((p) => p.userid), internal: true };
-  if (route.kind === 'unrouted') return holdNotice(tx, o.departmentId, payload, dedupeKey);
-  return enqueue(tx, { platform: route.group.platform, conversationId: route.group.conversationId, payload, dedupeKey, notBefore: now });
+  if (route.kind === 'unrouted') return holdNotice(tx, o.departmentId, payload, now, dedupeKey);
+  return enqueue(tx, { platform: route.group.platform, conversationId: route.group.conversationId, payload, dedupeKey, now });
 }
 
 async function dueText(deps: ClientGroupDeps, tx: Db, subject: string, ruleId: Parameters<ClientGroupClocks['find']>[2], now: Date) {

@@ -87,7 +87,7 @@ async function departmentId(tx: Db, name: string | null, ctx: ChatContext): Prom
   if (!name) return null;
   const [d] = await tx.select().from(departments).where(eq(departments.name, name));
   if (d) return d.id;
-  const [created] = await tx.insert(departments).values({ name }).returning();
+  const [created] = await tx.insert(departments).values({ name, createdAt: ctx.now }).returning();
   await ctx.audit('department.created', `department:${created!.id}`, { name, source: 'directory' });
   return created!.id;
 }
@@ -244,7 +244,7 @@ export async function proposeDirectoryChanges(db: Db, sources: readonly Director
         conversationId: group.conversationId,
         payload: { text: ['今日通讯录有变化，待确认：', ...describePlan(plan), '请总经办或管理员发送 /成员 同步 确认 执行，谢谢！'].join('\n'), mentions: [], internal: true },
         dedupeKey: `directory:${day}`,
-        notBefore: now,
+        now,
       });
     }
     await writeAudit(t, { at: now, actor: null, action: 'directory.proposed', subject: `directory_sync:${row!.id}`, data: { daily: true } });

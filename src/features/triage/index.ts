@@ -44,7 +44,7 @@ const postWith = (tx: Db, now: Date) => async (target: { platform: string; conve
     .from(groups)
     .where(and(eq(groups.platform, target.platform), eq(groups.conversationId, target.conversationId)));
   const internal = g?.kind === 'internal';
-  await enqueue(tx, { platform: target.platform, conversationId: target.conversationId, payload: { ...m, ...(internal ? { internal } : {}) }, dedupeKey, notBefore: now });
+  await enqueue(tx, { platform: target.platform, conversationId: target.conversationId, payload: { ...m, ...(internal ? { internal } : {}) }, dedupeKey, now });
 };
 
 const ref = { name: 'ref', label: '疑似投诉编号（如 X3）', kind: 'ref' as const };
@@ -247,7 +247,7 @@ export function triageFeature(deps: TriageDeps): Feature {
     const payload = { text: `${lines.join('\n')}${route.kind === 'fallback' ? `\n${route.note}` : ''}${tags ? `\n${tags}` : ''}`, mentions: who.map((p) => p.userid) };
     // A model's suggestion is keyed by its job as well: a re-run of the job can never post a second notice.
     const key = jobKey ? `${jobKey}:notice` : `triage:${s!.id}:notice`;
-    if (route.kind === 'unrouted') await holdNotice(io.tx, s!.departmentId, payload, key);
+    if (route.kind === 'unrouted') await holdNotice(io.tx, s!.departmentId, payload, io.now, key);
     else await io.post({ platform: route.group.platform, conversationId: route.group.conversationId }, payload, key);
 
     // One reminder to the supervisor if nobody confirms or dismisses it in time.
@@ -313,7 +313,7 @@ export function triageFeature(deps: TriageDeps): Feature {
     const who = await whoOf(io.tx, s);
     const payload = { text: `${text}${who.length ? `\n${who.map((p) => `@${p.name}`).join(' ')}` : ''}`, mentions: who.map((p) => p.userid) };
     const route = await routeOf(io.tx, s);
-    if (route.kind === 'unrouted') await holdNotice(io.tx, s.departmentId, payload, key);
+    if (route.kind === 'unrouted') await holdNotice(io.tx, s.departmentId, payload, io.now, key);
     else await io.post({ platform: route.group.platform, conversationId: route.group.conversationId }, payload, key);
   }
 

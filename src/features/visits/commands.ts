@@ -120,7 +120,7 @@ export function createVisitCommands(deps: { playbook: VisitPlaybook; calendar: C
     };
     if (!Object.keys(values).length) throw new UserInputError(`抱歉，请写出要设置的内容：/客户 设置 ${name} 优质|代账|普通 [联系人=…] [电话=…]`);
     if (c) [c] = await ctx.tx.update(clients).set(values).where(eq(clients.id, c.id)).returning();
-    else [c] = await ctx.tx.insert(clients).values({ name, ...values, ...(p?.role === 'sales' ? { salespersonId: p.id } : {}) }).returning();
+    else [c] = await ctx.tx.insert(clients).values({ name, ...values, ...(p?.role === 'sales' ? { salespersonId: p.id } : {}), createdAt: ctx.now }).returning();
     await ctx.audit('client.set', `client:${c!.id}`, values);
     const cal = await deps.calendar(ctx.tx);
     await syncDueVisits(ctx.tx, pb, ctx.now, cal, [c!.id]);
