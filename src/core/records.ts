@@ -29,7 +29,7 @@ export async function enqueue(
   row: { platform: string; conversationId: string; payload: OutboxPayload; dedupeKey?: string | null; replyTo?: string | null; now: Date; notBefore?: Date },
 ): Promise<boolean> {
   // Card buttons get their tokens here, so every path that posts a card records what its buttons run.
-  const payload = await issueCardTokens(tx, row, row.notBefore ?? new Date());
+  const payload = await issueCardTokens(tx, row, row.now);
   const inserted = await tx
     .insert(outbox)
     .values({

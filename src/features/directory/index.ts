@@ -300,7 +300,7 @@ export function directoryWorker(wc: RouteContext, sources: readonly DirectorySou
       conversationId: job.conversationId!,
       payload: { text: who ? `${text}\n${mention(who)}` : text, mentions: who ? [who.userid] : [], internal: true },
       dedupeKey: `directory-request:${job.id}`,
-      notBefore: now,
+      now,
     });
   }
 
