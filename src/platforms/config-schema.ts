@@ -140,6 +140,9 @@ export function platformConfigProblems(c: PlatformConfig): string[] {
   if (c.DINGTALK_MODE === 'stream' && !(c.DINGTALK_APP_KEY && c.DINGTALK_APP_SECRET)) {
     problems.push('DINGTALK_MODE：stream 模式需要同时设置 DINGTALK_APP_KEY 和 DINGTALK_APP_SECRET。改法：填上应用的 AppKey 和 AppSecret，或改回 DINGTALK_MODE=http');
   }
+  if (c.DINGTALK_CARD_TEMPLATE_ID && c.DINGTALK_MODE !== 'stream') {
+    problems.push('DINGTALK_CARD_TEMPLATE_ID：互动卡片的按钮点击经 Stream 连接送达，需要 DINGTALK_MODE=stream。改法：设置 DINGTALK_MODE=stream，或去掉 DINGTALK_CARD_TEMPLATE_ID（回复仍以文字发出）');
+  }
   pair('DINGTALK_EVENT_TOKEN', 'DINGTALK_EVENT_AES_KEY');
   if (c.DINGTALK_EVENT_TOKEN && !(c.DINGTALK_APP_KEY && c.DINGTALK_APP_SECRET)) {
     problems.push('DINGTALK_EVENT_TOKEN：事件订阅需要同时设置 DINGTALK_APP_KEY 和 DINGTALK_APP_SECRET（AppKey 用于解密校验，欢迎语要用应用发送）。改法：填上应用的 AppKey 和 AppSecret');

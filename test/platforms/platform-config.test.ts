@@ -77,4 +77,10 @@ describe('platform config in the one config module', () => {
   it('refuses stream mode without app credentials', () => {
     expect(() => loadConfig({ DINGTALK_MODE: 'stream' })).toThrow(/DINGTALK_MODE/);
   });
+
+  it('refuses a DingTalk card template outside Stream mode (the clicks could not reach the bot)', () => {
+    const app = { DINGTALK_APP_KEY: 'k', DINGTALK_APP_SECRET: 's', DINGTALK_CARD_TEMPLATE_ID: 'tpl.schema' };
+    expect(() => loadConfig(app)).toThrow(/DINGTALK_CARD_TEMPLATE_ID[\s\S]*DINGTALK_MODE=stream/);
+    expect(loadConfig({ ...app, DINGTALK_MODE: 'stream' }).DINGTALK_CARD_TEMPLATE_ID).toBe('tpl.schema');
+  });
 });

@@ -1,4 +1,4 @@
-import { and, eq, inArray, isNotNull, or, sql } from 'drizzle-orm';
+import { and, eq, inArray, or, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { clients, departments, groups, orders, people, timers } from '../../db/schema';
 import type { WorkCalendar } from '../../domain/calendar';
@@ -151,10 +151,15 @@ export function orderTimerSubjects(playbook: Playbook): TimerSubject[] {
         return db.transaction(async (tx) => {
           const cal = await calendar(tx);
           const depts = await tx.select().from(departments);
-          const existing = await tx
-            .select({ subject: timers.subject, ruleId: timers.ruleId })
-            .from(timers)
-            .where(and(isNotNull(timers.departmentId), inArray(timers.state, ['running', 'paused']), sql`${timers.subject} like 'dept:%'`));
+          // Only the departments' own subjects, through the active (subject, rule) index: a scan of every
+          // department timer ran once a minute and held the scheduler loop for seconds on a large table.
+          const wanted = depts.map((d) => `dept:${d.id}`);
+          const existing = wanted.length
+            ? await tx
+                .select({ subject: timers.subject, ruleId: timers.ruleId })
+                .from(timers)
+                .where(and(inArray(timers.state, ['running', 'paused']), inArray(timers.subject, wanted)))
+            : [];
           const have = new Set(existing.map((e) => `${e.subject}|${e.ruleId}`));
           let started = 0;
           for (const r of scheduleRules(playbook, 'department')) {
