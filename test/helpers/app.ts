@@ -1,8 +1,10 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
 import { loadConfig } from '../../src/config';
-import { startApp, type AppOptions } from '../../src/app';
+import { startApp, type App, type AppOptions } from '../../src/app';
+import type { Database } from '../../src/db/client';
 import { silentLog } from './bot';
 
 /**
@@ -65,4 +67,27 @@ export function sandboxChat(app: () => { url: string }) {
       return (r.json.replies as { text: string }[]).map((x) => x.text).join('\n');
     },
   };
+}
+
+/**
+ * For a suite run per database driver: opens the driver's database and starts a test app on it before
+ * the suite, closes both after; `use` receives the app.
+ */
+export function appOnDriver(
+  driver: { open(): Promise<Database> },
+  env: Record<string, string>,
+  opts: Partial<AppOptions>,
+  use: (app: App) => void,
+): void {
+  let app: App | undefined;
+  let database: Database | undefined;
+  beforeAll(async () => {
+    database = await driver.open();
+    app = await startTestApp(env, { database, ...opts });
+    use(app);
+  });
+  afterAll(async () => {
+    await app?.close();
+    await database?.close();
+  });
 }

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { App } from '../../src/app';
-import { sandboxChat, startTestApp } from '../helpers/app';
+import { sandboxChat, appOnDriver } from '../helpers/app';
 import { fakeClock } from '../helpers/bot';
 import { drivers } from '../helpers/databases';
 
@@ -16,16 +16,7 @@ const sh = (local: string) => new Date(`${local}+08:00`).toISOString();
 describe.each(drivers)('a client question over the weekend, end to end ($name)', (driver) => {
   let app: App;
   const clock = fakeClock(sh('2025-11-28T09:00:00'));
-  beforeAll(async () => {
-    const database = await driver.open();
-    app = await startTestApp({}, { database, clock, loops: false });
-    const close = app.close;
-    app.close = async () => {
-      await close();
-      await database.close();
-    };
-  });
-  afterAll(async () => app?.close());
+  appOnDriver(driver, {}, { clock, loops: false }, (a) => (app = a));
 
   const { messages, say } = sandboxChat(() => app);
   /** The loops' work at a moment: scheduler tick, then deliver what is due. */

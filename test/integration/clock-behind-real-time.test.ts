@@ -1,12 +1,12 @@
 import chineseDaysData from 'chinese-days/dist/chinese-days.json';
 import { and, asc, eq, isNotNull, like, sql } from 'drizzle-orm';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { App } from '../../src/app';
 import { createScheduler } from '../../src/core/clocks/scheduler';
 import { rowsOf } from '../../src/db/rows';
 import { outbox, timers } from '../../src/db/schema';
 import { createStatutoryHolidaySource, createWorkCalendar } from '../../src/domain/calendar';
-import { sandboxChat, startTestApp } from '../helpers/app';
+import { sandboxChat, appOnDriver } from '../helpers/app';
 import { fakeClock, silentLog } from '../helpers/bot';
 import { drivers } from '../helpers/databases';
 
@@ -34,16 +34,7 @@ describe.each(drivers)('a clock behind real time, end to end ($name)', (driver) 
   let app: App;
   const realStart = Date.now();
   const clock = fakeClock(sh('2025-11-24T10:00:00')); // a Monday
-  beforeAll(async () => {
-    const database = await driver.open();
-    app = await startTestApp({}, { database, clock, loops: false });
-    const close = app.close;
-    app.close = async () => {
-      await close();
-      await database.close();
-    };
-  });
-  afterAll(async () => app?.close());
+  appOnDriver(driver, {}, { clock, loops: false }, (a) => (app = a));
 
   const { messages, say } = sandboxChat(() => app);
   const db = () => app.database.db;

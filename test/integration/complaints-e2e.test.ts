@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { App } from '../../src/app';
-import { post, sandboxChat, startTestApp, type SandboxMsg as Msg } from '../helpers/app';
+import { post, sandboxChat, appOnDriver, type SandboxMsg as Msg } from '../helpers/app';
 import { drivers } from '../helpers/databases';
 
 
@@ -13,16 +13,7 @@ const shanghai = (ms: number) => new Date(ms + 8 * 3_600_000).toISOString().slic
  */
 describe.each(drivers)('complaint escalation on a running server with a real clock ($name)', (driver) => {
   let app: App;
-  beforeAll(async () => {
-    const database = await driver.open();
-    app = await startTestApp({ SCHEDULER_CRON: '*/1 * * * * *', OUTBOX_POLL_MS: '100' }, { database });
-    const close = app.close;
-    app.close = async () => {
-      await close();
-      await database.close();
-    };
-  });
-  afterAll(async () => app?.close());
+  appOnDriver(driver, { SCHEDULER_CRON: '*/1 * * * * *', OUTBOX_POLL_MS: '100' }, {}, (a) => (app = a));
 
   const { messages, say } = sandboxChat(() => app);
 

@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { App } from '../../src/app';
-import { sandboxChat, startTestApp } from '../helpers/app';
+import { sandboxChat, appOnDriver } from '../helpers/app';
 import { fakeClock } from '../helpers/bot';
 import { drivers } from '../helpers/databases';
 
@@ -18,16 +18,7 @@ describe.each(drivers)('complaint triage through the sandbox API ($name)', (driv
   const clock = fakeClock(`${DAY}T02:00:00Z`);
   const at = (time: string) => clock.set(new Date(`${DAY}T${time}+08:00`).toISOString());
 
-  beforeAll(async () => {
-    const database = await driver.open();
-    app = await startTestApp({}, { database, clock, loops: false });
-    const close = app.close;
-    app.close = async () => {
-      await close();
-      await database.close();
-    };
-  });
-  afterAll(async () => app?.close());
+  appOnDriver(driver, {}, { clock, loops: false }, (a) => (app = a));
 
   const { messages, say } = sandboxChat(() => app);
   const tick = async (local: string) => {
