@@ -1,7 +1,7 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { rowsOf } from '../db/rows';
-import { chatLog, groups, outbox, robotSends, type OutboxPayload } from '../db/schema';
+import { chatLog, groups, outbox, people, robotSends, type OutboxPayload } from '../db/schema';
 import { safeErrorMessage, type Logger } from '../log';
 import { PartialDeliveryError } from './errors';
 import type { OutboundMessage, OutboundTarget, Platform, PlatformSender } from './types';
@@ -247,6 +247,13 @@ export function createOutboxWorker(opts: OutboxWorkerOptions) {
     return shown ? null : note;
   }
 
+  /** The roster names of the people a message @-s, for channels whose @ carries a display name. */
+  async function withMentionNames(message: OutboundMessage): Promise<OutboundMessage> {
+    if (!message.mentions.length) return message;
+    const rows = await db.select({ userid: people.userid, name: people.name }).from(people).where(inArray(people.userid, message.mentions));
+    return rows.length ? { ...message, mentionNames: Object.fromEntries(rows.map((r) => [r.userid, r.name])) } : message;
+  }
+
   /** Returns false when the row failed (the rest of its conversation then waits). */
   async function deliver(row: Claimed): Promise<{ ok: boolean; retryAt?: Date; lost?: boolean }> {
     const sender = senders.get(row.platform);
@@ -259,7 +266,7 @@ export function createOutboxWorker(opts: OutboxWorkerOptions) {
       const { replyRoute: _, internal: _internal, ...payload } = row.payload;
       // The first message in a group whose channel cannot @ carries, once, how to get a real @ there.
       const gap = await mentionGapOf(sender, row, payload);
-      const message = gap ? withNote(payload, gap) : payload;
+      const message = await withMentionNames(gap ? withNote(payload, gap) : payload);
       await sender.send(row.target, message);
       const now = clock();
       await db.transaction(async (tx) => {

@@ -49,6 +49,8 @@ export interface InboundMessage {
 export interface OutboundMessage {
   text: string;
   mentions: string[];
+  /** Roster names of the mentioned (userid → name), added when sending: a channel whose @ carries a name uses them. */
+  mentionNames?: Record<string, string>;
   markdown?: string;
   /**
    * The rest of a longer message whose first parts were already delivered (PartialDeliveryError):

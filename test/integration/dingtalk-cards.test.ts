@@ -84,7 +84,8 @@ describe.each(drivers)('DingTalk interactive cards on $name', (driver) => {
     expect(card.openSpaceId).toBe(`dtv1.card//IM_GROUP.${GROUP}`);
     expect(card.cardParamMap.markdown).toMatch(/已新建分配单 D\d+/);
     expect(card.cardParamMap.markdown).toContain('/派单');
-    expect(Object.keys(card.atUserIds ?? {})).toEqual(['liu']);
+    // The head is @-ed by userId, shown with the roster name (the outbox worker adds the names).
+    expect(card.atUserIds).toEqual({ liu: '刘经理' });
     const buttons = JSON.parse(card.cardParamMap.buttons!) as { label: string; actionId: string }[];
     expect(buttons.map((b) => b.label)).toContain('派给 张工');
     // The action ids are opaque tokens: no command, no group in what DingTalk carries back.

@@ -163,7 +163,7 @@ describe('DingtalkSender against the fake DingTalk API', () => {
       { label: '批准', command: '/批准 D12', token: 'bAAAAAAAAAAAAAAA1' },
       { label: '驳回', command: '/驳回 D12 再沟通', token: 'bAAAAAAAAAAAAAAA2' },
     ];
-    const msg = { text: '已提交 D12 的项目移交申请。请部门负责人审批：/批准 D12 或 /驳回 D12 <原因>\n@刘经理', mentions: ['liu'], buttons };
+    const msg = { text: '已提交 D12 的项目移交申请。请部门负责人审批：/批准 D12 或 /驳回 D12 <原因>\n@刘经理', mentions: ['liu'], mentionNames: { liu: '刘经理' }, buttons };
 
     it('a group card carries the text, the buttons by token, the @ as atUserIds, and spends no other channel', async () => {
       await make(cardConfig).send({ ...openApiTarget, messageKey: 'reply:dingtalk:m1:0' }, msg);

@@ -148,14 +148,13 @@ export class DingtalkSender implements PlatformSender {
    * reads the command from card_actions. The @ of a group card is imGroupOpenDeliverModel.atUserIds.
    * outTrackId is derived from the outbox row, so a retry after a lost answer cannot post a second card
    * (DingTalk keeps one card per outTrackId).
+   * atUserIds maps each userId to the person's roster name (DingTalk's SDK passes the nickname there).
    * Unconfirmed: the openSpaceId casing of one-to-one chats (`im_robot` here, as a firm running it
-   * reported; DingTalk's own SDK writes IM_ROBOT) and how atUserIds' names are shown.
+   * reported; DingTalk's own SDK writes IM_ROBOT).
    */
   private async sendCard(target: OutboundTarget, message: OutboundMessage, space: { robotCode: string; privateUserId?: string }): Promise<void> {
     const content = message.markdown ?? message.text;
-    const bare = withoutTagLine(content, message.mentions);
-    const names = bare !== null ? content.slice(content.lastIndexOf('\n') + 1).trim().split(/\s+/).map((t) => t.slice(1)) : [];
-    const atUserIds = Object.fromEntries(message.mentions.map((id, i) => [id, names[i] ?? id]));
+    const atUserIds = Object.fromEntries(message.mentions.map((id) => [id, message.mentionNames?.[id] ?? id]));
     const outTrackId = `spb-${createHash('sha256').update(`${target.platform}:${target.conversationId}:${target.messageKey ?? randomUUID()}`).digest('hex').slice(0, 40)}`;
     const cardParamMap = {
       title: titleOf(content),
