@@ -285,6 +285,7 @@ export function createOutboxWorker(opts: OutboxWorkerOptions) {
           sender: 'bot',
           text: row.payload.text,
           mentions: row.payload.mentions ?? [],
+          ...(row.payload.buttons?.length ? { buttons: row.payload.buttons.map((b) => ({ label: b.label, ...(b.token ? { token: b.token } : {}) })) } : {}),
           at: now,
         });
       });

@@ -50,6 +50,32 @@ describe.runIf(haveChromium)('sandbox page in a real browser (Debian Chromium)',
     expect(await later.locator('.mention').first().textContent()).toBe('@刘经理');
     await page.screenshot({ path: 'test-results/sandbox.png' }).catch(() => {});
   });
+
+  it('shows card buttons under the reply; a click is the selected person\'s own command, permission checks included', async () => {
+    const page = await env.browser.newPage();
+    await page.goto(`${env.app.url}/sandbox/`);
+    await page.locator('#person option[value="wang"]').waitFor({ state: 'attached' });
+    await page.fill('#group', 'card-demo');
+    await page.selectOption('#person', 'wang');
+    await page.fill('#text', '/单 新建 客户=按钮科技 类型=专利 业务员=@王业务');
+    await page.click('#btn');
+    const card = page.locator('.msg.bot').filter({ hasText: '按钮科技' });
+    await card.waitFor({ timeout: 10_000 });
+    const code = /D\d+/.exec((await card.locator('.bubble').textContent()) ?? '')![0];
+    const toZhang = card.locator('.card-button', { hasText: '派给 张工' });
+    await toZhang.waitFor({ timeout: 10_000 });
+
+    // 王业务 (sales) clicks: refused politely, exactly as if typed.
+    await toZhang.click();
+    await page.locator('.msg.bot .bubble').filter({ hasText: '抱歉' }).first().waitFor({ timeout: 10_000 });
+    // 刘经理 (head of 专利部) clicks the same button: assigned.
+    await page.selectOption('#person', 'liu');
+    await toZhang.click();
+    const done = page.locator('.msg.bot .bubble').filter({ hasText: `${code} 已派给` });
+    await done.waitFor({ timeout: 10_000 });
+    expect(await done.textContent()).toContain('张工');
+    await page.screenshot({ path: 'test-results/sandbox-card.png' }).catch(() => {});
+  });
 });
 
 describe.runIf(haveChromium)('sandbox page details (Debian Chromium)', () => {

@@ -70,6 +70,7 @@ describe.each(drivers)('sandbox HTTP API on a real server ($name)', (driver) => 
     expect((await post(api, '{not json')).status).toBe(400);
     expect((await post(api, { group: 'g' })).status).toBe(400);
     expect((await post(api, { group: 'g', from: 'wang', text: '' })).status).toBe(400);
+    expect((await post(api, { group: 'g', from: 'wang', card: '/派单 D1 zhang' })).status).toBe(400); // a command is not a token
     expect((await post(api, { group: 'has space', from: 'wang', text: 'x' })).status).toBe(400);
     expect((await post(api, { group: 'g', from: 'wang', text: '/帮助' }, { 'content-type': 'text/plain' })).status).toBe(415);
     const big = await post(api, JSON.stringify({ group: 'g', from: 'wang', text: 'x'.repeat(2 * 1024 * 1024) }));

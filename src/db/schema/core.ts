@@ -206,6 +206,8 @@ export const chatLog = pgTable(
     messageId: text('message_id'),
     text: text('text').notNull(),
     mentions: jsonb('mentions').$type<string[]>().notNull().default([]),
+    /** The card buttons a bot message offered (label and click token): the sandbox shows them. */
+    buttons: jsonb('buttons').$type<{ label: string; token?: string }[]>(),
     at: timestamp('at', { withTimezone: true }).notNull(),
   },
   (t) => [index('chat_log_conversation_idx').on(t.platform, t.conversationId, t.id)],

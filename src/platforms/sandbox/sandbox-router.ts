@@ -32,7 +32,10 @@ const postBody = z.object({
   group: id,
   from: id,
   // Longer than MAX_MESSAGE_CHARS is answered politely by the chat core (the body limit bounds it).
-  text: z.string().min(1),
+  // Empty only for a card click (`card`): the command is the one the button was issued for.
+  text: z.string().default(''),
+  /** A click on a card button: the token the bot issued for it (card_actions), as the platforms report it. */
+  card: z.string().regex(/^b[A-Za-z0-9_-]{16}$/, 'must be a card button token').optional(),
   mentions: z.array(id).max(50).default([]),
   /** Optional: a stable id makes a re-post a retry (deduplicated). */
   id: id.optional(),
@@ -41,6 +44,8 @@ const postBody = z.object({
   /** Text of the message this one replies to or forwards (e.g. a client's message relayed with /投诉). */
   quote: z.string().min(1).max(4000).optional(),
 });
+
+const postMessage = postBody.refine((b) => b.text.length > 0 || b.card !== undefined, { message: 'text or card is required', path: ['text'] });
 
 const PAGE = readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url)), 'sandbox-page.html'), 'utf8');
 
@@ -84,7 +89,7 @@ export function createSandboxRouter(deps: {
   });
 
   router.post('/api/messages', async (ctx) => {
-    const parsed = postBody.safeParse(await readJson(ctx, deps.bodyLimit));
+    const parsed = postMessage.safeParse(await readJson(ctx, deps.bodyLimit));
     if (!parsed.success) {
       throw new HttpError(400, parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
     }
@@ -101,6 +106,7 @@ export function createSandboxRouter(deps: {
       text: b.text,
       mentions: b.mentions,
       ...(b.quote ? { quotedText: b.quote } : {}),
+      ...(b.card ? { cardToken: b.card } : {}),
       receivedAt: deps.clock(),
     })));
     // Replies are in the outbox; deliver them now so the transcript shows them at once (or, when
@@ -130,6 +136,7 @@ export function createSandboxRouter(deps: {
         name: r.direction === 'out' ? '服务助手' : (r.senderName ?? r.sender),
         text: r.text,
         mentions: r.mentions,
+        ...(r.buttons?.length ? { buttons: r.buttons.filter((x) => x.token).map((x) => ({ label: x.label, token: x.token })) } : {}),
         at: r.at.toISOString(),
       })),
     };

@@ -1,0 +1,1 @@
+ALTER TABLE "chat_log" ADD COLUMN "buttons" jsonb;
