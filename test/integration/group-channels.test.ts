@@ -6,14 +6,12 @@ import type { OutboundTarget, PlatformSender } from '../../src/core/types';
 import type { Database } from '../../src/db/client';
 import { groups } from '../../src/db/schema';
 import { seedDemo } from '../../src/db/seed-demo';
-import { DingtalkSender } from '../../src/platforms/dingtalk/dingtalk-sender';
 import { createRobotSetting, createRouteDescription } from '../../src/platforms/robot-setting';
-import { WecomSender } from '../../src/platforms/wecom/wecom-sender';
-import { DINGTALK_PATHS, startFakeDingtalkApi, type FakeDingtalkApi } from '../fakes/fake-dingtalk-api';
-import { startFakeWecomApi, WECOM_PATHS, type FakeWecomApi } from '../fakes/fake-wecom-api';
+import { DINGTALK_PATHS, type FakeDingtalkApi } from '../fakes/fake-dingtalk-api';
+import { WECOM_PATHS, type FakeWecomApi } from '../fakes/fake-wecom-api';
 import { complaintPlaybook, fakeClock, silentLog, testClocks } from '../helpers/bot';
 import { drivers } from '../helpers/databases';
-import { testConfig } from '../helpers/platform-test-kit';
+import { startFakePlatforms } from '../helpers/fake-platforms';
 
 /**
  * `/群` shows how the bot reaches the group and whether an @ there notifies anyone (with how to add a
@@ -87,33 +85,17 @@ describe.each(drivers)('group channels and one-message help on $name', (driver) 
   });
 
   describe('an admin\'s /帮助 is one message on every channel', () => {
-    let wecom: FakeWecomApi;
-    let dingtalk: FakeDingtalkApi;
+    let fakes: Awaited<ReturnType<typeof startFakePlatforms>>;
     beforeAll(async () => {
-      wecom = await startFakeWecomApi({ corpId: 'ww-corp', corpSecret: 'corp-secret', webhookKeys: [WECOM_KEY], agentId: 1000007, users: ['root'] });
-      dingtalk = await startFakeDingtalkApi({ robots: { [DING_TOKEN]: DING_SECRET }, appKey: 'dingappkey', appSecret: 'dingappsecret', staff: ['root'], now: () => clock().getTime() });
+      fakes = await startFakePlatforms({ clock, webhookKey: WECOM_KEY, dingtalkRobot: { token: DING_TOKEN, secret: DING_SECRET }, wecomUsers: ['root'], dingtalkStaff: ['root'] });
     });
-    afterAll(async () => {
-      await wecom?.close();
-      await dingtalk?.close();
-    });
+    afterAll(async () => fakes?.close());
 
     it('through the AI-bot response_url, group robot, appchat, message/send, and every DingTalk channel', async () => {
       const help = await say('wecom', 'gc-help', 'root', '/帮助');
       // The smallest single-message limit of any channel: WeCom text, appchat and message/send, 2048 bytes.
       expect(Buffer.byteLength(help)).toBeLessThanOrEqual(2048);
-      const config = testConfig({
-        WECOM_API_BASE: wecom.baseUrl,
-        WECOM_CORP_ID: 'ww-corp',
-        WECOM_CORP_SECRET: 'corp-secret',
-        WECOM_AGENT_ID: '1000007',
-        DINGTALK_OAPI_BASE: dingtalk.baseUrl,
-        DINGTALK_API_BASE: dingtalk.baseUrl,
-        DINGTALK_APP_KEY: 'dingappkey',
-        DINGTALK_APP_SECRET: 'dingappsecret',
-      });
-      const ws = new WecomSender(config, { clock });
-      const ds = new DingtalkSender(config, { clock });
+      const { wecom, dingtalk, ws, ds } = fakes;
       const aibot = { kind: 'wecom', responseUrl: wecom.responseUrl('rc-help'), responseUrlExpiresAt: clock().getTime() + 3_600_000 };
       const channels: { sender: PlatformSender; target: OutboundTarget; fake: FakeWecomApi | FakeDingtalkApi; path: string }[] = [
         { sender: ws, target: { platform: 'wecom', conversationId: 'h1', route: aibot, replyTo: 'x', replyRoute: aibot }, fake: wecom, path: WECOM_PATHS.aibotResponse },
