@@ -8,7 +8,7 @@ import { createOrderClocks } from '../../src/core/clocks/order-clocks';
 import { createScheduler } from '../../src/core/clocks/scheduler';
 import { loadPlaybooks } from '../../src/domain/playbooks';
 import { loadComplaintPlaybook } from '../../src/domain/complaints';
-import { createFeatures } from '../../src/app';
+import { createFeatures, type FeatureDeps } from '../../src/app';
 import { timerSubjectsOf, type Feature } from '../../src/core/feature';
 import type { LlmClient } from '../../src/llm/client';
 
@@ -40,11 +40,14 @@ export function fakeClock(start = '2026-11-23T02:00:00Z') {
 let seq = 0;
 
 /** The chat core on a test database with the demo organisation, and a `say` helper. */
-export async function demoBot(db: Db, opts: { admins?: string[]; clock?: () => Date; features?: Feature[]; llm?: LlmClient | null; log?: Logger } = {}) {
+export async function demoBot(
+  db: Db,
+  opts: { admins?: string[]; clock?: () => Date; features?: Feature[]; llm?: LlmClient | null; log?: Logger; deps?: Pick<FeatureDeps, 'robotSetting' | 'describeRoute'> } = {},
+) {
   const clock = opts.clock ?? fakeClock();
   await seedDemo(db, clock());
   const { calendar, clocks } = testClocks();
-  const features = [...createFeatures({ clocks, complaintPlaybook, calendar, llm: opts.llm ?? null }), ...(opts.features ?? [])];
+  const features = [...createFeatures({ clocks, complaintPlaybook, calendar, llm: opts.llm ?? null, ...opts.deps }), ...(opts.features ?? [])];
   const subjects = timerSubjectsOf(features);
   const scheduler = createScheduler({ db, calendar, log: silentLog, clock, subjects });
   const chat = createChat({ db, log: silentLog, clock, adminUserids: opts.admins ?? [], features });

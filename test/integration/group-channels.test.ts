@@ -1,15 +1,13 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createFeatures } from '../../src/app';
-import { createChat } from '../../src/core/chat';
+import type { Chat } from '../../src/core/chat';
 import type { OutboundTarget, PlatformSender } from '../../src/core/types';
 import type { Database } from '../../src/db/client';
 import { groups } from '../../src/db/schema';
-import { seedDemo } from '../../src/db/seed-demo';
 import { createRobotSetting, createRouteDescription } from '../../src/platforms/robot-setting';
 import { DINGTALK_PATHS, type FakeDingtalkApi } from '../fakes/fake-dingtalk-api';
 import { WECOM_PATHS, type FakeWecomApi } from '../fakes/fake-wecom-api';
-import { complaintPlaybook, fakeClock, silentLog, testClocks } from '../helpers/bot';
+import { demoBot, fakeClock } from '../helpers/bot';
 import { drivers } from '../helpers/databases';
 import { startFakePlatforms } from '../helpers/fake-platforms';
 
@@ -26,21 +24,12 @@ const DING_SECRET = 'SECabcdefabcdefabcdefabcdef0123';
 
 describe.each(drivers)('group channels and one-message help on $name', (driver) => {
   let database: Database;
-  let chat: ReturnType<typeof createChat>;
+  let chat: Chat;
   const clock = fakeClock('2026-12-01T02:00:00Z');
   let seq = 0;
   beforeAll(async () => {
     database = await driver.open();
-    await seedDemo(database.db, clock());
-    const { calendar, clocks } = testClocks();
-    const features = createFeatures({
-      clocks,
-      complaintPlaybook,
-      calendar,
-      robotSetting: createRobotSetting({ ...BASES, WECOM_CORP_ID: 'ww-corp', WECOM_CORP_SECRET: 'corp-secret' }),
-      describeRoute: createRouteDescription(),
-    });
-    chat = createChat({ db: database.db, log: silentLog, clock, adminUserids: ['root'], features });
+    ({ chat } = await demoBot(database.db, { clock, admins: ['root'], deps: { robotSetting: createRobotSetting({ ...BASES, WECOM_CORP_ID: 'ww-corp', WECOM_CORP_SECRET: 'corp-secret' }), describeRoute: createRouteDescription() } }));
   });
   afterAll(async () => database?.close());
 

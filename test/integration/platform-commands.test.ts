@@ -1,13 +1,11 @@
 import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createChat } from '../../src/core/chat';
-import { createFeatures } from '../../src/app';
+import type { Chat } from '../../src/core/chat';
 import { enqueue } from '../../src/core/context';
 import type { Database } from '../../src/db/client';
 import { events, groups, outbox } from '../../src/db/schema';
-import { seedDemo } from '../../src/db/seed-demo';
 import { createRobotSetting } from '../../src/platforms/robot-setting';
-import { complaintPlaybook, fakeClock, REFUSED, silentLog, testClocks } from '../helpers/bot';
+import { demoBot, fakeClock, REFUSED } from '../helpers/bot';
 import { drivers } from '../helpers/databases';
 
 const BASES = { WECOM_API_BASE: 'https://qyapi.weixin.qq.com', DINGTALK_OAPI_BASE: 'https://oapi.dingtalk.com' };
@@ -18,15 +16,12 @@ const DING_SECRET = 'SECabcdefabcdefabcdefabcdef0123';
 /** /群 机器人=, /发送失败 and /重发 through the chat core, with who may use them. */
 describe.each(drivers)('platform commands on $name', (driver) => {
   let database: Database;
-  let chat: ReturnType<typeof createChat>;
+  let chat: Chat;
   const clock = fakeClock('2026-12-01T02:00:00Z');
   let seq = 0;
   beforeAll(async () => {
     database = await driver.open();
-    await seedDemo(database.db, clock());
-    const { calendar, clocks } = testClocks();
-    const features = createFeatures({ clocks, complaintPlaybook, calendar, robotSetting: createRobotSetting(BASES) });
-    chat = createChat({ db: database.db, log: silentLog, clock, adminUserids: ['root'], features });
+    ({ chat } = await demoBot(database.db, { clock, admins: ['root'], deps: { robotSetting: createRobotSetting(BASES) } }));
   });
   afterAll(async () => database?.close());
 
