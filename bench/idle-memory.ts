@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createServerDatabase } from '../test/helpers/databases';
-import type { BenchModule } from './run';
+import type { BenchModule } from './types';
 
 /**
  * Idle RSS of the real start command (`npm start` = scripts/build.mjs, then node dist/src/main.mjs)

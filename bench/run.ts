@@ -7,19 +7,9 @@ import idleMemory from './idle-memory';
 import timers from './timers-bench';
 import wecomCallbacks from './wecom-callbacks';
 
-export interface BenchModule {
-  name: string;
-  run(ctx: BenchContext): Promise<void>;
-}
+import type { BenchModule } from './types';
 
-export interface BenchContext {
-  /** `--key=value` command-line options. */
-  options: Record<string, string>;
-  /** Print one figure as a JSON line. */
-  report(figure: Record<string, unknown>): void;
-  /** Progress for the reader, on stderr (keeps stdout to JSON lines). */
-  note(text: string): void;
-}
+export type { BenchContext, BenchModule } from './types';
 
 const MODULES: BenchModule[] = [wecomCallbacks, timers, idleMemory];
 

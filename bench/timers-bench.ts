@@ -12,7 +12,7 @@ import PgBoss from 'pg-boss';
 import pino from 'pino';
 import { createCalendarProvider } from '../src/core/clocks/clock-store';
 import { createScheduler } from '../src/core/clocks/scheduler';
-import { orderTimerSubjects } from '../src/core/clocks/order-subjects';
+import { orderTimerSubjects } from '../src/features/orders/order-subjects';
 import { startSchedulerLoop } from '../src/core/clocks/scheduler-loop';
 import { openDatabase, type Database } from '../src/db/client';
 import { rowsOf } from '../src/db/rows';
@@ -23,7 +23,7 @@ import { createServerDatabase } from '../test/helpers/databases';
 const log = pino({ level: 'silent' });
 const N = 10_000;
 
-import type { BenchModule } from './run';
+import type { BenchModule } from './types';
 
 interface TimersBenchContext {
   adminUrl: string;

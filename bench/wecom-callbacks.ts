@@ -14,7 +14,7 @@ import { rowsOf } from '../src/db/rows';
 import { createLogger } from '../src/log';
 import { sealMessage } from '../src/platforms/wecom/wecom-crypto';
 import { createServerDatabase } from '../test/helpers/databases';
-import type { BenchContext, BenchModule } from './run';
+import type { BenchContext, BenchModule } from './types';
 
 /**
  * Signed + encrypted WeCom AI-bot callbacks through the real app (route → verify signature → decrypt

@@ -6,25 +6,25 @@ import { createChat, type Chat } from './core/chat';
 import { createPassiveReplies } from './core/passive-replies';
 import { startLoop } from './core/loop';
 import { createCalendarProvider } from './core/clocks/clock-store';
-import { createOrderClocks, type OrderClocks } from './core/clocks/order-clocks';
 import { createScheduler, type Scheduler } from './core/clocks/scheduler';
 import { startSchedulerLoop } from './core/clocks/scheduler-loop';
 import { loadPlaybooks } from './domain/playbooks';
 import { loadComplaintPlaybook } from './domain/complaints';
-import { createComplaints } from './core/complaints';
-import { timerSubjectsOf, type Feature, type FeatureWorker } from './core/feature';
+import { complaintsFeature } from './features/complaints';
+import { outboundHooksOf, timerSubjectsOf, upkeepOf, type Feature, type FeatureWorker } from './core/feature';
 import { createLinkSigner, type LinkSigner } from './core/signed-link';
 import type { RobotSetting, RouteDescription } from './core/types';
 import type { ComplaintPlaybook } from './domain/complaints';
 import type { CalendarProvider } from './core/clocks/clock-store';
-import { adminFeature } from './features/admin';
+import { rosterFeature } from './features/roster';
 import { directoryFeature, proposeDirectoryChanges } from './features/directory';
-import type { DirectorySource } from './core/directory';
+import type { DirectorySource } from './features/directory';
 import { clocksFeature } from './features/clocks';
-import { ordersFeature } from './features/orders';
-import { outboxFeature } from './features/outbox';
+import { createOrderClocks, ordersFeature, type OrderClocks } from './features/orders';
+import { outboxFeature } from './features/outbox-admin';
 import { clientGroupsFeature } from './features/client-groups';
-import { readComplaintLevel, triageFeature } from './features/triage';
+import { triageFeature } from './features/triage';
+import { helpFeature } from './features/help';
 import { orderTextFeature } from './features/order-text';
 import { draftingFeature } from './features/drafting';
 import { createLlmClient, type LlmClient } from './llm/client';
@@ -112,34 +112,27 @@ export interface FeatureDeps {
  * The order is the order of `/帮助`'s topics.
  */
 export function createFeatures(deps: FeatureDeps): Feature[] {
-  const complaints = createComplaints({ playbook: deps.complaintPlaybook, calendar: deps.calendar, readLevel: readComplaintLevel });
-  const orders = ordersFeature({ clocks: deps.clocks });
   const links = deps.links ?? createLinkSigner();
   const publicUrl = deps.publicUrl ?? (() => 'http://127.0.0.1:3000');
-  const features = [
-    orders,
-    clocksFeature({ clocks: deps.clocks }),
-    complaints.feature,
-    adminFeature({ robotSetting: deps.robotSetting, describeRoute: deps.describeRoute }),
+  const { calendar, complaintPlaybook, llm } = deps;
+  return [
+    ordersFeature({ clocks: deps.clocks }),
+    clocksFeature({ calendar }),
+    complaintsFeature({ playbook: complaintPlaybook, calendar }),
+    rosterFeature({ robotSetting: deps.robotSetting, describeRoute: deps.describeRoute }),
     directoryFeature({ sources: deps.directory ?? [] }),
     outboxFeature(),
     reminderModeFeature(),
-    clientGroupsFeature({ clocks: deps.clocks, calendar: deps.calendar }),
-    triageFeature({ fileComplaint: complaints.fileComplaint, calendar: deps.calendar, llm: deps.llm }),
-    orderTextFeature({ createOrder: orders.commands!.find((c) => c.spec.id === 'order.new')!.handler, calendar: deps.calendar, llm: deps.llm }),
-    draftingFeature({ llm: deps.llm }),
-    visitsFeature({ calendar: deps.calendar }),
-    reportsFeature({
-      calendar: deps.calendar,
-      complaintPlaybook: deps.complaintPlaybook,
-      links,
-      publicUrl,
-    }),
-    kanbanFeature({ links, publicUrl, linkHours: deps.kanbanLinkHours ?? 12, playbook: deps.clocks.playbook, complaintPlaybook: deps.complaintPlaybook, calendar: deps.calendar, adminUserids: deps.adminUserids ?? [], ruleOfTimer: (row) => deps.clocks.ruleOf(row) }),
+    clientGroupsFeature({ clocks: deps.clocks, calendar }),
+    triageFeature({ calendar, llm }),
+    orderTextFeature({ calendar, llm }),
+    draftingFeature({ llm }),
+    visitsFeature({ calendar }),
+    reportsFeature({ calendar, complaintPlaybook, links, publicUrl }),
+    kanbanFeature({ links, publicUrl, linkHours: deps.kanbanLinkHours ?? 12, playbook: deps.clocks.playbook, complaintPlaybook, calendar, adminUserids: deps.adminUserids ?? [] }),
+    // Last: `/帮助` and `/查` read what the others registered.
+    helpFeature(),
   ];
-  // Timers of features bound to an order pause, resume and stop with it and show in /查 D12.
-  deps.clocks.attachSubjects(timerSubjectsOf(features));
-  return features;
 }
 
 /** The model client when LLM_BASE_URL is set; the startup log says which (never the key). */
@@ -187,7 +180,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
     adminUserids: config.ADMIN_USERIDS,
     directory: directorySources,
   });
-  const scheduler = createScheduler({ db, calendar, log, clock, subjects: timerSubjectsOf(features) });
+  const scheduler = createScheduler({ db, calendar, log, clock, subjects: timerSubjectsOf(features), outbound: outboundHooksOf(features), upkeep: upkeepOf(features) });
   const chat = createChat({ db, log, clock, adminUserids: config.ADMIN_USERIDS, features });
   const senders: PlatformSender[] = [];
   if (config.sandboxEnabled) senders.push(sandboxSender);

@@ -7,11 +7,11 @@ import { createAcceptBatcher, type AcceptResult } from './accept-batcher';
 import { resolveCardAction } from './card-actions';
 import { parseCommand } from './command-parser';
 import { capInbound, isTooLong, TOO_LONG_REPLY } from './message-limits';
-import { commandById, type CommandDef } from './commands/specs';
-import { helpText, type HelpTopicDef } from './help';
-import { enqueue, writeAudit, type Actor, type ChatContext, type Group } from './context';
+import type { CommandDef } from './commands';
+import { enqueue, writeAudit, type Actor, type ChatContext, type Group, type HandlerArgs } from './context';
+import { createRegistry } from './registry';
 import { PermissionError, UserInputError } from './errors';
-import { withTopic, type Feature, type FeatureRef, type Handler } from './feature';
+import type { Feature, Handler } from './feature';
 import type { InboundMessage, OutboundMessage } from './types';
 
 export type { Handler };
@@ -21,13 +21,15 @@ export interface ChatOptions {
   log: Logger;
   clock: () => Date;
   adminUserids: readonly string[];
-  /** Everything the bot does beyond help, `/查` and identifying the sender (src/app.ts lists them). */
+  /** Everything the bot does beyond dedupe and identifying the sender (src/app.ts lists them). */
   features: readonly Feature[];
 }
 
 export type { AcceptResult };
 
-const CLIENT_REFUSAL = '您好！这条命令仅供本公司服务人员使用。如需帮助，请直接在群里留言，我们的同事会尽快回复您，谢谢！';
+/** The answer to someone outside the roster who types a command that is not for anyone. */
+export const CLIENT_REFUSAL = '您好！这条命令仅供本公司服务人员使用。如需帮助，请直接在群里留言，我们的同事会尽快回复您，谢谢！';
+const INTERNAL_IN_CLIENT_GROUP = '抱歉，这条命令会显示内部信息，不能在客户群里使用。请到内部群或与我私聊时使用，谢谢！';
 const MAX_ATTEMPTS = 3;
 /** The answer to a picture, a file, a voice without recognised text …: said at most once per group per hour. */
 export const MEDIA_HINT = '您好，谢谢您发来的内容！我目前只能读懂文字，图片、文件和语音我看不到。如需我办理，请用文字发送命令，例如 /帮助。';
@@ -46,44 +48,10 @@ export function createChat(opts: ChatOptions) {
   // Stored text is capped before it is written (message-limits.ts): a pasted page never fills the table.
   const acceptBatch = createAcceptBatcher(db);
 
-  // The core's own commands: /帮助, and /查 dispatching by the ref's letter over the features' refs.
-  const refs = new Map<string, FeatureRef>();
-  for (const f of features) {
-    for (const [letter, ref] of Object.entries(f.refs ?? {})) {
-      const key = letter.toUpperCase();
-      if (refs.has(key)) throw new Error(`two features answer /查 ${key}`);
-      refs.set(key, ref);
-    }
-  }
-  const refFeature = features.find((f) => f.refs && Object.keys(f.refs).length);
-  const specs: CommandDef[] = [commandById('help')];
-  const handlers = new Map<string, Handler>();
-  for (const f of features) {
-    for (const c of withTopic(f)) {
-      if (handlers.has(c.spec.id)) throw new Error(`two handlers for ${c.spec.id}`);
-      specs.push(c.spec);
-      handlers.set(c.spec.id, c.handler);
-    }
-  }
-  if (refs.size) {
-    const show = commandById('show');
-    specs.push(refFeature?.help ? { ...show, topic: refFeature.help.topic } : show);
-    handlers.set('show', async (ctx, a) => {
-      const ref = String(a.ref);
-      const r = refs.get(ref.charAt(0).toUpperCase());
-      if (r) return r.show(ctx, Number(ref.slice(1)));
-      const known = [...refs.entries()].map(([letter, x]) => `${x.noun}以 ${letter} 开头，如 ${x.example}`).join('；');
-      throw new UserInputError(`「${ref}」不是可查询的编号（${known}）。`);
-    });
-  }
-  const topics: HelpTopicDef[] = [];
-  for (const f of features) {
-    if (!f.help) continue;
-    const same = topics.find((t) => t.topic === f.help!.topic);
-    if (same) same.words = [...new Set([...same.words, ...f.help.words])];
-    else topics.push({ topic: f.help.topic, words: [...f.help.words] });
-  }
-  const watchers = features.filter((f) => f.watch);
+  // Commands, `/查` letters, argument kinds, the access policy and the event bus, checked once.
+  const registry = createRegistry(features);
+  const { specs, handlers, emit } = registry;
+
 
   /**
    * A click reported by button token (DingTalk cards) becomes the command the bot offered, in the
@@ -126,20 +94,6 @@ export function createChat(opts: ChatOptions) {
     return g!;
   }
 
-  function passesGate(def: CommandDef, actor: Actor): boolean {
-    if (def.gate === 'anyone') return true;
-    if (actor.isAdmin) return true;
-    if (!actor.person) return false;
-    if (def.gate === 'staff') return true;
-    return actor.person.role === 'management' || def.gate.includes(actor.person.role);
-  }
-
-  function helpFor(actor: Actor, group: Group, topic: string | undefined): string {
-    if (!actor.person && !actor.isAdmin) return `您好，我是服务助手。${CLIENT_REFUSAL.replace(/^您好！/, '')}`;
-    const usable = (c: CommandDef) => passesGate(c, actor) && !(group.kind === 'client' && c.internal);
-    return helpText({ name: actor.displayName, specs, topics, usable, who: gateText, topic });
-  }
-
   const postFrom = (tx: Db, now: Date) => async (target: { platform: string; conversationId: string }, m: OutboundMessage, dedupeKey?: string) => {
     // A post into an internal group is for staff only: the worker re-checks the kind when sending.
     const [g] = await tx
@@ -156,7 +110,7 @@ export function createChat(opts: ChatOptions) {
    * own writes (logged); the message stays recorded.
    */
   async function watch(tx: Db, msg: InboundMessage, group: Group, actor: Actor, now: Date, mlog: Logger) {
-    for (const f of watchers) {
+    for (const f of registry.watchers) {
       try {
         await tx.transaction(async (inner) => {
           const itx = inner as unknown as Db;
@@ -168,6 +122,7 @@ export function createChat(opts: ChatOptions) {
             sender: actor.person || actor.isAdmin ? 'staff' : 'client',
             now,
             log: mlog,
+            emit,
             post: postFrom(itx, now),
             audit: (action, subject, data) => writeAudit(itx, { at: now, actor, action, subject, message: msg, data }),
           });
@@ -176,6 +131,77 @@ export function createChat(opts: ChatOptions) {
         mlog.error({ err, feature: f.name }, 'a watcher failed; its writes were rolled back, the message is recorded');
       }
     }
+  }
+
+  interface Turn {
+    tx: Db;
+    msg: InboundMessage;
+    group: Group;
+    actor: Actor;
+    now: Date;
+    mlog: Logger;
+    reply: ChatContext['reply'];
+    /** Drops the replies queued so far (a refused command answers with its reason only). */
+    clear(): void;
+  }
+
+  /**
+   * authorize → dispatch: a command for anyone runs for anyone; any other is refused to people outside
+   * the roster, refused by the access policy when the gate does not let the sender pass, and refused in
+   * a client group when it shows internal detail. The handler runs in a savepoint, so a refused
+   * command leaves nothing half-written while its reply and dedupe row stay.
+   */
+  async function authorizeAndRun(def: CommandDef, args: HandlerArgs, t: Turn): Promise<{ internal: boolean }> {
+    const { tx, msg, group, actor, now, mlog, reply } = t;
+    if (def.gate !== 'anyone' && !actor.person && !actor.isAdmin) {
+      reply(CLIENT_REFUSAL);
+      return { internal: false };
+    }
+    if (!registry.passesGate(def, actor)) {
+      reply(registry.refusal(def));
+      return { internal: false };
+    }
+    if (group.kind === 'client' && def.internal) {
+      reply(INTERNAL_IN_CLIENT_GROUP);
+      return { internal: false };
+    }
+    const handler = handlers.get(def.id);
+    if (!handler) throw new Error(`no handler for ${def.id}`);
+    const ctx: ChatContext = {
+      tx,
+      message: msg,
+      group,
+      actor,
+      now,
+      log: mlog,
+      registry,
+      emit,
+      reply,
+      post: postFrom(tx, now),
+      audit: (action, subject, data) => writeAudit(tx, { at: now, actor, action, subject, message: msg, data }),
+      dispatch: () => Promise.reject(new Error('dispatch is bound to the handler transaction')),
+    };
+    // A command offered by another (a confirmed draft): same parse, gates and handler, in the caller's savepoint.
+    const dispatchIn = (itx: Db) => async (commandText: string) => {
+      const p = parseCommand(commandText, specs, registry.kinds);
+      if (!p.ok) throw new Error(`dispatch: not a command the registry knows: ${commandText.slice(0, 40)}`);
+      await authorizeAndRun(p.command as CommandDef, p.args, { ...t, tx: itx });
+    };
+    try {
+      await tx.transaction(async (inner) => {
+        const itx = inner as unknown as Db;
+        await handler({ ...ctx, tx: itx, dispatch: dispatchIn(itx) }, args);
+      });
+    } catch (err) {
+      if (err instanceof UserInputError || err instanceof PermissionError) {
+        t.clear();
+        reply(err.message);
+        mlog.info({ command: def.id, refused: err.code }, 'command refused');
+      } else {
+        throw err;
+      }
+    }
+    return { internal: !!def.internal };
   }
 
   /** Runs one message inside `tx`. Returns the replies (also queued in the outbox). */
@@ -205,7 +231,7 @@ export function createChat(opts: ChatOptions) {
     const reply = (text: string, mentions: string[] = [], buttons?: OutboundMessage['buttons']) =>
       replies.push({ text, mentions: [...new Set(mentions)], ...(buttons?.length ? { buttons } : {}) });
     // Over the cap, a command is answered politely and not parsed; long plain text is only recorded.
-    const parsed = isTooLong(msg.text) ? ({ ok: false, reason: 'too_long' } as const) : parseCommand(msg.text, specs);
+    const parsed = isTooLong(msg.text) ? ({ ok: false, reason: 'too_long' } as const) : parseCommand(msg.text, specs, registry.kinds);
     if (msg.event === 'welcome') {
       reply(WELCOME);
     } else if (msg.attachment && !msg.text.trim()) {
@@ -229,43 +255,8 @@ export function createChat(opts: ChatOptions) {
         await watch(tx, msg, group, actor, now, mlog);
       }
     } else {
-      const def = parsed.command as CommandDef;
-      const ctx: ChatContext = {
-        tx,
-        message: msg,
-        group,
-        actor,
-        now,
-        log: mlog,
-        reply,
-        post: postFrom(tx, now),
-        audit: (action, subject, data) => writeAudit(tx, { at: now, actor, action, subject, message: msg, data }),
-      };
-      if (def.id === 'help') {
-        reply(helpFor(actor, group, parsed.args.topic as string | undefined));
-      } else if (!actor.person && !actor.isAdmin) {
-        reply(CLIENT_REFUSAL);
-      } else if (!passesGate(def, actor)) {
-        reply(`抱歉，「${def.zh.join(' ')}」需要${gateText(def)}权限，您目前没有。如有需要请联系部门负责人。`);
-      } else if (group.kind === 'client' && def.internal) {
-        reply('抱歉，这条命令会显示内部信息，不能在客户群里使用。请到内部群或与我私聊时使用，谢谢！');
-      } else {
-        const handler = handlers.get(def.id);
-        if (!handler) throw new Error(`no handler for ${def.id}`);
-        internalReplies = !!def.internal;
-        try {
-          // A savepoint: a refused command leaves nothing half-written, yet its reply and dedupe row stay.
-          await tx.transaction(async (inner) => handler({ ...ctx, tx: inner as unknown as Db }, parsed.args));
-        } catch (err) {
-          if (err instanceof UserInputError || err instanceof PermissionError) {
-            replies.length = 0;
-            reply(err.message);
-            mlog.info({ command: def.id, refused: err.code }, 'command refused');
-          } else {
-            throw err;
-          }
-        }
-      }
+      const outcome = await authorizeAndRun(parsed.command as CommandDef, parsed.args, { tx, msg, group, actor, now, mlog, reply, clear: () => void (replies.length = 0) });
+      internalReplies = outcome.internal;
     }
     for (const [i, r] of replies.entries()) {
       await enqueue(tx, {
@@ -370,8 +361,3 @@ function revive(payload: Record<string, unknown>): InboundMessage {
 
 const ATTACHMENT_NAMES: Record<NonNullable<InboundMessage['attachment']>, string> = { image: '图片', file: '文件', video: '视频', other: '非文字消息' };
 
-function gateText(def: CommandDef): string {
-  if (def.gate === 'anyone' || def.gate === 'staff') return '服务人员';
-  const names: Record<string, string> = { handler: '负责人', supervisor: '主管', head: '部门负责人', sales: '业务员', management: '总经办' };
-  return def.gate.map((r) => names[r]).join('、');
-}

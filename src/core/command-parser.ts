@@ -4,12 +4,8 @@
  * tells the user the right form.
  */
 
-export interface Token {
-  /** The token with quotes removed. */
-  value: string;
-  /** Where the raw token starts in the command text (for "rest of the line" arguments). */
-  start: number;
-}
+import { SLASHES, scanTokens, type Token } from './tokenize';
+export { stripInvisible, tokenize, type Token } from './tokenize';
 
 export interface RawArgs {
   positional: Token[];
@@ -19,11 +15,26 @@ export interface RawArgs {
   text: string;
 }
 
+/**
+ * A positional argument's kind: the parser's own (`text`, `word`, `ref`, `date`) or one a feature
+ * registers (Feature.argKinds, e.g. an order number), checked by that kind's `parse`.
+ */
+export type ArgKindName = 'text' | 'word' | 'ref' | 'date' | (string & {});
+
+/** A feature's argument kind: turns the typed word into the argument's value, or says why it cannot. */
+export interface ArgKind {
+  parse(value: string): { ok: true; value: string | number } | { ok: false; why: string };
+}
+
+/** The registered argument kinds by name (src/core/registry.ts collects the features'). */
+export type ArgKinds = ReadonlyMap<string, ArgKind>;
+
 export interface ArgSpec {
-  positional?: { name: string; label: string; kind: 'order' | 'person' | 'text' | 'ref' | 'date' | 'word'; optional?: boolean; choices?: string[] }[];
+  positional?: { name: string; label: string; kind: ArgKindName; optional?: boolean; choices?: string[] }[];
   /** Free text after the positional arguments (a note, a reason). */
   rest?: { name: string; label: string; optional?: boolean };
-  named?: { key: string; names: string[]; label: string; required?: boolean; kind?: 'person' | 'date' | 'word' | 'text'; choices?: string[] }[];
+  /** `kind: 'date'` is checked; any other kind is free text here (a feature's handler resolves it). */
+  named?: { key: string; names: string[]; label: string; required?: boolean; kind?: ArgKindName; choices?: string[] }[];
   flags?: { key: string; names: string[] }[];
 }
 
@@ -50,88 +61,12 @@ export type ParseResult =
   | { ok: false; reason: 'unknown'; message: string; suggestion?: CommandSpec }
   | { ok: false; reason: 'invalid'; message: string; command: CommandSpec };
 
-const SLASHES = /^[/／]/;
-/** Opening quote (char code) → its closing quote: "…", '…', “…”, 「…」. */
-const QUOTES = new Map<number, string>([
-  [0x22, '"'],
-  [0x27, "'"],
-  [0x201c, '”'],
-  [0x300c, '」'],
-]);
-/**
- * The characters `\s` matches (ASCII and Unicode spaces, the full-width space U+3000 among them), except
- * U+FEFF: that one is invisible inside a word and is removed from it (stripInvisible), not split on.
- */
-function isSpace(c: number): boolean {
-  return (
-    (c >= 9 && c <= 13) || c === 32 || c === 0xa0 || c === 0x1680 || (c >= 0x2000 && c <= 0x200a) ||
-    c === 0x2028 || c === 0x2029 || c === 0x202f || c === 0x205f || c === 0x3000
-  );
-}
-
-/**
- * Splits on ASCII and full-width spaces; quoted text stays together (quotes removed), an unclosed
- * quote is an ordinary character. Linear in the length of the text: runs between quotes are sliced,
- * not built a character at a time, and each kind of closing quote is searched for forward only.
- */
-export function tokenize(input: string): Token[] {
-  return [...scanTokens(input)];
-}
-
-/** Tokens one at a time: the parser reads only as far as the command needs (a note's rest is sliced). */
-function* scanTokens(input: string): Generator<Token, void, undefined> {
-  // Where each closing quote next occurs (-1: nowhere further). Searches only move forward, so many
-  // unclosed quotes cost one scan of the text per quote kind, not one scan per quote.
-  const nextClose = new Map<string, number>();
-  const findClose = (close: string, from: number): number => {
-    const known = nextClose.get(close);
-    if (known !== undefined && (known === -1 || known >= from)) return known;
-    const found = input.indexOf(close, from);
-    nextClose.set(close, found);
-    return found;
-  };
-  const n = input.length;
-  let i = 0;
-  while (i < n) {
-    if (isSpace(input.charCodeAt(i))) {
-      i++;
-      continue;
-    }
-    const start = i;
-    let value = '';
-    let segStart = i;
-    while (i < n && !isSpace(input.charCodeAt(i))) {
-      const close = QUOTES.get(input.charCodeAt(i));
-      const end = close ? findClose(close, i + 1) : -1;
-      if (end > i) {
-        value += input.slice(segStart, i) + input.slice(i + 1, end);
-        i = segStart = end + 1;
-      } else {
-        i++; // an unclosed quote stays as an ordinary character
-      }
-    }
-    yield { value: stripInvisible(value + input.slice(segStart, i)), start };
-  }
-}
-
-/**
- * Zero-width and bidi-control characters: invisible, so 张\u200B工 looks like 张工 but is another name.
- * Removed from every argument word (names, userids, departments, person references); free text keeps
- * them (a zero-width joiner belongs to emoji).
- */
-const INVISIBLE = /[\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]/g;
-
-export function stripInvisible(s: string): string {
-  return s.replace(INVISIBLE, '');
-}
-
 /** What the user typed, shortened for an error message. */
 function clip(s: string, max = 30): string {
   const cps = [...s.slice(0, max * 2)];
   return cps.length > max ? `${cps.slice(0, max).join('')}…` : s;
 }
 
-export const ORDER_CODE = /^[Dd](\d{1,9})$/;
 export const DATE = /^(\d{4})-(\d{1,2})-(\d{1,2})$/;
 
 export function normaliseDate(s: string): string | null {
@@ -160,8 +95,10 @@ function matchWords(words: string[], heads: string[]): boolean {
   return words.every((w, i) => heads[i] === w.toLowerCase());
 }
 
-/** Parse one message. `specs` is the command table. */
-export function parseCommand(text: string, specs: readonly CommandSpec[]): ParseResult {
+const NO_KINDS: ArgKinds = new Map();
+
+/** Parse one message. `specs` is the command table; `kinds` the features' argument kinds. */
+export function parseCommand(text: string, specs: readonly CommandSpec[], kinds: ArgKinds = NO_KINDS): ParseResult {
   const trimmed = text.trim();
   if (!SLASHES.test(trimmed)) return { ok: false, reason: 'not_command' };
   const body = trimmed.replace(SLASHES, '');
@@ -223,10 +160,10 @@ export function parseCommand(text: string, specs: readonly CommandSpec[]): Parse
     yield* scan;
   })();
   // Token offsets are relative to body, so the free-text rest is sliced from it.
-  return bindArgs(best.spec, rest, body);
+  return bindArgs(best.spec, rest, body, kinds);
 }
 
-function bindArgs(spec: CommandSpec, tokens: Iterable<Token>, text: string): ParseResult {
+function bindArgs(spec: CommandSpec, tokens: Iterable<Token>, text: string, kinds: ArgKinds): ParseResult {
   const a = spec.args;
   const named = new Map<string, string>();
   const flags = new Set<string>();
@@ -283,12 +220,6 @@ function bindArgs(spec: CommandSpec, tokens: Iterable<Token>, text: string): Par
     }
     const v = tok.value;
     switch (p.kind) {
-      case 'order': {
-        const m = ORDER_CODE.exec(v);
-        if (!m) return fail(`「${clip(v)}」不是分配单编号（应为 D 加数字，如 D12）。`);
-        args[p.name] = Number(m[1]);
-        break;
-      }
       case 'ref': {
         if (!/^[A-Za-z]\d{1,9}$/.test(v)) return fail(`「${clip(v)}」不是有效的编号（如 D12）。`);
         args[p.name] = v.toUpperCase();
@@ -304,8 +235,16 @@ function bindArgs(spec: CommandSpec, tokens: Iterable<Token>, text: string): Par
         if (p.choices && !p.choices.includes(v)) return fail(`${p.label}只能是 ${p.choices.join('、')}。`);
         args[p.name] = v;
         break;
-      default:
-        args[p.name] = v;
+      default: {
+        const kind = kinds.get(p.kind);
+        if (!kind) {
+          args[p.name] = v;
+          break;
+        }
+        const r = kind.parse(v);
+        if (!r.ok) return fail(r.why.replaceAll('{value}', clip(v)));
+        args[p.name] = r.value;
+      }
     }
   }
 

@@ -1,12 +1,44 @@
-import { and, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../db/client';
-import { departments, people } from '../db/schema';
 import type { Logger } from '../log';
-import { UserInputError } from './errors';
+import type { CommandDef } from './commands';
+import type { Emit } from './events';
 import type { InboundMessage, OutboundMessage } from './types';
 
 export { enqueue, writeAudit, type Actor, type Group, type Person } from './records';
-import type { Actor, Group, Person } from './records';
+import type { Actor, Group } from './records';
+
+export type HandlerArgs = Record<string, string | number | boolean | undefined>;
+export type Handler = (ctx: ChatContext, args: HandlerArgs) => Promise<void>;
+
+/** `/查 <letter><number>`: e.g. `D` → 分配单 D12. */
+export interface FeatureRef {
+  /** What the letter names, for the polite reply to an unknown letter (e.g. 分配单). */
+  noun: string;
+  /** An example ref, e.g. D12. */
+  example: string;
+  show(ctx: ChatContext, id: number): Promise<void>;
+}
+
+/** A `/帮助` topic, declared by the feature whose commands it groups. */
+export interface HelpTopicDef {
+  topic: string;
+  /** Words that ask for it: `/帮助 分配单`, `/帮助 order`. */
+  words: string[];
+}
+
+/** What a command sees of the registry of features (the help feature lists commands and refs from it). */
+export interface CommandRegistry {
+  /** Every command, in the order the features were registered. */
+  readonly specs: readonly CommandDef[];
+  /** The `/帮助` topics, in the order the features were registered. */
+  readonly topics: readonly HelpTopicDef[];
+  /** The `/查` letters (upper case) and what they name. */
+  readonly refs: ReadonlyMap<string, FeatureRef>;
+  /** May this person use this command here (their gate, and no internal command in a client group)? */
+  usable(def: CommandDef, actor: Actor, group: Group): boolean;
+  /** Who may use a command, in words (the access policy's). */
+  who(def: CommandDef): string;
+}
 
 /** One message's context (STYLE.md #6): everything a command handler needs, nothing platform-specific. */
 export interface ChatContext {
@@ -16,44 +48,17 @@ export interface ChatContext {
   actor: Actor;
   now: Date;
   log: Logger;
+  registry: CommandRegistry;
+  /** Tells the features that subscribe to `event` (core/events.ts), in this transaction. */
+  emit: Emit;
+  /**
+   * Runs a command as if the sender had typed it here (same parse, gates and handler, same
+   * transaction): e.g. a confirmed draft runs the command it offered.
+   */
+  dispatch(commandText: string): Promise<void>;
   /** Queue a reply; `buttons` become a card where the platform can show one (the text must name the commands too). */
   reply(text: string, mentions?: string[], buttons?: OutboundMessage['buttons']): void;
   /** Post into another conversation through the outbox (same transaction as the change). */
   post(target: { platform: string; conversationId: string }, msg: OutboundMessage, dedupeKey?: string): Promise<void>;
   audit(action: string, subject: string | null, data?: Record<string, unknown>): Promise<void>;
-}
-
-/**
- * Find a person from what someone typed: `@显示名`, a userid, or a name; the platform's mention list
- * settles a name shared by two people.
- */
-export async function resolvePerson(tx: Db, ref: string, mentions: string[] = []): Promise<Person> {
-  const raw = ref.trim();
-  const name = raw.replace(/^[@＠]/, '');
-  if (!name) throw new UserInputError('请写出人员的姓名（如 @张三）或 userid。');
-  const byUserid = await tx.select().from(people).where(and(eq(people.userid, name), eq(people.active, true)));
-  if (byUserid[0]) return byUserid[0];
-  const byName = await tx.select().from(people).where(and(eq(people.name, name), eq(people.active, true)));
-  if (byName.length === 1) return byName[0]!;
-  if (byName.length > 1) {
-    const mentioned = byName.filter((p) => mentions.includes(p.userid));
-    if (mentioned.length === 1) return mentioned[0]!;
-    throw new UserInputError(
-      `名册里有 ${byName.length} 位「${name}」（${byName.map((p) => p.userid).join('、')}），请改用 userid 指明是哪一位。`,
-    );
-  }
-  if (mentions.length > 0 && raw.startsWith('@')) {
-    const ms = await tx.select().from(people).where(and(inArray(people.userid, mentions), eq(people.active, true)));
-    if (ms.length === 1) return ms[0]!;
-  }
-  throw new UserInputError(`名册里没有找到「${name}」。请用 /成员 列表 查看，或请部门负责人先用 /成员 添加 登记。`);
-}
-
-export async function findDepartment(tx: Db, name: string) {
-  const rows = await tx.select().from(departments).where(eq(departments.name, name.trim()));
-  return rows[0] ?? null;
-}
-
-export function mention(p: Pick<Person, 'name'>): string {
-  return `@${p.name}`;
 }

@@ -133,13 +133,13 @@ export function createOutboxWorker(opts: OutboxWorkerOptions) {
           group by platform, conversation_id`),
       );
       const gapOf = new Map(gaps.map((g) => [convKey(g), Number(g.gap)]));
-      const inOrder = candidates.filter((c) => {
+      const beforeGaps = candidates.filter((c) => {
         const gap = gapOf.get(convKey(c));
         return gap === undefined || c.id < gap;
       });
       // The group's kind is read now, not when the message was queued: a message for staff only that
       // was queued while the group was internal is refused if the group has since become a client group.
-      const refused = inOrder.filter((c) => c.payload.internal === true && c.kind === 'client');
+      const refused = beforeGaps.filter((c) => c.payload.internal === true && c.kind === 'client');
       if (refused.length) {
         await tx
           .update(outbox)
@@ -147,9 +147,9 @@ export function createOutboxWorker(opts: OutboxWorkerOptions) {
           .where(inArray(outbox.id, refused.map((c) => c.id)));
         for (const c of refused) log.warn({ outboxId: c.id, platform: c.platform }, 'internal message not sent: the group is now a client group');
       }
-      const ordered = inOrder.filter((c) => !refused.includes(c));
+      const sendable = beforeGaps.filter((c) => !refused.includes(c));
 
-      const claimed: Claimed[] = ordered.map((c) => ({
+      const claimed: Claimed[] = sendable.map((c) => ({
         ...c,
         target: {
           platform: c.platform as Platform,

@@ -1,4 +1,4 @@
-import type { DirectorySource } from '../core/directory';
+import type { DirectorySource } from '../features/directory';
 import { systemClock, type Clock } from './clock';
 import { configuredPlatforms, type PlatformConfig } from './config-schema';
 import { DingtalkDirectory } from './dingtalk/dingtalk-directory';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { editDistance, normaliseDate, parseCommand, stripInvisible, tokenize } from '../../src/core/command-parser';
-import { COMMANDS } from '../../src/core/commands/specs';
+import { COMMANDS, parseWith } from '../helpers/commands';
 
-const parse = (t: string) => parseCommand(t, COMMANDS);
+const parse = parseWith(COMMANDS);
 
 describe('tokenize', () => {
   it('splits on ASCII and full-width spaces and keeps quoted text together', () => {

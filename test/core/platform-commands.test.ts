@@ -1,10 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { parseCommand } from '../../src/core/command-parser';
-import { OUTBOX_COMMANDS } from '../../src/core/commands/outbox-commands';
-import { COMMANDS } from '../../src/core/commands/specs';
+import { OUTBOX_COMMANDS } from '../../src/features/outbox-admin/outbox-commands';
+import { COMMANDS, parseWith } from '../helpers/commands';
 
 const specs = [...COMMANDS, ...OUTBOX_COMMANDS.map((c) => c.spec)];
-const parse = (t: string) => parseCommand(t, specs);
+const parse = parseWith(specs);
 
 describe('outbox commands parse in Chinese and English, from their own examples', () => {
   for (const { spec } of OUTBOX_COMMANDS) {

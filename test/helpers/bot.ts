@@ -4,12 +4,14 @@ import { createChat } from '../../src/core/chat';
 import type { Db } from '../../src/db/client';
 import { seedDemo } from '../../src/db/seed-demo';
 import { createCalendarProvider } from '../../src/core/clocks/clock-store';
-import { createOrderClocks } from '../../src/core/clocks/order-clocks';
+import { createOrderClocks } from '../../src/features/orders/order-clocks';
 import { createScheduler } from '../../src/core/clocks/scheduler';
 import { loadPlaybooks } from '../../src/domain/playbooks';
 import { loadComplaintPlaybook } from '../../src/domain/complaints';
 import { createFeatures, type FeatureDeps } from '../../src/app';
-import { timerSubjectsOf, type Feature } from '../../src/core/feature';
+import { outboundHooksOf, timerSubjectsOf, upkeepOf, type Feature } from '../../src/core/feature';
+import { uncoveredYearWarning } from '../../src/features/clocks';
+import type { CalendarProvider } from '../../src/core/clocks/clock-store';
 import type { LlmClient } from '../../src/llm/client';
 
 export const playbook = loadPlaybooks();
@@ -49,7 +51,7 @@ export async function demoBot(
   const { calendar, clocks } = testClocks();
   const features = [...createFeatures({ clocks, complaintPlaybook, calendar, llm: opts.llm ?? null, ...opts.deps }), ...(opts.features ?? [])];
   const subjects = timerSubjectsOf(features);
-  const scheduler = createScheduler({ db, calendar, log: silentLog, clock, subjects });
+  const scheduler = createScheduler({ db, calendar, log: silentLog, clock, subjects, outbound: outboundHooksOf(features), upkeep: upkeepOf(features) });
   const chat = createChat({ db, log: silentLog, clock, adminUserids: opts.admins ?? [], features });
   // The complaints feature's timers (tests start a second scheduler on them).
   const complaints = { timerSubject: features.find((f) => f.name === 'complaints')!.timerSubjects![0]! };
@@ -79,7 +81,13 @@ export async function demoBot(
     }
     return total;
   };
-  return { chat, say, clock, scheduler, calendar, clocks, complaints, features, workers, runWorkers };
+  return { chat, say, clock, scheduler, calendar, clocks, complaints, features, workers, runWorkers, warnUncoveredYears: yearWarning(db, calendar, silentLog, clock) };
+}
+
+/** The clocks feature's missing-year warning (minute upkeep), run by hand: returns the uncovered years in view. */
+export function yearWarning(db: Db, calendar: CalendarProvider, log: Logger, clock: () => Date) {
+  const warn = uncoveredYearWarning();
+  return () => warn({ db, now: clock(), calendar, log });
 }
 
 export const REFUSED = /^(抱歉|您好！这条命令仅供)/;

@@ -2,12 +2,11 @@ import chineseDaysData from 'chinese-days/dist/chinese-days.json';
 import { and, asc, eq, isNotNull, like, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import type { App } from '../../src/app';
-import { createScheduler } from '../../src/core/clocks/scheduler';
 import { rowsOf } from '../../src/db/rows';
 import { outbox, timers } from '../../src/db/schema';
 import { createStatutoryHolidaySource, createWorkCalendar } from '../../src/domain/calendar';
 import { sandboxChat, appOnDriver } from '../helpers/app';
-import { fakeClock, silentLog } from '../helpers/bot';
+import { fakeClock, silentLog, yearWarning } from '../helpers/bot';
 import { drivers } from '../helpers/databases';
 
 const sh = (local: string) => new Date(`${local}+08:00`).toISOString();
@@ -68,7 +67,7 @@ describe.each(drivers)('a clock behind real time, end to end ($name)', (driver) 
   it('delivers the calendar-fallback notice at the 2025 clock, its row created at that clock', async () => {
     clock.set(sh('2025-11-25T10:00:00'));
     expect(await say('mgmt-home', 'boss', '/部门群 总经办')).toContain('总经办');
-    const scheduler = createScheduler({ db: db(), calendar: calendarWithoutDataFrom(2025), log: silentLog, clock, subjects: [] });
+    const scheduler = { warnUncoveredYears: yearWarning(db(), calendarWithoutDataFrom(2025), silentLog, clock) };
     clock.set(sh('2025-11-25T10:05:00'));
     expect(await scheduler.warnUncoveredYears()).toEqual([2025, 2026]);
     await app.outbox.drain(10);

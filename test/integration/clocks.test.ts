@@ -264,15 +264,15 @@ describe.each(drivers)('clocks on $name', (driver) => {
   it('warns the admins once about a year the holiday data does not cover', async () => {
     const [mgmt] = await db().select().from(departments).where(eq(departments.name, '总经办'));
     clock.set('2027-03-01T02:00:00Z');
-    expect(await bot.scheduler.warnUncoveredYears()).toEqual([2027]);
-    expect(await bot.scheduler.warnUncoveredYears()).toEqual([2027]);
+    expect(await bot.warnUncoveredYears()).toEqual([2027]);
+    expect(await bot.warnUncoveredYears()).toEqual([2027]);
     const notices = await db().select().from(outbox).where(like(outbox.dedupeKey, 'notice:calendar-fallback:2027:%'));
     expect(notices).toHaveLength(1);
     expect(notices[0]!.conversationId).toBe(`dept-${mgmt!.id}`);
     expect(notices[0]!.payload.text).toContain('2027');
     expect(notices[0]!.payload.mentions).toContain('boss');
     clock.set('2026-03-01T02:00:00Z');
-    expect(await bot.scheduler.warnUncoveredYears()).toEqual([]);
+    expect(await bot.warnUncoveredYears()).toEqual([]);
   });
 
   it('answers /逾期, /待办 and /日历, and lets management adjust the calendar', async () => {

@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createScheduler } from '../../src/core/clocks/scheduler';
 import type { Database } from '../../src/db/client';
-import { demoBot, fakeClock, playbook } from '../helpers/bot';
+import { demoBot, fakeClock, playbook, yearWarning } from '../helpers/bot';
 import { drivers } from '../helpers/databases';
 import { capturingLogger } from '../helpers/platform-test-kit';
 
@@ -16,7 +15,7 @@ describe.each(drivers)('the uncovered-year warning on $name', (driver) => {
     const clock = fakeClock('2027-03-01T02:00:00Z');
     const bot = await demoBot(database.db, { clock });
     const { log, lines } = capturingLogger();
-    const scheduler = createScheduler({ db: database.db, calendar: bot.calendar, log, clock, subjects: [] });
+    const scheduler = { warnUncoveredYears: yearWarning(database.db, bot.calendar, log, clock) };
     const warnings = () => lines.map((l) => JSON.parse(l)).filter((l) => l.msg?.startsWith('holiday data does not cover'));
     // Twenty minutes of housekeeping, one run every 65 s (as the scheduler loop does).
     for (let i = 0; i < 19; i++) {

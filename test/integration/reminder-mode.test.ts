@@ -1,6 +1,6 @@
 import { and, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { routeRemindersPrivately, type ReminderRow } from '../../src/core/reminder-mode';
+import { routeRemindersPrivately, type ReminderRow } from '../../src/features/reminder-mode/route-privately';
 import type { Database } from '../../src/db/client';
 import { groups, outbox, people, reminderModes, timers } from '../../src/db/schema';
 import { demoBot, fakeClock } from '../helpers/bot';

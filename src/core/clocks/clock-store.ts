@@ -1,6 +1,6 @@
-import { and, asc, eq, inArray, or, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../../db/client';
-import { calendarOverrides, people, timers } from '../../db/schema';
+import { calendarOverrides, timers } from '../../db/schema';
 import { createWorkCalendar, type CalendarOverride, type WorkCalendar, type WorkingHours } from '../../domain/calendar';
 import type { Playbook, PlaybookRule } from '../../domain/playbooks';
 import { nextWakeUp, timerSchema, type Timer } from '../../domain/timers';
@@ -53,22 +53,3 @@ export async function activeTimers(tx: Db, subject: string): Promise<TimerRow[]>
     .orderBy(asc(timers.id));
 }
 
-/**
- * The people a batch of reminders may @-mention: the named people, everyone in the named departments,
- * and 总经办 — one query for the whole batch (scheduler and complaint subjects alike).
- */
-export async function loadStaff(tx: Db, personIds: number[], deptIds: number[]) {
-  return tx
-    .select()
-    .from(people)
-    .where(
-      and(
-        eq(people.active, true),
-        or(
-          personIds.length ? inArray(people.id, personIds) : sql`false`,
-          deptIds.length ? inArray(people.departmentId, deptIds) : sql`false`,
-          eq(people.role, 'management'),
-        ),
-      ),
-    );
-}

@@ -9,7 +9,7 @@ import type { Scheduler } from './scheduler';
 /**
  * Runs the scheduler: a node-cron tick (default every 5 s, never overlapping) as the safety net, plus a
  * precise wake-up at the next due step when it comes sooner, so reminders are not up to a tick late.
- * Housekeeping (the subjects' upkeep, e.g. department series; calendar warnings) runs once a minute.
+ * Upkeep (the subjects' and the features' maintain hooks) runs once a minute.
  */
 export function startSchedulerLoop(opts: {
   db: Db;
@@ -42,7 +42,6 @@ export function startSchedulerLoop(opts: {
       if (clock().getTime() - lastHousekeeping >= 60_000) {
         lastHousekeeping = clock().getTime();
         await scheduler.maintain();
-        await scheduler.warnUncoveredYears();
       }
       const r = await scheduler.tick();
       if (r.sent) opts.onSent?.();

@@ -1,14 +1,12 @@
-import { and, asc, eq, inArray, isNotNull, lte, or, sql } from 'drizzle-orm';
+import { and, asc, eq, inArray, isNotNull, lte, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client';
-import { groups, outbox, people, timers } from '../../db/schema';
-import { routeRemindersPrivately } from '../reminder-mode';
+import { outbox, timers } from '../../db/schema';
 import type { WorkCalendar } from '../../domain/calendar';
 import type { PlaybookRule } from '../../domain/playbooks';
 import { completeTimer, dueSteps, markStepsSent, nextOccurrence, nextWakeUp, startTimer, type LadderStep, type Timer } from '../../domain/timers';
 import type { Logger } from '../../log';
 import { fromRow, toRow, type CalendarProvider, type TimerRow } from './clock-store';
-import type { ClockChange, OrderChange } from './order-clocks';
-import { enqueue, type Actor } from '../records';
+import type { OutboundHook, OutboundRow } from '../outbound-hook';
 
 export interface SchedulerOptions {
   db: Db;
@@ -17,8 +15,12 @@ export interface SchedulerOptions {
   clock: () => Date;
   /** Timers claimed per transaction. */
   batch?: number;
-  /** Every kind of timer the scheduler runs (the features' subjects: orders, departments, complaints…). */
+  /** Every kind of timer the scheduler runs (the features' subjects). */
   subjects: TimerSubject[];
+  /** The features' rewrites of the rows a tick writes to the outbox (Feature.outbound), in order. */
+  outbound?: OutboundHook[];
+  /** The features' minute-level upkeep outside any timer (Feature.maintain), run after the subjects'. */
+  upkeep?: ((ctx: { db: Db; now: Date; calendar: CalendarProvider; log: Logger }) => Promise<unknown>)[];
 }
 
 /**
@@ -31,12 +33,6 @@ export interface TimerSubject {
   prefix: string;
   rule(id: string): PlaybookRule | undefined;
   prepare(tx: Db, rows: TimerRow[], now: Date, cal: WorkCalendar): Promise<TimerSubjectBatch>;
-  /**
-   * Subjects whose timers are bound to orders (timers.order_id): told of the order's events and of a group
-   * bound to it, in the command's transaction; the changes are listed in the command's reply. Such timers
-   * pause, resume and stop with the order and show in `/查 D12` (OrderClocks.ruleOf finds their rules).
-   */
-  onOrder?(tx: Db, change: OrderChange, now: Date, actor: Actor | null): Promise<ClockChange[]>;
   /** Work due by the calendar rather than by a timer row (e.g. a yearly review), run at the start of each tick. */
   housekeeping?(db: Db, now: Date): Promise<unknown>;
   /**
@@ -48,12 +44,12 @@ export interface TimerSubject {
 
 export interface TimerSubjectBatch {
   /**
-   * null target: nowhere to post. With `hold`, the notice is kept as an `unrouted` outbox row for that
-   * department (shown by `/发送失败 全部`, sent when `/部门群` sets a group); without, it is dropped.
+   * null target: nowhere to post. With `hold`, the notice is kept as an `unrouted` outbox row under the
+   * subject's hold key, until the feature that owns the key releases it; without, it is dropped.
    */
   render(row: TimerRow, rule: PlaybookRule, step: LadderStep, t: Timer): {
     target: { platform: string; conversationId: string; internal?: boolean } | null;
-    hold?: { departmentId: number | null };
+    hold?: { key: string | null };
     text: string;
     /** Optional markdown rendering of the same notice (platforms that have it); the mentions follow it too. */
     markdown?: string;
@@ -70,15 +66,7 @@ export interface TimerSubjectBatch {
   nextTimer?(row: TimerRow, rule: PlaybookRule, after: Date): Timer | null;
 }
 
-interface OutRow {
-  platform: string;
-  conversationId: string;
-  payload: { text: string; mentions: string[]; markdown?: string; internal?: boolean };
-  dedupeKey: string;
-  /** 'unrouted': held for `departmentId` (platform and conversation are ''). */
-  status?: 'pending' | 'unrouted';
-  departmentId?: number | null;
-}
+type OutRow = OutboundRow;
 
 /**
  * The scheduler is a thin shell around the pure ladder (STYLE.md #12). A tick claims due timers with
@@ -88,8 +76,6 @@ interface OutRow {
 export function createScheduler(opts: SchedulerOptions) {
   const { db, log, clock, subjects } = opts;
   const batch = opts.batch ?? 500;
-  /** Uncovered years already logged by this scheduler (one per process). */
-  const loggedUncovered = new Set<number>();
   const byPrefix = new Map(subjects.map((s) => [s.prefix, s]));
   if (byPrefix.size !== subjects.length) throw new Error('two timer subjects share a prefix');
   const subjectOf = (row: Pick<TimerRow, 'subject'>) => byPrefix.get(row.subject.slice(0, row.subject.indexOf(':')));
@@ -145,13 +131,13 @@ export function createScheduler(opts: SchedulerOptions) {
             }),
           );
         } else if (r.hold) {
-          out.push({ platform: '', conversationId: '', payload, dedupeKey, status: 'unrouted', departmentId: r.hold.departmentId });
+          out.push({ platform: '', conversationId: '', payload, dedupeKey, status: 'unrouted', holdKey: r.hold.key });
           (r.more ?? []).forEach((m, i) =>
-            out.push({ platform: '', conversationId: '', payload: { ...m, mentions: [] }, dedupeKey: `${dedupeKey}:${i + 1}`, status: 'unrouted', departmentId: r.hold!.departmentId }),
+            out.push({ platform: '', conversationId: '', payload: { ...m, mentions: [] }, dedupeKey: `${dedupeKey}:${i + 1}`, status: 'unrouted', holdKey: r.hold!.key }),
           );
-          log.warn({ timer: row.id, rule: rule.id, subject: row.subject }, 'no group to post a reminder in; kept as unrouted until /部门群 sets one');
+          log.warn({ timer: row.id, rule: rule.id, subject: row.subject }, 'no group to post a reminder in; kept as unrouted until a group is set for it');
         } else {
-          log.warn({ timer: row.id, rule: rule.id, subject: row.subject }, 'no internal group to post a reminder in; set one with /部门群');
+          log.warn({ timer: row.id, rule: rule.id, subject: row.subject }, 'no internal group to post a reminder in; the notice is dropped');
         }
         t = markStepsSent(t, steps);
         await batchOf.afterSteps?.(row, rule, steps, t);
@@ -164,14 +150,15 @@ export function createScheduler(opts: SchedulerOptions) {
       updates.push({ id: row.id, t, nextStepAt: nextWakeUp(t, rule, cal, now) });
     }
 
-    // Reminders for one person who asked for them privately (/提醒方式 私聊) go to their private chat.
-    const routed = await routeRemindersPrivately(tx, out, now);
+    // The features' outbound hooks (e.g. a reminder for one person who asked for it privately).
+    let routed = out;
+    for (const hook of opts.outbound ?? []) routed = await hook(tx, routed, now);
     // One statement each, the rows passed as one JSON parameter (no thousands of bind parameters).
     // Stamped with the app's clock, not the database's now(): the outbox worker compares with the same clock.
     if (routed.length) {
       await tx.execute(sql`
-        insert into ${outbox} (platform, conversation_id, payload, dedupe_key, status, department_id, next_attempt_at, created_at)
-        select platform, conversation_id, payload, dedupe_key, coalesce(status, 'pending'), department_id,
+        insert into ${outbox} (platform, conversation_id, payload, dedupe_key, status, hold_key, next_attempt_at, created_at)
+        select platform, conversation_id, payload, dedupe_key, coalesce(status, 'pending'), hold_key,
           ${now.toISOString()}::timestamptz, ${now.toISOString()}::timestamptz
         from jsonb_to_recordset(${JSON.stringify(
           routed.map((o) => ({
@@ -180,10 +167,10 @@ export function createScheduler(opts: SchedulerOptions) {
             payload: o.payload,
             dedupe_key: o.dedupeKey,
             status: o.status ?? null,
-            department_id: o.departmentId ?? null,
+            hold_key: o.holdKey ?? null,
           })),
         )}::jsonb)
-          as x(platform text, conversation_id text, payload jsonb, dedupe_key text, status text, department_id integer)
+          as x(platform text, conversation_id text, payload jsonb, dedupe_key text, status text, hold_key text)
         on conflict (dedupe_key) do nothing`);
     }
     if (updates.length) {
@@ -207,9 +194,11 @@ export function createScheduler(opts: SchedulerOptions) {
         next = occurrence ? startTimer(rule, { occurrence }, now, cal) : null;
       }
       if (!next) continue;
+      // The next occurrence belongs to the same owner: every column but the scheduler's own is copied.
+      const { id: _id, ruleId: _r, state: _s, dueAt: _d, nextStepAt: _n, data: _data, createdAt: _c, updatedAt: _u, ...owner } = row;
       await tx
         .insert(timers)
-        .values({ ...toRow(next, rule, cal), subject: row.subject, orderId: row.orderId, departmentId: row.departmentId, createdAt: now, updatedAt: now })
+        .values({ ...owner, ...toRow(next, rule, cal), createdAt: now, updatedAt: now })
         .onConflictDoNothing();
     }
     return sent;
@@ -251,49 +240,12 @@ export function createScheduler(opts: SchedulerOptions) {
       return { claimed, sent };
     },
 
-    /** Each subject's slower upkeep (see TimerSubject.maintain); returns the timers started. */
+    /** Each subject's slower upkeep (see TimerSubject.maintain), then the features' own; returns the timers started. */
     async maintain(): Promise<number> {
       let started = 0;
       for (const s of subjects) if (s.maintain) started += await s.maintain(db, clock(), opts.calendar);
+      for (const task of opts.upkeep ?? []) await task({ db, now: clock(), calendar: opts.calendar, log });
       return started;
-    },
-
-    /**
-     * A year the holiday data does not cover is computed from weekends and fixed-date holidays only:
-     * tell the admins (总经办's groups) once per year, until an override or a package update fills it.
-     */
-    async warnUncoveredYears(): Promise<number[]> {
-      const now = clock();
-      const cal = await opts.calendar(db);
-      const years = [...new Set([now, new Date(now.getTime() + 60 * 86_400_000)].map((d) => Number(cal.dateOf(d).slice(0, 4))))];
-      const uncovered = years.filter((y) => cal.coverage(y) === 'fallback');
-      if (!uncovered.length) return [];
-      const targets = await db
-        .select({ platform: groups.platform, conversationId: groups.conversationId })
-        .from(groups)
-        .innerJoin(people, and(eq(people.departmentId, groups.departmentId), eq(people.role, 'management')))
-        .where(eq(groups.kind, 'internal'));
-      const unique = [...new Map(targets.map((t) => [`${t.platform}|${t.conversationId}`, t])).values()];
-      const admins = await db.select().from(people).where(and(eq(people.active, true), or(eq(people.isAdmin, true), eq(people.role, 'management'))));
-      for (const year of uncovered) {
-        // Housekeeping runs every minute: the log line once per process and year (the notice is deduplicated in the outbox).
-        if (!loggedUncovered.has(year)) log.warn({ year }, 'holiday data does not cover this year; using weekends and fixed-date holidays');
-        loggedUncovered.add(year);
-        for (const t of unique) {
-          await enqueue(db, {
-            ...t,
-            payload: {
-              text:
-                `【日历提醒】节假日数据尚未包含 ${year} 年的国务院放假安排，目前按“周末 + 元旦、劳动节、国庆固定日期”计算工作日。` +
-                `请管理员在通知发布后用 /日历 调整 <日期> 上班|休息 补充，或升级节假日数据。${admins.map((a) => '@' + a.name).join(' ')}`,
-              mentions: admins.map((a) => a.userid),
-            },
-            dedupeKey: `notice:calendar-fallback:${year}:${t.platform}:${t.conversationId}`,
-            now,
-          });
-        }
-      }
-      return uncovered;
     },
   };
 }

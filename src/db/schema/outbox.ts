@@ -1,8 +1,10 @@
+import { sql } from 'drizzle-orm';
 import { bigserial, index, integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
 
 /**
- * `unrouted`: a department notice with no group to go to (no 部门群, no fallback); kept visible in
- * `/发送失败 全部` and released to the department's group when `/部门群` sets one.
+ * `unrouted`: a notice with no group to go to, held under its hold key (a department's notice with no
+ * 部门群 and no fallback: `dept:<id>`); kept visible in `/发送失败 全部` and released to the group when
+ * `/部门群` sets one.
  */
 export const OUTBOX_STATUSES = ['pending', 'sent', 'failed', 'unrouted'] as const;
 export type OutboxStatus = (typeof OUTBOX_STATUSES)[number];
@@ -42,8 +44,10 @@ export const outbox = pgTable(
     dedupeKey: text('dedupe_key').unique(),
     /** Inbound message this answers, if any (lets an adapter reply in-thread or via response_url). */
     replyTo: text('reply_to'),
-    /** For an `unrouted` row: the department whose group it waits for (platform and conversation are ''). */
-    departmentId: integer('department_id'),
+    /** For an `unrouted` row: what it waits for, named by the feature that held it (e.g. `dept:12`). */
+    holdKey: text('hold_key'),
+    /** The department of a `dept:<id>` hold key (derived, for the roster's queries). */
+    departmentId: integer('department_id').generatedAlwaysAs(sql`case when hold_key ~ '^dept:[0-9]{1,9}$' then substring(hold_key from 6)::integer end`),
     status: text('status', { enum: OUTBOX_STATUSES }).notNull().default('pending'),
     attempts: integer('attempts').notNull().default(0),
     /** Set from the app's clock by every insert (the worker compares it with that clock); the defaults are for hand-written SQL. */

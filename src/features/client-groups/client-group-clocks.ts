@@ -4,7 +4,7 @@ import { chatLog, clientContacts, groups, orders, people, timers, type ClientCon
 import type { WorkCalendar } from '../../domain/calendar';
 import { completeTimer, pauseTimer, type Timer } from '../../domain/timers';
 import { activeTimers, fromRow, toRow, type CalendarProvider, type TimerRow } from '../../core/clocks/clock-store';
-import type { ClockChange } from '../../core/clocks/order-clocks';
+import type { ClockChange } from '../orders';
 import { writeAudit, type Actor } from '../../core/records';
 import { startClientGroupTimer, type ClientGroupRuleId, type ClientGroupRules } from './client-group-rules';
 

@@ -3,12 +3,10 @@ import type { Db } from '../../db/client';
 import { chatLog, clientContacts, clientQuestions, clients, groups, orders, people, timers } from '../../db/schema';
 import { formatInstantInChinese } from '../../domain/calendar';
 import { orderCode } from '../../domain/orders';
-import type { OrderClocks } from '../../core/clocks/order-clocks';
-import type { ClockChange, OrderChange } from '../../core/clocks/order-clocks';
 import { fromRow } from '../../core/clocks/clock-store';
-import { involvement, loadOrder } from '../../core/commands/order-commands';
+import { involvement, loadOrder, type ClockChange, type OrderChange, type OrderClocks } from '../orders';
 import type { ChatContext } from '../../core/context';
-import { holdNotice, groupName } from '../../core/department-group';
+import { holdNotice, groupName } from '../roster';
 import { PermissionError, UserInputError } from '../../core/errors';
 import type { WatchContext } from '../../core/feature';
 import { enqueue, type Actor } from '../../core/records';
@@ -294,7 +292,7 @@ export function createClientGroupHandlers(deps: ClientGroupDeps) {
     ctx.reply(lines.join('\n'));
   }
 
-  /** Order events and bindings (OrderClocks → TimerSubject.onOrder). */
+  /** Order events and bindings (the orders feature's `orderChanged` event). */
   async function onOrder(tx: Db, change: OrderChange, now: Date, actor: Actor | null): Promise<ClockChange[]> {
     const o = await orderRow(tx, change.orderId);
     if (!o || !isOpenOrder(o)) return [];

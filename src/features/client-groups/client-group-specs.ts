@@ -1,4 +1,4 @@
-import type { CommandDef } from '../../core/commands/specs';
+import type { CommandDef } from '../../core/commands';
 
 /**
  * 讨论组 commands. `/已私聊`, `/待解决` and `/已解决` may be sent in the client group itself: their replies

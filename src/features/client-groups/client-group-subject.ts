@@ -4,9 +4,10 @@ import { clientQuestions, clients, groups, orders, people } from '../../db/schem
 import { formatInstantInChinese, type WorkCalendar } from '../../domain/calendar';
 import { orderCode } from '../../domain/orders';
 import { buildReminderText, type MentionRole } from '../../domain/playbooks';
-import { loadStaff, type TimerRow } from '../../core/clocks/clock-store';
+import { type TimerRow } from '../../core/clocks/clock-store';
+import { departmentHold, loadStaff } from '../roster';
 import type { TimerSubject } from '../../core/clocks/scheduler';
-import { groupName, noticeRoute, type NoticeRoute } from '../../core/department-group';
+import { groupName, noticeRoute, type NoticeRoute } from '../roster';
 import { CLIENT_GROUP_PREFIX, lastStaffContacts, parseSubject } from './client-group-clocks';
 import type { ClientGroupRuleId, ClientGroupRules } from './client-group-rules';
 
@@ -129,7 +130,7 @@ export function clientGroupTimerSubject(rules: ClientGroupRules): TimerSubject {
           const who = orderMentions(step.mention, o, staff);
           return {
             target: route.kind === 'unrouted' ? null : { platform: route.group.platform, conversationId: route.group.conversationId, internal: true },
-            ...(route.kind === 'unrouted' ? { hold: { departmentId: o.departmentId } } : {}),
+            ...(route.kind === 'unrouted' ? { hold: departmentHold(o.departmentId) } : {}),
             text,
             mentions: who.map((p) => ({ userid: p.userid, name: p.name })),
           };

@@ -1,5 +1,6 @@
 import type { CalendarProvider } from '../../core/clocks/clock-store';
-import type { OrderClocks } from '../../core/clocks/order-clocks';
+import { orderChanged, type OrderClocks } from '../orders';
+import { on } from '../../core/events';
 import type { Feature } from '../../core/feature';
 import { createClientGroupClocks } from './client-group-clocks';
 import { createClientGroupHandlers } from './client-group-commands';
@@ -16,7 +17,7 @@ export type { QuestionTriage } from './question';
  * 讨论组 kept alive (SERVICE-RULES.md, 讨论组): every client question answered, open questions resolved
  * in 2 working days, weekly contact, a materials-progress report every two weeks, and the group itself
  * created after coaching. A watcher, five commands, `/查 Q5`, and one timer subject whose timers are
- * bound to the order (they pause with it and show in `/查 D12`, `/逾期`, `/待办`).
+ * bound to the order (it follows the orders feature's `orderChanged`) (they pause with it and show in `/查 D12`, `/逾期`, `/待办`).
  */
 export function clientGroupsFeature(deps: { clocks: OrderClocks; calendar: CalendarProvider; rules?: ClientGroupRules; triage?: QuestionTriage }): Feature {
   const rules = deps.rules ?? loadClientGroupRules();
@@ -27,7 +28,8 @@ export function clientGroupsFeature(deps: { clocks: OrderClocks; calendar: Calen
     help: { topic: '讨论组', words: ['讨论组', '客户群', 'client-group', 'clientgroup'] },
     commands: CLIENT_GROUP_COMMANDS.map((spec) => ({ spec, handler: h.handlers[spec.id]! })),
     refs: { Q: { noun: '客户问题', example: 'Q5', show: (ctx, id) => h.show(ctx, id) } },
-    timerSubjects: [{ ...clientGroupTimerSubject(rules), onOrder: h.onOrder }],
+    timerSubjects: [clientGroupTimerSubject(rules)],
+    on: [on(orderChanged, (e, change) => h.onOrder(e.tx, change, e.now, e.actor))],
     watch: h.watch,
   };
 }

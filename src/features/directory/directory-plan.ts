@@ -1,4 +1,4 @@
-import type { DirectorySnapshot } from '../../core/directory';
+import type { DirectorySnapshot } from './source';
 import type { Role } from '../../db/schema';
 
 /** One roster row as the plan needs it. */

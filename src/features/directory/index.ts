@@ -1,9 +1,9 @@
 import { and, asc, desc, eq, gte, inArray, isNull, lte, sql } from 'drizzle-orm';
-import type { CommandDef } from '../../core/commands/specs';
+import type { CommandDef } from '../../core/commands';
 import type { ChatContext } from '../../core/context';
-import { mention } from '../../core/context';
-import { managementGroup } from '../../core/department-group';
-import type { DirectorySnapshot, DirectorySource } from '../../core/directory';
+import { mention } from '../roster';
+import { managementGroup } from '../roster';
+import type { DirectorySnapshot, DirectorySource } from './source';
 import { UserInputError } from '../../core/errors';
 import type { Feature, FeatureWorker, RouteContext } from '../../core/feature';
 import { safeErrorMessage } from '../../log';
@@ -15,6 +15,7 @@ import { ROLE_NAMES } from '../../domain/roles';
 import { emptyPlan, planDirectorySync, type RosterEntry, type SyncPlan } from './directory-plan';
 
 /** A proposal can be confirmed for one day; after that the directory is read again. */
+export type { DirectoryDepartment, DirectoryMember, DirectorySource } from './source';
 export const PROPOSAL_TTL_MS = 24 * 60 * 60 * 1000;
 const OPEN = ['new', 'assigned', 'paused'] as const;
 /** The daily job proposes at most once in this span, however many instances run it. */

@@ -5,7 +5,7 @@ import type { LlmClient } from '../../llm/client';
 import { createRedaction } from '../../llm/privacy';
 import { fillPrompt, loadPrompt } from '../../llm/prompts';
 import type { ParsedArgs } from '../../core/command-parser';
-import type { CommandDef } from '../../core/commands/specs';
+import type { CommandDef } from '../../core/commands';
 import type { ChatContext } from '../../core/context';
 import type { Feature } from '../../core/feature';
 import { forbiddenIn, templateDraft } from './polite-draft';

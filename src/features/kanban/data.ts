@@ -1,4 +1,4 @@
-import { PROMISE_CLOCKS } from '../reports/figures';
+import { PROMISE_CLOCKS } from '../reports';
 import { lastStaffContacts } from '../client-groups';
 import { and, asc, desc, eq, gte, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client';

@@ -1,10 +1,10 @@
-import { replyPrivately } from '../../core/private-reply';
+import { replyPrivately } from '../../core/private-chat';
 import type { CalendarProvider } from '../../core/clocks/clock-store';
-import type { CommandDef } from '../../core/commands/specs';
-import type { Feature } from '../../core/feature';
+import type { CommandDef } from '../../core/commands';
+import type { Engine, Feature } from '../../core/feature';
 import type { LinkSigner } from '../../core/signed-link';
 import type { ComplaintPlaybook } from '../../domain/complaints';
-import type { Playbook, PlaybookRule } from '../../domain/playbooks';
+import type { Playbook } from '../../domain/playbooks';
 import { formatInstantInChinese } from '../../domain/calendar';
 import { createKanbanRouter, KANBAN_PATH, KANBAN_PURPOSE } from './routes';
 
@@ -45,8 +45,6 @@ export interface KanbanDeps {
   complaintPlaybook: ComplaintPlaybook;
   calendar: CalendarProvider;
   adminUserids: readonly string[];
-  /** The rule of any feature's timer by its subject (OrderClocks.ruleOf). */
-  ruleOfTimer?: (row: { subject: string; ruleId: string }) => PlaybookRule | undefined;
 }
 
 /**
@@ -55,8 +53,13 @@ export interface KanbanDeps {
  * sender was given. The pages re-read the roster on every request (access.ts).
  */
 export function kanbanFeature(deps: KanbanDeps): Feature {
+  // The rule of any feature's timer by its subject: the engine's, once every feature is registered.
+  let engine: Engine | null = null;
   return {
     name: 'kanban',
+    init: (e) => {
+      engine = e;
+    },
     commands: [
       {
         spec: KANBAN_COMMANDS[0]!,
@@ -95,7 +98,7 @@ export function kanbanFeature(deps: KanbanDeps): Feature {
         log,
         links: deps.links,
         calendar: deps.calendar,
-        rules: { playbook: deps.playbook, complaintPlaybook: deps.complaintPlaybook, ofTimer: deps.ruleOfTimer },
+        rules: { playbook: deps.playbook, complaintPlaybook: deps.complaintPlaybook, ofTimer: (row) => engine?.ruleOf(row) },
         adminUserids: deps.adminUserids,
       }),
   };

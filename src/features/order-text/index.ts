@@ -7,10 +7,11 @@ import { createRedaction } from '../../llm/privacy';
 import { fillPrompt, loadPrompt } from '../../llm/prompts';
 import type { CalendarProvider } from '../../core/clocks/clock-store';
 import { parseCommand, type ParsedArgs } from '../../core/command-parser';
-import { commandById, type CommandDef } from '../../core/commands/specs';
+import type { CommandDef } from '../../core/commands';
+import { ORDER_COMMANDS } from '../orders';
 import type { ChatContext } from '../../core/context';
 import { UserInputError } from '../../core/errors';
-import type { Feature, Handler } from '../../core/feature';
+import type { Feature } from '../../core/feature';
 import { orderCommand, parseOrderText, type OrderFields } from './parse-order-text';
 
 export { parseOrderText, orderCommand, readDate, type OrderFields } from './parse-order-text';
@@ -63,11 +64,11 @@ const FIELD_NAMES: [keyof OrderFields, string][] = [
 
 /**
  * 一句话建单: `/单 <文本>` shows what was read and the exact `/单 新建 …` command; `/单 确认 <编号>` runs
- * that command through the orders feature's own handler. The model (when configured) only fills the
+ * that command as if the sender had typed it (ChatContext.dispatch). The model (when configured) only fills the
  * fields; nothing is created until a person confirms.
  */
-export function orderTextFeature(deps: { createOrder: Handler; calendar: CalendarProvider; timeZone?: string; llm?: LlmClient | null }): Feature {
-  const orderNewSpec = commandById('order.new');
+export function orderTextFeature(deps: { calendar: CalendarProvider; timeZone?: string; llm?: LlmClient | null }): Feature {
+  const orderNewSpec = ORDER_COMMANDS.find((c) => c.id === 'order.new')!;
 
   async function read(ctx: ChatContext, text: string): Promise<{ fields: OrderFields; source: 'rules' | 'model'; version: string }> {
     const cal = await deps.calendar(ctx.tx);
@@ -146,7 +147,8 @@ export function orderTextFeature(deps: { createOrder: Handler; calendar: Calenda
     const parsed = parseCommand(draft.command, [orderNewSpec]);
     if (!parsed.ok) throw new UserInputError(`抱歉，编号 ${id} 的命令不完整，请直接发送：\n${draft.command}`);
     const [{ max: before }] = (await ctx.tx.select({ max: sql<number | null>`max(${orders.id})` }).from(orders)) as [{ max: number | null }];
-    await deps.createOrder(ctx, parsed.args);
+    // The orders feature runs it as if the sender had typed it (same gates and handler, this transaction).
+    await ctx.dispatch(draft.command);
     const [{ max: after }] = (await ctx.tx.select({ max: sql<number | null>`max(${orders.id})` }).from(orders)) as [{ max: number | null }];
     if (after !== null && after !== before) {
       await ctx.tx.update(orderDrafts).set({ usedAt: ctx.now, orderId: after }).where(eq(orderDrafts.id, id));

@@ -2,12 +2,15 @@ import { eq } from 'drizzle-orm';
 import type { ChatContext } from '../../core/context';
 import { UserInputError } from '../../core/errors';
 import type { Feature } from '../../core/feature';
-import type { CommandDef } from '../../core/commands/specs';
+import type { CommandDef } from '../../core/commands';
 import { reminderModes } from '../../db/schema';
+import { routeRemindersPrivately } from './route-privately';
+
+export { routeRemindersPrivately, type ReminderRow } from './route-privately';
 
 /**
  * `/提醒方式 私聊|群`: where the reminders meant only for me go. 私聊: to my private chat with the bot
- * (src/core/reminder-mode.ts moves them when the scheduler writes them); 群: in the group, with a real
+ * (route-privately.ts, this feature's outbound hook, moves them when the scheduler writes them); 群: in the group, with a real
  * @ (the default). Reminders for several people, and anything for a client group, stay in the group.
  */
 const spec: CommandDef = {
@@ -49,6 +52,12 @@ async function reminderMode(ctx: ChatContext, args: Record<string, string | numb
   );
 }
 
+/** `/提醒方式` and the outbound hook that moves a one-person reminder to that person's private chat. */
 export function reminderModeFeature(): Feature {
-  return { name: 'reminder-mode', help: { topic: '计时', words: ['计时', '提醒'] }, commands: [{ spec, handler: reminderMode }] };
+  return {
+    name: 'reminder-mode',
+    help: { topic: '计时', words: ['计时', '提醒'] },
+    commands: [{ spec, handler: reminderMode }],
+    outbound: routeRemindersPrivately,
+  };
 }

@@ -9,9 +9,9 @@ import type { WorkCalendar } from '../../domain/calendar';
 import type { CalendarProvider } from '../../core/clocks/clock-store';
 import type { RouteContext } from '../../core/feature';
 import { LINK_REFUSAL_TEXT, type LinkSigner } from '../../core/signed-link';
-import { METHOD_NAMES } from '../visits/schedule';
-import { visitCode } from '../visits/visit-store';
-import type { VisitPlaybook } from '../visits/visit-playbook';
+import { METHOD_NAMES } from '../visits';
+import { visitCode } from '../visits';
+import type { VisitPlaybook } from '../visits';
 import { complaintRows, orderRows, serviceDepartments, visitRows } from './figures';
 import { weeklySummary } from './weekly';
 

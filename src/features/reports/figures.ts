@@ -3,7 +3,7 @@ import type { Db } from '../../db/client';
 import { rowsOf } from '../../db/rows';
 import { clients, complaints, departments, orderEvents, orders, people, timers, visits } from '../../db/schema';
 import type { ComplaintRate } from '../../domain/complaints';
-import { rateOf } from '../../core/complaints/complaint-rate-review';
+import { rateOf } from '../complaints';
 import type { Person } from '../../core/records';
 
 /**

@@ -1,22 +1,25 @@
-import { replyPrivately } from '../../core/private-reply';
+import { replyPrivately } from '../../core/private-chat';
 import { eq } from 'drizzle-orm';
 import { departments } from '../../db/schema';
 import type { ComplaintPlaybook } from '../../domain/complaints';
 import { formatInstantInChinese } from '../../domain/calendar';
 import type { CalendarProvider } from '../../core/clocks/clock-store';
 import type { ParsedArgs } from '../../core/command-parser';
-import { findDepartment, type ChatContext } from '../../core/context';
+import { type ChatContext } from '../../core/context';
+import { findDepartment } from '../roster';
 import { PermissionError, UserInputError } from '../../core/errors';
 import type { Feature, Handler } from '../../core/feature';
 import type { LinkSigner } from '../../core/signed-link';
-import type { VisitPlaybook } from '../visits/visit-playbook';
-import { loadVisitPlaybook } from '../visits/visit-playbook';
+import type { VisitPlaybook } from '../visits';
+import { loadVisitPlaybook } from '../visits';
 import { EXPORT_PURPOSE, exportRouter, exportScopeOf, monthSpan, type ExportKind } from './export';
 import { monthFigures, serviceDepartments } from './figures';
 import { renderMonthly } from './monthly';
 import { REPORT_RULES, reportSubject } from './report-subject';
 import { REPORT_COMMANDS } from './specs';
 import { renderWeekly, weeklySummary } from './weekly';
+
+export { PROMISE_CLOCKS } from './figures';
 
 export interface ReportsDeps {
   calendar: CalendarProvider;

@@ -8,9 +8,9 @@ import { ruleSchema, type PlaybookRule } from '../../domain/playbooks';
 import { nextOccurrence, startTimer } from '../../domain/timers';
 import { toRow, type CalendarProvider, type TimerRow } from '../../core/clocks/clock-store';
 import type { TimerSubject } from '../../core/clocks/scheduler';
-import { managementGroup, noticeRoute, type NoticeRoute } from '../../core/department-group';
+import { departmentHold, managementGroup, noticeRoute, type NoticeRoute } from '../roster';
 import { writeAudit, type Person } from '../../core/records';
-import type { VisitPlaybook } from '../visits/visit-playbook';
+import type { VisitPlaybook } from '../visits';
 import { monthFigures, serviceDepartments } from './figures';
 import { renderMonthly } from './monthly';
 import rulesJson from './report-rules.json';
@@ -143,7 +143,7 @@ export function reportSubject(deps: { calendar: CalendarProvider; complaintPlayb
           const note = m.route.kind === 'fallback' ? `\n${m.route.note}` : '';
           return {
             target,
-            ...(target ? {} : { hold: { departmentId: m.departmentId } }),
+            ...(target ? {} : { hold: departmentHold(m.departmentId) }),
             text: m.parts[0]!.text + note,
             markdown: m.parts[0]!.markdown + note,
             mentions: m.mentions.map((p) => ({ userid: p.userid, name: p.name })),

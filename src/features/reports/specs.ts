@@ -1,4 +1,4 @@
-import type { CommandDef } from '../../core/commands/specs';
+import type { CommandDef } from '../../core/commands';
 
 /** 周报, 月报 and 导出 (each shows internal figures: never in a client group). */
 export const REPORT_COMMANDS: CommandDef[] = [

@@ -5,8 +5,8 @@ import { orderCode, STATUS_NAMES } from '../../domain/orders';
 import type { OrderStatus } from '../../db/schema';
 import { byteLength } from '../../platforms/split-by-bytes';
 import type { Person } from '../../core/records';
-import type { VisitPlaybook } from '../visits/visit-playbook';
-import { assigneesOf, loadClientFacts, runningDueVisits } from '../visits/visit-store';
+import type { VisitPlaybook } from '../visits';
+import { assigneesOf, loadClientFacts, runningDueVisits } from '../visits';
 import { departmentStaff, groupByHandler, openComplaints, openOrders, type HandlerWeek } from './figures';
 
 /**

@@ -7,9 +7,10 @@ import { orderCode, STATUS_NAMES } from '../../domain/orders';
 import { completeTimer, startTimer } from '../../domain/timers';
 import type { ParsedArgs } from '../../core/command-parser';
 import { activeTimers, fromRow, toRow, type CalendarProvider } from '../../core/clocks/clock-store';
-import { findDepartment, mention, type ChatContext, type Person } from '../../core/context';
+import { type ChatContext, type Person } from '../../core/context';
+import { findDepartment, mention } from '../roster';
 import { PermissionError, UserInputError } from '../../core/errors';
-import { formatInstant } from '../../core/commands/format';
+import { formatInstant } from '../../domain/calendar/format-instant';
 import { KIND_NAMES, KIND_WORDS, METHOD_NAMES, METHOD_WORDS, refusalsMakeVisit } from './schedule';
 import type { VisitPlaybook } from './visit-playbook';
 import { WAY_NAMES } from '../client-groups';
@@ -26,43 +27,10 @@ import {
   type ClientRow,
   type VisitRow,
 } from './visit-store';
+import { clip, lastContact, openPlanned, visitIdOf, visitStatus } from './lookups';
+export { lastContact, visitIdOf } from './lookups';
 
 type Handler = (ctx: ChatContext, args: ParsedArgs) => Promise<void>;
-
-/**
- * "Last contact" with a client: the latest of a staff member's message in one of the client's client
- * groups (chat_log) and a contact recorded on one of its orders (`/联系`, `/材料进度`: client_contacts).
- */
-export async function lastContact(tx: Db, clientId: number): Promise<{ at: Date; name: string; text: string } | null> {
-  const [msg] = await tx
-    .select({ at: chatLog.at, name: people.name, text: chatLog.text })
-    .from(chatLog)
-    .innerJoin(groups, and(eq(groups.platform, chatLog.platform), eq(groups.conversationId, chatLog.conversationId)))
-    .innerJoin(people, eq(people.userid, chatLog.sender))
-    .where(and(eq(groups.kind, 'client'), eq(groups.clientId, clientId), eq(chatLog.direction, 'in')))
-    .orderBy(desc(chatLog.at), desc(chatLog.id))
-    .limit(1);
-  const [rec] = await tx
-    .select({ at: clientContacts.at, kind: clientContacts.kind, note: clientContacts.note, name: people.name })
-    .from(clientContacts)
-    .innerJoin(orders, eq(orders.id, clientContacts.orderId))
-    .leftJoin(people, eq(people.id, clientContacts.personId))
-    .where(eq(orders.clientId, clientId))
-    .orderBy(desc(clientContacts.at), desc(clientContacts.id))
-    .limit(1);
-  if (rec && (!msg || rec.at.getTime() >= msg.at.getTime())) {
-    return { at: rec.at, name: rec.name ?? '—', text: `（${WAY_NAMES[rec.kind]}）${rec.note ?? ''}` };
-  }
-  return msg ?? null;
-}
-
-export function visitIdOf(ref: unknown): number {
-  const m = /^V(\d{1,9})$/i.exec(String(ref ?? ''));
-  if (!m) throw new UserInputError(`抱歉，「${String(ref)}」不是回访编号（应为 V 加数字，如 V9）。`);
-  return Number(m[1]);
-}
-
-const clip = (s: string, n = 60) => (s.length > n ? s.slice(0, n) + '…' : s);
 
 export function createVisitCommands(deps: { playbook: VisitPlaybook; calendar: CalendarProvider }) {
   const pb = deps.playbook;
@@ -169,23 +137,6 @@ export function createVisitCommands(deps: { playbook: VisitPlaybook; calendar: C
     lines.push(`最近联系：${last ? `${formatInstantInChinese(last.at, cal, { now: ctx.now })} ${last.name}：${clip(last.text, 40)}` : '客户群里还没有同事的发言记录'}`);
     ctx.reply(lines.join('\n'));
   };
-
-  function visitStatus(v: VisitRow): string {
-    if (v.status === 'planned') return `计划${v.plannedFor ? ' ' + v.plannedFor : ''}`;
-    if (v.status === 'refused') return `客户拒约 ${formatInstant(v.createdAt)}`;
-    return `已回访 ${v.doneAt ? formatInstant(v.doneAt) : ''}${v.reviewedAt ? '，已审阅' : v.reportAt ? '，已报告' : ''}`;
-  }
-
-  async function openPlanned(tx: Db, clientId: number): Promise<VisitRow | null> {
-    const [v] = await tx
-      .select()
-      .from(visits)
-      .where(and(eq(visits.clientId, clientId), eq(visits.status, 'planned')))
-      .orderBy(desc(visits.id))
-      .limit(1)
-      .for('update');
-    return v ?? null;
-  }
 
   function checkPremium(ctx: ChatContext, c: ClientRow) {
     if (c.kind === 'premium' && !isManagerOrAbove(ctx.actor.person, ctx.actor.isAdmin)) {

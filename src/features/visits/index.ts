@@ -26,4 +26,6 @@ export function visitsFeature(deps: { calendar: CalendarProvider; playbook?: Vis
   };
 }
 
-export { loadVisitPlaybook, lastContact };
+export { loadVisitPlaybook, lastContact, type VisitPlaybook };
+export { METHOD_NAMES, VISIT_STATUS_NAMES } from './schedule';
+export { assigneesOf, loadClientFacts, runningDueVisits, visitCode } from './visit-store';

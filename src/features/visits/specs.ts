@@ -1,4 +1,4 @@
-import type { CommandDef } from '../../core/commands/specs';
+import type { CommandDef } from '../../core/commands';
 
 const client = { name: 'client', label: '客户名称', kind: 'text' as const };
 const ref = { name: 'ref', label: '回访编号（如 V9）', kind: 'ref' as const };

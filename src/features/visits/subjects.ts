@@ -3,9 +3,10 @@ import type { Db } from '../../db/client';
 import { clients, people, visits } from '../../db/schema';
 import { formatInstantInChinese, type WorkCalendar } from '../../domain/calendar';
 import type { MentionRole } from '../../domain/playbooks';
-import { loadStaff, type CalendarProvider, type TimerRow } from '../../core/clocks/clock-store';
+import { type CalendarProvider, type TimerRow } from '../../core/clocks/clock-store';
+import { departmentHold, loadStaff } from '../roster';
 import type { TimerSubject } from '../../core/clocks/scheduler';
-import { noticeRoute, type NoticeRoute } from '../../core/department-group';
+import { noticeRoute, type NoticeRoute } from '../roster';
 import type { Person } from '../../core/records';
 import { METHOD_NAMES } from './schedule';
 import type { VisitPlaybook } from './visit-playbook';
@@ -34,7 +35,7 @@ function mentionsFor(roles: readonly MentionRole[], assigned: Person[], departme
 function routed(route: NoticeRoute, text: string, departmentId: number | null) {
   return {
     target: route.kind === 'unrouted' ? null : { platform: route.group.platform, conversationId: route.group.conversationId, internal: true },
-    ...(route.kind === 'unrouted' ? { hold: { departmentId } } : {}),
+    ...(route.kind === 'unrouted' ? { hold: departmentHold(departmentId) } : {}),
     text: route.kind === 'fallback' ? `${text}\n${route.note}` : text,
   };
 }

@@ -1,5 +1,5 @@
 import { PlatformApiError } from '../../core/errors';
-import type { DirectoryDepartment, DirectoryMember, DirectorySource } from '../../core/directory';
+import type { DirectoryDepartment, DirectoryMember, DirectorySource } from '../../features/directory';
 import type { Clock } from '../clock';
 import type { PlatformConfig } from '../config-schema';
 import { fetchJson } from '../http/fetch-json';

@@ -5,7 +5,7 @@
 import pino from 'pino';
 import { createCalendarProvider } from '../../../src/core/clocks/clock-store';
 import { createScheduler } from '../../../src/core/clocks/scheduler';
-import { orderTimerSubjects } from '../../../src/core/clocks/order-subjects';
+import { orderTimerSubjects } from '../../../src/features/orders/order-subjects';
 import { createOutboxWorker } from '../../../src/core/outbox-worker';
 import { openDatabase } from '../../../src/db/client';
 import { loadPlaybooks } from '../../../src/domain/playbooks';

@@ -1,0 +1,169 @@
+import { and, asc, eq, lt, lte, or, sql } from 'drizzle-orm';
+import { calendarOverrides, clients, orders, people, timers } from '../../db/schema';
+import { describeDayInChinese, formatInstantInChinese } from '../../domain/calendar';
+import { orderCode } from '../../domain/orders';
+import { loadComplaintPlaybook } from '../../domain/complaints';
+
+/** Names of complaint clocks in these lists (their timers carry the department, not an order). */
+const DEFAULT_COMPLAINT_RULES = loadComplaintPlaybook();
+import { fromRow, toRow } from '../../core/clocks/clock-store';
+import type { ParsedArgs } from '../../core/command-parser';
+import type { CalendarProvider, TimerRow } from '../../core/clocks/clock-store';
+import type { ChatContext } from '../../core/context';
+import type { PlaybookRule } from '../../domain/playbooks';
+
+/** What the clock commands read besides the chat context: the calendar and any timer's rule (the engine's). */
+export interface ClockServices {
+  calendar: CalendarProvider;
+  ruleOf(row: Pick<TimerRow, 'subject' | 'ruleId'>): PlaybookRule | undefined;
+}
+export type ClockContext = ChatContext & { clocks: ClockServices };
+import { PermissionError, UserInputError } from '../../core/errors';
+
+type Scope = 'mine' | 'dept' | 'all';
+
+function scopeOf(ctx: ClockContext, s: unknown): Scope {
+  const p = ctx.actor.person;
+  if (s === '全部' || s === 'all') {
+    if (!(ctx.actor.isAdmin || p?.role === 'management')) throw new PermissionError('抱歉，查看全部计时需要总经办权限。');
+    return 'all';
+  }
+  if (s === '部门' || s === 'dept') return 'dept';
+  if (s === '我的' || s === 'mine') return 'mine';
+  // Leads see their department by default; everyone else their own orders.
+  return p && (p.role === 'head' || p.role === 'supervisor') ? 'dept' : ctx.actor.isAdmin || p?.role === 'management' ? 'all' : 'mine';
+}
+
+function scopeFilter(ctx: ClockContext, scope: Scope) {
+  const p = ctx.actor.person;
+  if (scope === 'all') return sql`true`;
+  if (scope === 'dept') {
+    if (!p?.departmentId) throw new UserInputError('您在名册中没有所属部门，请改用「我的」。');
+    return or(eq(orders.departmentId, p.departmentId), eq(timers.departmentId, p.departmentId))!;
+  }
+  if (!p) throw new UserInputError('您还不在名册中，没有自己的计时。');
+  return or(eq(orders.handlerId, p.id), eq(orders.salespersonId, p.id))!;
+}
+
+async function listTimers(ctx: ClockContext, scope: Scope, until: Date, overdueOnly: boolean) {
+  return ctx.tx
+    .select({ t: timers, code: orders.id, client: clients.name, handler: people.name })
+    .from(timers)
+    .leftJoin(orders, eq(orders.id, timers.orderId))
+    .leftJoin(clients, eq(clients.id, orders.clientId))
+    .leftJoin(people, eq(people.id, orders.handlerId))
+    .where(
+      and(
+        eq(timers.state, 'running'),
+        overdueOnly ? lt(timers.dueAt, ctx.now) : and(lte(timers.dueAt, until), sql`${timers.dueAt} >= ${ctx.now.toISOString()}::timestamptz`),
+        scopeFilter(ctx, scope),
+      ),
+    )
+    .orderBy(asc(timers.dueAt))
+    .limit(60);
+}
+
+const scopeName: Record<Scope, string> = { mine: '您的', dept: '本部门的', all: '全部' };
+
+export async function overdue(ctx: ClockContext, args: ParsedArgs) {
+  const scope = scopeOf(ctx, args.scope);
+  const rows = await listTimers(ctx, scope, ctx.now, true);
+  if (!rows.length) {
+    ctx.reply(`${scopeName[scope]}计时目前没有逾期，辛苦了！`);
+    return;
+  }
+  const cal = await ctx.clocks.calendar(ctx.tx);
+  const lines = [`${scopeName[scope]}逾期计时（${rows.length} 项${rows.length === 60 ? '，只显示最早的 60 项' : ''}）：`];
+  for (const r of rows) lines.push(line(ctx, r, cal, true));
+  ctx.reply(lines.join('\n'));
+}
+
+export async function due(ctx: ClockContext, args: ParsedArgs) {
+  // "/待办 部门" is allowed too: a lone scope word in the first place.
+  const first = args.days as string | undefined;
+  const isScopeWord = first !== undefined && !/^\d+$/.test(first);
+  if (isScopeWord && !['我的', '部门', '全部', 'mine', 'dept', 'all'].includes(first)) {
+    throw new UserInputError(`「${first}」不是工作日数。正确格式：/待办 [工作日数，默认 3] [我的|部门]`);
+  }
+  const days = isScopeWord || first === undefined ? 3 : Number(first);
+  if (!Number.isInteger(days) || days < 1 || days > 30) throw new UserInputError('工作日数请写 1 到 30 之间的整数。');
+  const scope = scopeOf(ctx, isScopeWord ? first : args.scope);
+  const cal = await ctx.clocks.calendar(ctx.tx);
+  const until = cal.addWorkingDays(ctx.now, days);
+  const rows = await listTimers(ctx, scope, until, false);
+  if (!rows.length) {
+    ctx.reply(`${scopeName[scope]}计时在未来 ${days} 个工作日内没有到期的。`);
+    return;
+  }
+  const lines = [`${scopeName[scope]}未来 ${days} 个工作日内到期（${rows.length} 项）：`];
+  for (const r of rows) lines.push(line(ctx, r, cal, false));
+  ctx.reply(lines.join('\n'));
+}
+
+function line(
+  ctx: ClockContext,
+  r: { t: typeof timers.$inferSelect; code: number | null; client: string | null; handler: string | null },
+  cal: Awaited<ReturnType<ClockContext['clocks']['calendar']>>,
+  late: boolean,
+): string {
+  const rule = ctx.clocks.ruleOf(r.t) ?? DEFAULT_COMPLAINT_RULES.byId.get(r.t.ruleId)?.timer;
+  const complaint = /^complaint:(\d+)$/.exec(r.t.subject);
+  const subject = r.code ? `${orderCode(r.code)} ${r.client ?? ''}` : complaint ? `投诉 T${complaint[1]}` : '部门事项';
+  const lateBy = late ? `，已超 ${r.t.data.clock === 'wall' ? wallTimeText(ctx.now.getTime() - r.t.dueAt.getTime()) : `${Math.max(0.1, Math.round((cal.workingTimeBetween(r.t.dueAt, ctx.now) / cal.workingDayMs) * 10) / 10)} 个工作日`}` : '';
+  // Only an order has a handler to name; complaint and department clocks are named by their step.
+  const who = r.code ? `｜${r.handler ?? '未派单'}` : '';
+  return `· ${subject}｜${rule?.step ?? r.t.ruleId}｜期限 ${formatInstantInChinese(r.t.dueAt, cal, { now: ctx.now })}${lateBy}${who}｜${rule?.clause ?? ''}`;
+}
+
+/** How late a wall-clock timer (minutes, days, weeks) is, in the clock's own measure. */
+export function wallTimeText(ms: number): string {
+  const minutes = Math.max(1, Math.floor(ms / 60_000));
+  if (minutes < 120) return `${minutes} 分钟`;
+  const hours = Math.floor(minutes / 60);
+  if (hours < 48) return `${hours} 小时`;
+  return `${Math.floor(hours / 24)} 天`;
+}
+
+export async function calendarShow(ctx: ClockContext, args: ParsedArgs) {
+  const cal = await ctx.clocks.calendar(ctx.tx);
+  const date = (args.date as string | undefined) ?? cal.dateOf(ctx.now);
+  const explanation = cal.explainDay(date);
+  ctx.reply(describeDayInChinese(explanation, cal));
+}
+
+export async function calendarAdjust(ctx: ClockContext, args: ParsedArgs) {
+  const date = String(args.date);
+  const kind = args.kind === '上班' || args.kind === 'work' ? 'work' : 'off';
+  const note = (args.note as string | undefined) ?? null;
+  const before = await ctx.clocks.calendar(ctx.tx);
+  await ctx.tx
+    .insert(calendarOverrides)
+    .values({ date, kind, note, createdBy: ctx.actor.userid, createdAt: ctx.now })
+    .onConflictDoUpdate({ target: calendarOverrides.date, set: { kind, note, createdBy: ctx.actor.userid, createdAt: ctx.now } });
+  await ctx.audit('calendar.override', `calendar:${date}`, { kind, note });
+  const after = await ctx.clocks.calendar(ctx.tx);
+  // Running working-day clocks that run across that day keep their remaining working time.
+  const dayStart = after.at(date, '00:00');
+  const affected = await ctx.tx
+    .select()
+    .from(timers)
+    .where(and(eq(timers.state, 'running'), sql`${timers.dueAt} > ${dayStart.toISOString()}::timestamptz`, sql`${timers.data}->>'clock' = 'working'`));
+  let moved = 0;
+  for (const row of affected) {
+    const data = row.data as { dueAt: string };
+    const oldDue = new Date(data.dueAt);
+    const remaining = before.workingTimeBetween(ctx.now, oldDue);
+    if (remaining <= 0) continue;
+    const newDue = after.addWorkingTime(ctx.now, remaining);
+    if (newDue.getTime() === oldDue.getTime()) continue;
+    // Order, department and features' order-bound clocks (complaint clocks keep their reckoning, as before).
+    const rule = row.subject.startsWith('complaint:') ? undefined : ctx.clocks.ruleOf(row);
+    if (!rule) continue;
+    const t = { ...fromRow(row), dueAt: newDue };
+    await ctx.tx.update(timers).set({ ...toRow(t, rule, after), updatedAt: ctx.now }).where(eq(timers.id, row.id));
+    moved++;
+  }
+  ctx.reply(
+    `已设置：${describeDayInChinese(after.explainDay(date), after)}` + (moved ? `\n已按新日历重算 ${moved} 项进行中的计时。` : ''),
+  );
+}

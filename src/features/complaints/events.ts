@@ -1,0 +1,46 @@
+import type { ChatContext } from '../../core/context';
+import { defineEvent } from '../../core/events';
+import type { ComplaintLevel } from '../../domain/complaints';
+import type { clients, orders } from '../../db/schema';
+
+type ClientRow = typeof clients.$inferSelect;
+type OrderRow = typeof orders.$inferSelect;
+
+/** What a complaint is filed from: `/投诉`'s parsed arguments, or a confirmed triage suggestion. */
+export interface FileComplaintInput {
+  client: ClientRow;
+  order: OrderRow | null | undefined;
+  /** The client's words (the evidence). */
+  content: string;
+  /** The words are the client's own (quoted or read from the client group), not retold by staff. */
+  relayed: boolean;
+  /** When the client complained: the 30-minute clock counts from here. */
+  receivedAt: Date;
+  /** 渠道= word (CHANNEL_WORDS); absent: from where it was said and who logs it. */
+  channelWord?: string;
+  /** 负责人= as typed (a mention or userid); absent: the order's handler. */
+  handler?: string;
+  dept?: string;
+  /** 级别= as typed (A–D); confirmed only when the one filing may confirm levels. */
+  level?: string;
+  unhappy?: boolean;
+  /** The client group the words came from. */
+  source: { platform: string; conversationId: string } | null;
+  /** Reply with the polite client-group acknowledgement (the command was typed in the client group). */
+  clientGroupAck: boolean;
+}
+
+/** A complaint relayed by another feature (e.g. a confirmed triage suggestion), filed through `/投诉`'s intake. */
+export interface FileComplaintRequest {
+  chat: ChatContext;
+  input: FileComplaintInput;
+}
+
+/** A request the complaints feature answers: file this complaint, in the caller's transaction. */
+export const fileComplaint = defineEvent<FileComplaintRequest, { id: number; code: string }>('complaints.file');
+
+/** Another feature's reading of a complaint's words (its level proposal takes the higher reading). */
+export type LevelReading = { level: ComplaintLevel; why: string } | null;
+
+/** Emitted while a complaint is filed: subscribers read its level from the words (none: no reading). */
+export const complaintLevelAsked = defineEvent<{ content: string }, LevelReading>('complaints.level-asked');

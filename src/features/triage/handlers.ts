@@ -1,0 +1,93 @@
+import { eq } from 'drizzle-orm';
+import type { Db } from '../../db/client';
+import { clients, groups, orders, timers, triageSuggestions } from '../../db/schema';
+import { formatInstantInChinese } from '../../domain/calendar';
+import { completeTimer } from '../../domain/timers';
+import { activeTimers, fromRow, toRow } from '../../core/clocks/clock-store';
+import type { ParsedArgs } from '../../core/command-parser';
+import type { ChatContext } from '../../core/context';
+import { request } from '../../core/events';
+import { fileComplaint } from '../complaints';
+import { UserInputError } from '../../core/errors';
+import { LEVEL_NAMES, MODEL_DECIDER, personById, subjectOf, suggestionCode, type Suggestion, type TriageEnv } from './shared';
+
+/** `/投诉 确认`, `/投诉 忽略` and the X ref's show. */
+export function triageHandlers(env: TriageEnv) {
+  const { deps, rule } = env;
+
+  async function loadOpen(ctx: ChatContext, refText: unknown): Promise<Suggestion> {
+    const m = /^X(\d{1,9})$/i.exec(String(refText ?? ''));
+    if (!m) throw new UserInputError(`抱歉，「${String(refText)}」不是疑似投诉编号（应为 X 加数字，如 X3）。`);
+    const [s] = await ctx.tx.select().from(triageSuggestions).where(eq(triageSuggestions.id, Number(m[1]))).for('update');
+    if (!s) throw new UserInputError(`抱歉，没有找到疑似投诉 X${m[1]}，请核对编号。`);
+    if (s.status === 'confirmed') throw new UserInputError(`${suggestionCode(s.id)} 已确认为投诉 T${s.complaintId}，可发送 /查 T${s.complaintId} 查看。`);
+    if (s.status === 'dismissed' && s.decidedBy !== MODEL_DECIDER) throw new UserInputError(`${suggestionCode(s.id)} 已由 ${s.decidedBy ?? '同事'} 忽略（原因：${s.dismissReason ?? '—'}）。`);
+    return s;
+  }
+
+  async function stopReminder(tx: Db, id: number, now: Date) {
+    const cal = await deps.calendar(tx);
+    for (const row of await activeTimers(tx, subjectOf(id))) {
+      const t = completeTimer(fromRow(row), now);
+      await tx.update(timers).set({ ...toRow(t, rule, cal), updatedAt: now }).where(eq(timers.id, row.id));
+    }
+  }
+
+  async function confirm(ctx: ChatContext, args: ParsedArgs) {
+    const s = await loadOpen(ctx, args.ref);
+    const [client] = s.clientId ? await ctx.tx.select().from(clients).where(eq(clients.id, s.clientId)) : [];
+    if (!client) throw new UserInputError(`抱歉，${suggestionCode(s.id)} 所在的客户群还没有绑定客户，请先在该群 /绑定，或用 /投诉 客户=<客户> 登记。`);
+    const [order] = s.orderId ? await ctx.tx.select().from(orders).where(eq(orders.id, s.orderId)) : [];
+    const [source] = await ctx.tx.select().from(groups).where(eq(groups.id, s.groupId));
+    const handlerRef = (args.handler as string | undefined) ?? (s.handlerId && !s.orderId ? (await personById(ctx.tx, s.handlerId))?.userid : undefined);
+    // Filed by the complaints feature exactly as `/投诉` files (its `fileComplaint` request).
+    const filed = await request(ctx.emit, { tx: ctx.tx, now: ctx.now, actor: ctx.actor }, fileComplaint, { chat: ctx, input: {
+      client,
+      order: order ?? null,
+      content: s.messages.map((m) => m.text).join('\n'),
+      relayed: true,
+      receivedAt: s.firstAt,
+      handler: handlerRef,
+      dept: args.dept as string | undefined,
+      level: args.level as string | undefined,
+      source: source ? { platform: source.platform, conversationId: source.conversationId } : null,
+      clientGroupAck: false,
+    } });
+    await ctx.tx
+      .update(triageSuggestions)
+      .set({ status: 'confirmed', complaintId: filed.id, decidedBy: ctx.actor.displayName, decidedAt: ctx.now })
+      .where(eq(triageSuggestions.id, s.id));
+    await stopReminder(ctx.tx, s.id, ctx.now);
+    await ctx.audit('triage.confirmed', subjectOf(s.id), { complaint: filed.code, source: s.source, version: s.version, level: args.level ?? null });
+    ctx.reply(`${suggestionCode(s.id)} 已确认为投诉 ${filed.code}，回电期限从客户发消息时算起。谢谢！`);
+  }
+
+  async function dismiss(ctx: ChatContext, args: ParsedArgs) {
+    const s = await loadOpen(ctx, args.ref);
+    const reason = String(args.reason).trim().slice(0, 500);
+    await ctx.tx
+      .update(triageSuggestions)
+      .set({ status: 'dismissed', dismissReason: reason, decidedBy: ctx.actor.displayName, decidedAt: ctx.now })
+      .where(eq(triageSuggestions.id, s.id));
+    await stopReminder(ctx.tx, s.id, ctx.now);
+    await ctx.audit('triage.dismissed', subjectOf(s.id), { reason, source: s.source, version: s.version });
+    ctx.reply(`已忽略疑似投诉 ${suggestionCode(s.id)}（原因：${reason}），谢谢！`);
+  }
+
+  async function show(ctx: ChatContext, id: number) {
+    const [s] = await ctx.tx.select().from(triageSuggestions).where(eq(triageSuggestions.id, id));
+    if (!s) throw new UserInputError(`抱歉，没有找到疑似投诉 X${id}。`);
+    if (ctx.group.kind === 'client') throw new UserInputError('抱歉，这条命令会显示内部信息，不能在客户群里使用。');
+    const cal = await deps.calendar(ctx.tx);
+    const state = s.status === 'open' ? '待确认' : s.status === 'confirmed' ? `已确认为投诉 T${s.complaintId}` : `已忽略（${s.dismissReason ?? ''}）`;
+    ctx.reply(
+      [
+        `疑似投诉 ${suggestionCode(s.id)}｜${state}｜建议 ${s.level} 级（${LEVEL_NAMES[s.level]}）`,
+        `依据：${s.source === 'model' ? '模型' : '规则'}（${s.version}），置信度 ${s.confidence.toFixed(2)}`,
+        ...s.messages.map((m) => `${formatInstantInChinese(new Date(m.at), cal, { now: ctx.now })}　${m.text}`),
+      ].join('\n'),
+    );
+  }
+
+  return { confirm, dismiss, show };
+}
