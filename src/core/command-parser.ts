@@ -17,7 +17,7 @@ export interface RawArgs {
 
 /**
  * A positional argument's kind: the parser's own (`text`, `word`, `ref`, `date`) or one a feature
- * registers (Feature.argKinds, e.g. an order number), checked by that kind's `parse`.
+ * registers (Feature.argKinds, e.g. a record number), checked by that kind's `parse`.
  */
 export type ArgKindName = 'text' | 'word' | 'ref' | 'date' | (string & {});
 

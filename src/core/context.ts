@@ -10,11 +10,11 @@ import type { Actor, Group } from './records';
 export type HandlerArgs = Record<string, string | number | boolean | undefined>;
 export type Handler = (ctx: ChatContext, args: HandlerArgs) => Promise<void>;
 
-/** `/查 <letter><number>`: e.g. `D` → 分配单 D12. */
+/** `/查 <letter><number>`: a feature's record by its letter and number (e.g. `X` → X12). */
 export interface FeatureRef {
-  /** What the letter names, for the polite reply to an unknown letter (e.g. 分配单). */
+  /** What the letter names, for the polite reply to an unknown letter. */
   noun: string;
-  /** An example ref, e.g. D12. */
+  /** An example ref, e.g. X12. */
   example: string;
   show(ctx: ChatContext, id: number): Promise<void>;
 }
@@ -22,7 +22,7 @@ export interface FeatureRef {
 /** A `/帮助` topic, declared by the feature whose commands it groups. */
 export interface HelpTopicDef {
   topic: string;
-  /** Words that ask for it: `/帮助 分配单`, `/帮助 order`. */
+  /** Words that ask for it: `/帮助 <word>`. */
   words: string[];
 }
 

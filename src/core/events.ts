@@ -38,7 +38,7 @@ export function on<P, R>(event: EventDef<P, R>, handle: (ctx: EventContext, payl
 export type Emit = <P, R>(ctx: EventContext, event: EventDef<P, R>, payload: P) => Promise<R[]>;
 
 /**
- * The one subscriber's answer of an event that is a request (e.g. "file this complaint"): exactly one
+ * The one subscriber's answer of an event that is a request (e.g. "file this record"): exactly one
  * feature must answer it.
  */
 export async function request<P, R>(emit: Emit, ctx: EventContext, event: EventDef<P, R>, payload: P): Promise<R> {

@@ -96,7 +96,7 @@ export interface Feature {
   help?: HelpTopicDef;
   commands?: FeatureCommand[];
   refs?: Record<string, FeatureRef>;
-  /** Argument kinds of its command specs (e.g. `order`: 「D12」 → 12, else a polite reason). */
+  /** Argument kinds of its command specs (e.g. a record number: 「X12」 → 12, else a polite reason). */
   argKinds?: Record<string, ArgKind>;
   /** The role gates' policy (one feature, the roster, gives it). */
   access?: AccessPolicy;

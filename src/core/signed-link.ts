@@ -15,7 +15,7 @@ export interface LinkClaims {
   purpose: string;
   /** Who it was issued to (the roster userid); permissions are re-read from the roster on each use. */
   userid: string;
-  /** Purpose-specific scope, e.g. `{ kind: '投诉', month: '2026-11' }`. */
+  /** Purpose-specific scope, e.g. `{ kind: 'report', month: '2026-11' }`. */
   scope?: Record<string, string>;
   /** Issued at / expires at, epoch milliseconds. */
   iat: number;

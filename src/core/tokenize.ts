@@ -73,7 +73,7 @@ export function* scanTokens(input: string): Generator<Token, void, undefined> {
 
 /**
  * Zero-width and bidi-control characters: invisible, so 张\u200B工 looks like 张工 but is another name.
- * Removed from every argument word (names, userids, departments, person references); free text keeps
+ * Removed from every argument word (names, userids, person references); free text keeps
  * them (a zero-width joiner belongs to emoji).
  */
 const INVISIBLE = /[\u200B-\u200F\u202A-\u202E\u2060-\u2064\u2066-\u2069\uFEFF]/g;
