@@ -5,7 +5,10 @@ import { dingtalkSign, dingtalkSignMatches } from './dingtalk-sign';
 
 /** Pure verification and decoding of DingTalk robot messages (HTTP callback and Stream push alike). */
 
-/** DingTalk rejects its own signatures outside one hour; we accept the same window both ways. */
+/**
+ * DingTalk rejects its own signatures outside one hour (PROTOCOLS.md). Event subscription pushes, whose
+ * signature covers the encrypted body, keep that window; robot callbacks use DINGTALK_SIGN_WINDOW_SECONDS.
+ */
 export const DINGTALK_MAX_SKEW_MS = 60 * 60 * 1000;
 
 export type DingtalkDecoded =
@@ -18,11 +21,12 @@ export function verifyCallbackHeaders(
   appSecret: string,
   headers: { timestamp?: string; sign?: string },
   now: Date,
+  windowMs: number,
 ): { ok: true } | Rejection {
   const { timestamp, sign } = headers;
   if (!timestamp || !sign) return reject(401, 'missing_signature');
   if (!/^\d{1,15}$/.test(timestamp)) return reject(401, 'bad_timestamp');
-  if (Math.abs(now.getTime() - Number(timestamp)) > DINGTALK_MAX_SKEW_MS) return reject(401, 'stale_timestamp');
+  if (Math.abs(now.getTime() - Number(timestamp)) > windowMs) return reject(401, 'stale_timestamp');
   if (!dingtalkSignMatches(dingtalkSign(timestamp, appSecret), sign)) return reject(401, 'bad_signature');
   return { ok: true };
 }
@@ -139,9 +143,10 @@ export function decodeHttpCallback(
   appSecret: string,
   req: { headers: { timestamp?: string; sign?: string }; body: string },
   now: Date,
+  windowMs: number,
   botName?: string,
 ): DingtalkDecoded {
-  const v = verifyCallbackHeaders(appSecret, req.headers, now);
+  const v = verifyCallbackHeaders(appSecret, req.headers, now, windowMs);
   if (!v.ok) return v;
   let json: unknown;
   try {
