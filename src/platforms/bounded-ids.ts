@@ -14,25 +14,28 @@ import { z } from 'zod';
  *   "加密的…ID" strings such as `msg0xxxx`, `cid…==`, `$:LWCP_v1:$…` (机器人接收消息协议,
  *   open.dingtalk.com/document/isvapp/receive-message, no length given); user names at most 80 characters.
  * So an id is 1–128 printable ASCII characters without spaces (base64's "+/=" and "$:" included), a
- * name or title at most 256 characters without control characters, a URL at most 2048 characters.
+ * name or title at most 256 characters (control characters dropped), a URL at most 2048 characters.
  */
 export const PLATFORM_ID_MAX = 128;
 export const PLATFORM_NAME_MAX = 256;
 export const PLATFORM_URL_MAX = 2048;
 
 const ID_CHARS = /^[\x21-\x7e]+$/;
-const CONTROL = /\p{Cc}/u;
+const CONTROL_ALL = /\p{Cc}/gu;
 const URL_CHARS = /^[\x21-\x7e]+$/;
 
 /** A platform id: 1–128 printable ASCII characters, no whitespace. */
 export const platformId = z.string().min(1).max(PLATFORM_ID_MAX).regex(ID_CHARS);
 /** An optional id that a platform may also send as "" (e.g. senderStaffId of an external member). */
 export const optionalPlatformId = z.union([z.literal(''), platformId]).optional();
-/** A display name or title: at most 256 characters, no control characters. */
+/**
+ * A display name or title: at most 256 characters; control characters are dropped, not refused (a name
+ * is display data: a stray bell in a nickname must not lose the person's message).
+ */
 export const platformName = z
   .string()
   .max(PLATFORM_NAME_MAX)
-  .refine((v) => !CONTROL.test(v), { message: 'control character' });
+  .transform((v) => v.replace(CONTROL_ALL, ''));
 /** A URL the platform hands us to answer on (sessionWebhook, response_url). */
 export const platformUrl = z.string().min(1).max(PLATFORM_URL_MAX).regex(URL_CHARS);
 /** A message or event type word (text, richText, enter_chat, chat_add_member …). */
