@@ -50,6 +50,7 @@ import {
   createSenders,
   createWecomAibotWs,
   createWecomRouter,
+  purgeExpiredSignPairs,
   WecomWsSender,
   type DingtalkStream,
   type OnInbound,
@@ -180,7 +181,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
     adminUserids: config.ADMIN_USERIDS,
     directory: directorySources,
   });
-  const scheduler = createScheduler({ db, calendar, log, clock, subjects: timerSubjectsOf(features), outbound: outboundHooksOf(features), upkeep: upkeepOf(features) });
+  const scheduler = createScheduler({ db, calendar, log, clock, subjects: timerSubjectsOf(features), outbound: outboundHooksOf(features), upkeep: [...upkeepOf(features), purgeExpiredSignPairs] });
   const chat = createChat({ db, log, clock, adminUserids: config.ADMIN_USERIDS, features });
   const senders: PlatformSender[] = [];
   if (config.sandboxEnabled) senders.push(sandboxSender);
@@ -243,7 +244,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
   }
   if (platforms.dingtalk && config.DINGTALK_MODE === 'http') {
     callbackPaths.push(config.DINGTALK_CALLBACK_PATH);
-    routers.push(createDingtalkRouter({ config, clock, onInbound, log }));
+    routers.push(createDingtalkRouter({ config, clock, onInbound, log, db }));
   }
   // Event subscription over HTTP (group joins → a welcome): in either mode, when its keys are set.
   if (platforms.dingtalkEvents) {

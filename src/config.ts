@@ -176,6 +176,7 @@ const HINTS: Record<string, string> = {
   DINGTALK_API_BASE: '改法：http:// 或 https:// 开头的地址，例如 DINGTALK_API_BASE=https://api.dingtalk.com',
   DINGTALK_MODE: '改法：http 或 stream，例如 DINGTALK_MODE=stream',
   DINGTALK_CALLBACK_PATH: '改法：以 / 开头的路径，例如 DINGTALK_CALLBACK_PATH=/dingtalk/callback',
+  DINGTALK_SIGN_WINDOW_SECONDS: '改法：30–3600 的整数（秒），例如 DINGTALK_SIGN_WINDOW_SECONDS=300；服务器时钟请用 NTP 校准',
   DINGTALK_EVENT_AES_KEY: '改法：钉钉开发者后台「事件订阅」页面的加密 aes_key（43 位），原样粘贴',
   DINGTALK_EVENT_PATH: '改法：以 / 开头的路径，例如 DINGTALK_EVENT_PATH=/dingtalk/events',
   PLATFORM_HTTP_TIMEOUT_MS: '改法：100–120000 的整数（毫秒），例如 PLATFORM_HTTP_TIMEOUT_MS=10000',

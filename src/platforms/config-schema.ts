@@ -71,6 +71,13 @@ export const platformEnvShape = {
   /** http: HTTP callback at DINGTALK_CALLBACK_PATH; stream: outbound WebSocket (dingtalk-stream). */
   DINGTALK_MODE: z.enum(['http', 'stream']).default('http'),
   DINGTALK_CALLBACK_PATH: path('/dingtalk/callback'),
+  /**
+   * HTTP mode: how far (seconds, either way) a callback's signed `timestamp` may be from our clock.
+   * The signature covers the timestamp only, not the body, so the window is how long a captured header
+   * pair stays usable; each pair is also bound to its first message (dingtalk-sign-pairs.ts). DingTalk
+   * itself allows one hour; 5 minutes leaves ample room for clock skew between NTP-synced servers.
+   */
+  DINGTALK_SIGN_WINDOW_SECONDS: z.coerce.number().int().min(30).max(3600).default(300),
   /** Display name of the robot, to strip a leading "@name" that DingTalk left in the text. */
   DINGTALK_BOT_NAME: optionalString,
   /**

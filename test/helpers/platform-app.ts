@@ -79,6 +79,9 @@ export async function startPlatformApp(opts: PlatformAppOptions) {
   );
 
   let seq = 0;
+  // DingTalk signs the timestamp only, and the bot binds each (timestamp, sign) pair to one message:
+  // like the real platform, every callback gets its own millisecond.
+  let lastDingtalkTs = 0;
   const nextId = (prefix: string) => `${prefix}-${Date.now().toString(36)}-${++seq}`;
 
   /** POST one signed, encrypted AI-bot (智能机器人) group message, as WeCom does. */
@@ -126,7 +129,8 @@ export async function startPlatformApp(opts: PlatformAppOptions) {
       robotCode: secrets.dingAppKey,
       createAt: now,
     };
-    const timestamp = String(now);
+    lastDingtalkTs = now > lastDingtalkTs || lastDingtalkTs - now > 60_000 ? now : lastDingtalkTs + 1;
+    const timestamp = String(lastDingtalkTs);
     const sign = createHmac('sha256', secrets.dingAppSecret).update(`${timestamp}\n${secrets.dingAppSecret}`).digest('base64');
     const res = await fetch(`${app.url}/dingtalk/callback`, {
       method: 'POST',

@@ -1,10 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database } from '../../src/db/client';
 import { dingtalkSign } from '../../src/platforms/dingtalk/dingtalk-sign';
 import { createDingtalkRouter } from '../../src/platforms/dingtalk/dingtalk-router';
 import { sealMessage } from '../../src/platforms/wecom/wecom-crypto';
 import { createWecomRouter } from '../../src/platforms/wecom/wecom-router';
 import { vectorPostBody, WECOM_VECTOR as V } from '../fixtures/wecom-official-vector';
+import { pgliteDriver } from '../helpers/databases';
 import { capturingLogger, fixedClock, serve, testConfig } from '../helpers/platform-test-kit';
 
 const BILLION_LAUGHS = `<?xml version="1.0"?>
@@ -23,8 +25,10 @@ describe('hostile input never reaches onInbound and never crashes the server', (
   const appSecret = 'dt-app-secret-hostile';
   let calls = 0;
   let server: Awaited<ReturnType<typeof serve>>;
+  let database: Database;
 
   beforeAll(async () => {
+    database = await pgliteDriver.open();
     const config = testConfig({
       WECOM_TOKEN: V.token,
       WECOM_ENCODING_AES_KEY: V.encodingAesKey,
@@ -40,9 +44,12 @@ describe('hostile input never reaches onInbound and never crashes the server', (
       return 'accepted' as const;
     };
     const log = capturingLogger().log;
-    server = await serve(createWecomRouter({ config, clock, log, onInbound }), createDingtalkRouter({ config, clock, log, onInbound }));
+    server = await serve(createWecomRouter({ config, clock, log, onInbound }), createDingtalkRouter({ config, clock, log, onInbound, db: database.db }));
   });
-  afterAll(() => server.close());
+  afterAll(async () => {
+    await server.close();
+    await database.close();
+  });
 
   const wecomQuery = `msg_signature=${V.message.msgSignature}&timestamp=${V.message.timestamp}&nonce=${V.message.nonce}`;
   const dingHeaders = () => {

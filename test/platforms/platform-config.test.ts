@@ -21,6 +21,13 @@ describe('platform config in the one config module', () => {
     expect(loadConfig({ DINGTALK_APP_KEY: 'k', DINGTALK_APP_SECRET: 's', SANDBOX: 'on' }).sandboxEnabled).toBe(true);
   });
 
+  it('DINGTALK_SIGN_WINDOW_SECONDS: 300 by default, 30–3600 accepted, anything else named with its fix', () => {
+    expect(loadConfig({}).DINGTALK_SIGN_WINDOW_SECONDS).toBe(300);
+    expect(loadConfig({ DINGTALK_SIGN_WINDOW_SECONDS: '60' }).DINGTALK_SIGN_WINDOW_SECONDS).toBe(60);
+    expect(() => loadConfig({ DINGTALK_SIGN_WINDOW_SECONDS: '7200' })).toThrow(/DINGTALK_SIGN_WINDOW_SECONDS：太大，最大为 3600[\s\S]*NTP/);
+    expect(() => loadConfig({ DINGTALK_SIGN_WINDOW_SECONDS: '5' })).toThrow(/DINGTALK_SIGN_WINDOW_SECONDS：太小/);
+  });
+
   it('strips a trailing slash from base URLs', () => {
     expect(loadConfig({ WECOM_API_BASE: 'http://127.0.0.1:8080/' }).WECOM_API_BASE).toBe('http://127.0.0.1:8080');
   });

@@ -1,11 +1,15 @@
 import { z } from 'zod';
 import type { InboundMessage } from '../../core/types';
+import { isPlatformId, isPlatformKind, optionalPlatformId, platformId, platformKind, platformName, platformUrl, schemaFailureReason } from '../bounded-ids';
 import { reject, stripBotMention, type Rejection } from '../verification';
 import { dingtalkSign, dingtalkSignMatches } from './dingtalk-sign';
 
 /** Pure verification and decoding of DingTalk robot messages (HTTP callback and Stream push alike). */
 
-/** DingTalk rejects its own signatures outside one hour; we accept the same window both ways. */
+/**
+ * DingTalk rejects its own signatures outside one hour (PROTOCOLS.md). Event subscription pushes, whose
+ * signature covers the encrypted body, keep that window; robot callbacks use DINGTALK_SIGN_WINDOW_SECONDS.
+ */
 export const DINGTALK_MAX_SKEW_MS = 60 * 60 * 1000;
 
 export type DingtalkDecoded =
@@ -18,26 +22,29 @@ export function verifyCallbackHeaders(
   appSecret: string,
   headers: { timestamp?: string; sign?: string },
   now: Date,
+  windowMs: number,
 ): { ok: true } | Rejection {
   const { timestamp, sign } = headers;
   if (!timestamp || !sign) return reject(401, 'missing_signature');
   if (!/^\d{1,15}$/.test(timestamp)) return reject(401, 'bad_timestamp');
-  if (Math.abs(now.getTime() - Number(timestamp)) > DINGTALK_MAX_SKEW_MS) return reject(401, 'stale_timestamp');
+  if (Math.abs(now.getTime() - Number(timestamp)) > windowMs) return reject(401, 'stale_timestamp');
   if (!dingtalkSignMatches(dingtalkSign(timestamp, appSecret), sign)) return reject(401, 'bad_signature');
   return { ok: true };
 }
 
 const robotMessage = z.object({
-  msgtype: z.string(),
-  msgId: z.string().min(1),
-  conversationId: z.string().min(1),
-  conversationType: z.string().optional(),
-  conversationTitle: z.string().optional(),
-  senderId: z.string().optional(),
-  senderStaffId: z.string().optional(),
-  senderNick: z.string().optional(),
-  chatbotUserId: z.string().optional(),
-  atUsers: z.array(z.object({ dingtalkId: z.string().optional(), staffId: z.string().optional() })).optional(),
+  msgtype: platformKind,
+  msgId: platformId,
+  conversationId: platformId,
+  conversationType: z.string().max(8).optional(),
+  conversationTitle: platformName.optional(),
+  senderId: optionalPlatformId,
+  senderStaffId: optionalPlatformId,
+  senderNick: platformName.optional(),
+  senderCorpId: optionalPlatformId,
+  chatbotCorpId: optionalPlatformId,
+  chatbotUserId: optionalPlatformId,
+  atUsers: z.array(z.object({ dingtalkId: optionalPlatformId, staffId: optionalPlatformId })).max(1000).optional(),
   text: z
     .object({
       content: z.string(),
@@ -53,9 +60,9 @@ const robotMessage = z.object({
     })
     .passthrough()
     .optional(),
-  sessionWebhook: z.string().optional(),
+  sessionWebhook: platformUrl.optional(),
   sessionWebhookExpiredTime: z.number().optional(),
-  robotCode: z.string().optional(),
+  robotCode: optionalPlatformId,
 });
 
 /** Message types whose text the bot reads: audio by DingTalk's speech recognition, richText by its text parts. */
@@ -84,12 +91,16 @@ function repliedText(content: unknown): string | undefined {
 export function decodeRobotMessage(json: unknown, now: Date, botName?: string): DingtalkDecoded {
   const kind = (json as { msgtype?: unknown } | null)?.msgtype;
   if (typeof kind !== 'string') return reject(400, 'missing_fields');
+  if (!isPlatformKind(kind)) return reject(400, 'bad_fields');
   if (!READABLE.has(kind) && !(kind in ATTACHMENTS)) {
+    // Not read, but its id binds the callback's signature (dingtalk-sign-pairs.ts) and is logged: bounded too.
     const id = (json as { msgId?: unknown }).msgId;
+    if (id !== undefined && !isPlatformId(id)) return reject(400, 'bad_fields');
     return { ok: true, kind: 'ignored', reason: `msgtype:${kind}`, id: typeof id === 'string' ? id : undefined };
   }
   const p = robotMessage.safeParse(json);
-  if (!p.success || (kind === 'text' && !p.data.text)) return reject(400, 'missing_fields');
+  if (!p.success) return reject(400, schemaFailureReason(p.error));
+  if (kind === 'text' && !p.data.text) return reject(400, 'missing_fields');
   const m = p.data;
   const raw = kind === 'text' ? m.text!.content : kind === 'audio' ? (m.content?.recognition ?? '') : kind === 'richText' ? richTextOf(m.content?.richText) : '';
   const senderId = m.senderStaffId || m.senderId;
@@ -139,9 +150,10 @@ export function decodeHttpCallback(
   appSecret: string,
   req: { headers: { timestamp?: string; sign?: string }; body: string },
   now: Date,
+  windowMs: number,
   botName?: string,
 ): DingtalkDecoded {
-  const v = verifyCallbackHeaders(appSecret, req.headers, now);
+  const v = verifyCallbackHeaders(appSecret, req.headers, now, windowMs);
   if (!v.ok) return v;
   let json: unknown;
   try {

@@ -8,7 +8,7 @@ import { decodeEventCallback, sealSuccess, type DingtalkEventKeys } from './ding
 import type { DingtalkRouterOptions } from './dingtalk-router';
 
 /** As the robot callback's; inboundTimeoutMs defaults to 1200 ms (DingTalk wants the encrypted "success" within 1500 ms). */
-export type DingtalkEventsRouterOptions = DingtalkRouterOptions;
+export type DingtalkEventsRouterOptions = Omit<DingtalkRouterOptions, 'db'>;
 
 /**
  * POST DINGTALK_EVENT_PATH: DingTalk's event subscription pushed over HTTP (dingtalk-events.ts).

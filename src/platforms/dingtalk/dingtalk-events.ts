@@ -1,6 +1,7 @@
 import { createHash, randomInt } from 'node:crypto';
 import type { InboundMessage } from '../../core/types';
 import { computeSignature, decryptMessage, encryptMessage, signatureMatches } from '../callback-crypto';
+import { isPlatformId, isPlatformKind } from '../bounded-ids';
 import { reject, type Rejection } from '../verification';
 import { DINGTALK_MAX_SKEW_MS } from './dingtalk-callback';
 
@@ -29,13 +30,15 @@ export interface DingtalkEventKeys {
  * OpenConversationId (the id robot messages carry as conversationId) and the people added by UserId;
  * the exact spelling is unconfirmed, so both casings are read. The first person added is the welcome's
  * sender, else the operator. `eventId` identifies the delivery (re-deliveries repeat it). Incomplete: null.
+ * An id out of bounds (bounded-ids.ts): 'bad_fields', never a message.
  */
-export function decodeGroupJoin(data: Record<string, unknown>, eventId: string, now: Date): InboundMessage | null {
+export function decodeGroupJoin(data: Record<string, unknown>, eventId: string, now: Date): InboundMessage | null | 'bad_fields' {
   const pick = (...keys: string[]) => keys.map((k) => data[k]).find((v) => typeof v === 'string' && v) as string | undefined;
   const conversationId = pick('OpenConversationId', 'openConversationId');
   const users = [data.UserId, data.userId].find(Array.isArray) as unknown[] | undefined;
   const joined = users?.find((u): u is string => typeof u === 'string' && u.length > 0) ?? pick('Operator', 'operator');
   if (!conversationId || !joined || !eventId) return null;
+  if (![conversationId, joined, eventId].every(isPlatformId)) return 'bad_fields';
   return {
     platform: 'dingtalk',
     conversationId,
@@ -114,10 +117,13 @@ export function decodeEventCallback(
   const event = json as Record<string, unknown>;
   const eventType = event.EventType ?? event.eventType;
   if (typeof eventType !== 'string' || !eventType) return reject(400, 'missing_event_type');
+  if (!isPlatformKind(eventType)) return reject(400, 'bad_fields');
   if (eventType === 'check_url') return { ok: true, kind: 'check_url' };
   const id = eventIdOf(event, d.message);
+  if (!isPlatformId(id)) return reject(400, 'bad_fields');
   if (eventType === 'chat_add_member') {
     const message = decodeGroupJoin(event, id, now);
+    if (message === 'bad_fields') return reject(400, 'bad_fields');
     if (message) return { ok: true, kind: 'welcome', message };
   }
   return { ok: true, kind: 'ignored', eventType, id };

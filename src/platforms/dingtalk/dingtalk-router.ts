@@ -1,15 +1,20 @@
+import { createHash } from 'node:crypto';
 import Router from '@koa/router';
 import type { Logger } from 'pino';
+import type { Db } from '../../db/client';
 import type { Clock } from '../clock';
 import { configuredPlatforms, type PlatformConfig } from '../config-schema';
-import { answeredRetryLater, deliverInbound, type OnInbound } from '../http/deliver-inbound';
+import { answeredRetryLater, deliverInbound, errorSummary, type OnInbound } from '../http/deliver-inbound';
 import { contentTypeAllowed, readRawBody } from '../http/read-raw-body';
 import { rejectWith } from '../http/reject-with';
 import { decodeHttpCallback } from './dingtalk-callback';
+import { claimSignPair } from './dingtalk-sign-pairs';
 
 export interface DingtalkRouterOptions {
   config: PlatformConfig & { BODY_LIMIT_BYTES: number };
   clock: Clock;
+  /** Where each (timestamp, sign) pair is bound to its first msgId (dingtalk-sign-pairs.ts). */
+  db: Db;
   onInbound: OnInbound;
   log: Logger;
   /** Budget for onInbound before answering 503 so DingTalk re-delivers. Default 4000 ms. */
@@ -21,12 +26,13 @@ export interface DingtalkRouterOptions {
  * is configured and DINGTALK_MODE=http (Stream mode needs no public route).
  */
 export function createDingtalkRouter(opts: DingtalkRouterOptions): Router {
-  const { config, clock, onInbound } = opts;
+  const { config, clock, onInbound, db } = opts;
   const log = opts.log.child({ platform: 'dingtalk', callback: 'robot' });
   const timeoutMs = opts.inboundTimeoutMs ?? 4000;
   const router = new Router();
   if (!configuredPlatforms(config).dingtalk || config.DINGTALK_MODE !== 'http') return router;
   const appSecret = config.DINGTALK_APP_SECRET!;
+  const windowMs = config.DINGTALK_SIGN_WINDOW_SECONDS * 1000;
 
   router.post(config.DINGTALK_CALLBACK_PATH, async (ctx) => {
     if (!contentTypeAllowed(ctx.get('content-type') || undefined, ['application/json'])) {
@@ -36,18 +42,45 @@ export function createDingtalkRouter(opts: DingtalkRouterOptions): Router {
     if (!body.ok) return rejectWith(ctx, log, body.status, body.reason);
 
     const headers = { timestamp: ctx.get('timestamp') || undefined, sign: ctx.get('sign') || undefined };
-    const d = decodeHttpCallback(appSecret, { headers, body: body.text }, clock(), config.DINGTALK_BOT_NAME);
+    const now = clock();
+    const d = decodeHttpCallback(appSecret, { headers, body: body.text }, now, windowMs, config.DINGTALK_BOT_NAME);
     if (!d.ok) return rejectWith(ctx, log, d.status, d.reason);
+    const deadline = Date.now() + timeoutMs;
+
+    // The signature does not cover the body: the header pair is good for its first message only.
+    const msgId = d.kind === 'message' ? d.message.messageId : (d.id ?? `body:${createHash('sha256').update(body.text).digest('hex')}`);
+    // Kept past the window's far edge by one more window, so an instance whose clock runs behind still finds it.
+    const expiresAt = new Date(Number(headers.timestamp) + 2 * windowMs);
+    const claim = await withinBudget(claimSignPair(db, { timestamp: headers.timestamp!, sign: headers.sign! }, msgId, expiresAt, now), timeoutMs).catch((err: unknown) => {
+      log.error({ err: errorSummary(err) }, 'could not record the signature; asking DingTalk to retry');
+      return 'failed' as const;
+    });
+    if (claim === 'failed' || claim === 'timeout') {
+      ctx.status = 503;
+      ctx.body = { error: 'retry later' };
+      return;
+    }
+    if (claim === 'other_message') return rejectWith(ctx, log, 401, 'signature_used_for_another_message');
+
     ctx.type = 'application/json';
     if (d.kind === 'ignored') {
       log.info({ messageId: d.id, reason: d.reason }, 'callback acknowledged and ignored');
       ctx.body = {};
       return;
     }
-    if (answeredRetryLater(ctx, await deliverInbound(onInbound, d.message, log, timeoutMs))) return;
+    if (answeredRetryLater(ctx, await deliverInbound(onInbound, d.message, log, Math.max(1, deadline - Date.now())))) return;
     // An empty JSON object: no synchronous reply; answers go out through the outbox.
     ctx.status = 200;
     ctx.body = {};
   });
   return router;
+}
+
+/** The promise's value, or 'timeout' once `ms` have passed (the platform's deadline is near). */
+function withinBudget<T>(p: Promise<T>, ms: number): Promise<T | 'timeout'> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<'timeout'>((resolve) => {
+    timer = setTimeout(() => resolve('timeout'), ms);
+  });
+  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }

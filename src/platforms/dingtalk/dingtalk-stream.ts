@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Clock } from '../clock';
 import type { PlatformConfig } from '../config-schema';
 import { deliverInbound, errorSummary, type OnInbound } from '../http/deliver-inbound';
+import { isPlatformId } from '../bounded-ids';
 import { decodeRobotMessage } from './dingtalk-callback';
 import { decodeGroupJoin } from './dingtalk-events';
 
@@ -61,9 +62,9 @@ export async function handleStreamPush(push: DWClientDownStream, deps: StreamPus
 /**
  * A Stream event push (type EVENT) that someone joined a group the robot is in: DingTalk's group event
  * `chat_add_member` (事件订阅 → 群会话事件), decoded by the same function as an HTTP event push.
- * Anything else: null.
+ * An id out of bounds: 'bad_fields'. Anything else: null.
  */
-export function decodeGroupJoinEvent(push: DWClientDownStream, now: Date): InboundMessage | null {
+export function decodeGroupJoinEvent(push: DWClientDownStream, now: Date): InboundMessage | null | 'bad_fields' {
   if (push.headers?.eventType !== 'chat_add_member') return null;
   let data: unknown;
   try {
@@ -93,9 +94,9 @@ export function decodeCardCallback(push: DWClientDownStream, now: Date): Inbound
     return null;
   }
   const token = Array.isArray(actionIds) ? actionIds.find((a): a is string => typeof a === 'string' && CARD_TOKEN.test(a)) : undefined;
-  const userId = typeof data.userId === 'string' ? data.userId : '';
+  const userId = isPlatformId(data.userId) ? data.userId : '';
   const id = push.headers?.messageId;
-  if (!token || !userId || !id) return null;
+  if (!token || !userId || !id || !isPlatformId(id)) return null;
   return { platform: 'dingtalk', conversationId: '', conversationType: 'group', senderId: userId, messageId: `card:${id}`, text: '', mentions: [], receivedAt: now, cardToken: token };
 }
 
@@ -168,6 +169,7 @@ export function createDingtalkStream(opts: DingtalkStreamOptions): DingtalkStrea
     const click = decodeCardCallback(push, opts.clock());
     const id = push.headers?.messageId;
     if (!click) {
+      log.warn({ reason: 'not_our_click' }, 'card callback not usable; acknowledged and dropped');
       if (id) client.socketCallBackResponse(id, {});
       return;
     }
@@ -180,7 +182,8 @@ export function createDingtalkStream(opts: DingtalkStreamOptions): DingtalkStrea
   // Group joins arrive as events: welcomed with one line. Acknowledged at once (a lost welcome is harmless).
   client.registerAllEventListener((push: DWClientDownStream) => {
     const join = decodeGroupJoinEvent(push, opts.clock());
-    if (join) {
+    if (join === 'bad_fields') log.warn({ reason: join }, 'stream event malformed; acknowledged and dropped');
+    else if (join) {
       void deliverInbound(opts.onInbound, join, log, 30_000).catch((err: unknown) => log.error({ err: errorSummary(err) }, 'group join event failed'));
     }
     return { status: EventAck.SUCCESS };

@@ -5,3 +5,4 @@ export * from './dingtalk-router';
 export * from './dingtalk-sender';
 export * from './dingtalk-sign';
 export * from './dingtalk-stream';
+export * from './dingtalk-sign-pairs';

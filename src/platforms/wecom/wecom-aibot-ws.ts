@@ -4,6 +4,7 @@ import WebSocket from 'ws';
 import { PlatformApiError, UpstreamHttpError } from '../../core/errors';
 import type { Clock } from '../clock';
 import { deliverInbound, errorSummary, type OnInbound } from '../http/deliver-inbound';
+import { isPlatformId } from '../bounded-ids';
 import { decodeAibotJson } from './wecom-callback';
 
 /**
@@ -189,9 +190,19 @@ export function createWecomAibotWs(opts: AibotWsOptions): WecomAibotWs {
 
   async function handleCallback(callbackReqId: string, body: unknown) {
     const now = opts.clock();
+    // Out of bounds (bounded-ids.ts) or malformed: dropped with the reason only, nothing stored. The
+    // frame needs no answer, so WeCom has nothing to re-send.
+    if (!isPlatformId(callbackReqId)) {
+      log.warn({ reason: 'bad_req_id' }, 'long-connection callback malformed; dropped');
+      return;
+    }
     const d = decodeAibotJson(body, now, opts.botName);
-    if (!d.ok || d.kind === 'ignored') {
-      log.info({ reason: d.ok ? d.reason : d.reason }, 'long-connection callback ignored');
+    if (!d.ok) {
+      log.warn({ reason: d.reason }, 'long-connection callback malformed; dropped');
+      return;
+    }
+    if (d.kind === 'ignored') {
+      log.info({ reason: d.reason }, 'long-connection callback ignored');
       return;
     }
     const message = d.message;

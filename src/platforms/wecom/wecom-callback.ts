@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import type { InboundMessage } from '../../core/types';
+import { PLATFORM_ID_MAX, isPlatformId, isPlatformKind, optionalPlatformId, platformId, platformKind, platformUrl, schemaFailureReason } from '../bounded-ids';
 import { reject, stripBotMention, type Rejection } from '../verification';
 import { computeSignature, decryptMessage, signatureMatches } from './wecom-crypto';
 import { parseWecomXml } from './wecom-xml';
@@ -80,6 +81,9 @@ export function decodeAppCallback(keys: WecomKeys, req: WecomRawRequest, now: Da
   const createTime = m.CreateTime;
   const msgType = m.MsgType;
   if (!from || !createTime || !msgType) return reject(400, 'missing_fields');
+  // Bounded before anything is acknowledged or stored (bounded-ids.ts): userid, time, type, MsgId, event.
+  if (!isPlatformId(from) || !/^\d{1,12}$/.test(createTime) || !isPlatformKind(msgType)) return reject(400, 'bad_fields');
+  if ((m.MsgId !== undefined && !isPlatformId(m.MsgId)) || (m.Event !== undefined && !isPlatformKind(m.Event))) return reject(400, 'bad_fields');
 
   if (msgType === 'event') {
     // Events carry no MsgId: FromUserName + CreateTime identifies a delivery (PROTOCOLS.md).
@@ -111,13 +115,13 @@ export function decodeAppCallback(keys: WecomKeys, req: WecomRawRequest, now: Da
 const aibotEnvelope = z.object({ encrypt: z.string().min(1) });
 
 const aibotMessage = z.object({
-  msgid: z.string().min(1),
-  aibotid: z.string().optional(),
-  chatid: z.string().optional(),
+  msgid: platformId,
+  aibotid: optionalPlatformId,
+  chatid: optionalPlatformId,
   chattype: z.enum(['single', 'group']).optional(),
-  from: z.object({ userid: z.string().min(1) }),
-  response_url: z.string().optional(),
-  msgtype: z.string(),
+  from: z.object({ userid: platformId, corpid: optionalPlatformId }),
+  response_url: platformUrl.optional(),
+  msgtype: platformKind,
   text: z.object({ content: z.string() }).optional(),
   /** Voice: WeCom's own speech recognition result (docs path/100719 语音消息). */
   voice: z.object({ content: z.string() }).optional(),
@@ -138,8 +142,10 @@ const aibotMessage = z.object({
     .optional(),
   event: z
     .object({
-      eventtype: z.string(),
-      template_card_event: z.object({ card_type: z.string().optional(), event_key: z.string().optional(), task_id: z.string().optional() }).optional(),
+      eventtype: platformKind,
+      template_card_event: z
+        .object({ card_type: z.string().max(64).optional(), event_key: z.string().max(4096).optional(), task_id: z.string().max(PLATFORM_ID_MAX).optional() })
+        .optional(),
     })
     .optional(),
 });
@@ -172,10 +178,12 @@ export function decodeAibotJson(inner: unknown, now: Date, botName?: string): We
   const kind = (inner as { msgtype?: unknown } | null)?.msgtype;
   const rawId = (inner as { msgid?: unknown } | null)?.msgid;
   const id = typeof rawId === 'string' ? rawId : undefined;
+  if (id !== undefined && !isPlatformId(id)) return reject(400, 'bad_fields');
+  if (typeof kind === 'string' && !isPlatformKind(kind)) return reject(400, 'bad_fields');
   const known = kind === 'text' || kind === 'mixed' || kind === 'voice' || kind === 'event' || (typeof kind === 'string' && kind in ATTACHMENTS);
   if (!known) return { ok: true, kind: 'ignored', reason: `msgtype:${String(kind)}`, id };
   const p = aibotMessage.safeParse(inner);
-  if (!p.success) return reject(400, 'missing_fields');
+  if (!p.success) return reject(400, schemaFailureReason(p.error));
   const m = p.data;
   // A click on one of our card buttons: its key carries the command, run as if the clicker typed it.
   const clicked = m.event?.eventtype === 'template_card_event' ? commandOfCardKey(m.event.template_card_event?.event_key) : null;
