@@ -33,6 +33,8 @@ import { visitsFeature } from './features/visits';
 import { reportsFeature } from './features/reports';
 import { kanbanFeature } from './features/kanban';
 import { createOutboxWorker, type OutboxWorker } from './core/outbox-worker';
+import { createMetrics, watchDatabase, type Metrics } from './core/metrics';
+import { createMetricsRouter, metricsEnabled } from './http/metrics-route';
 import type { PlatformSender } from './core/types';
 import { openDatabase, type Database } from './db/client';
 import { seedDemo } from './db/seed-demo';
@@ -77,6 +79,8 @@ export interface App {
   /** The features' background workers (e.g. the triage model jobs); run by the loops, or by hand in tests. */
   workers: FeatureWorker[];
   scheduler: Scheduler;
+  /** This app's Prometheus registry and counters (GET /metrics when METRICS_TOKEN or METRICS_LOOPBACK is set). */
+  metrics: Metrics;
   server: Server;
   url: string;
   seeded: boolean;
@@ -181,8 +185,12 @@ export async function startApp(opts: AppOptions): Promise<App> {
     adminUserids: config.ADMIN_USERIDS,
     directory: directorySources,
   });
-  const scheduler = createScheduler({ db, calendar, log, clock, subjects: timerSubjectsOf(features), outbound: outboundHooksOf(features), upkeep: [...upkeepOf(features), purgeExpiredSignPairs] });
-  const chat = createChat({ db, log, clock, adminUserids: config.ADMIN_USERIDS, features });
+  // One registry per app (never prom-client's global one); process metrics only when /metrics is served.
+  const metricsAccess = { token: config.METRICS_TOKEN, loopback: config.METRICS_LOOPBACK };
+  const metrics = createMetrics({ processMetrics: metricsEnabled(metricsAccess) });
+  watchDatabase(metrics, { db, clock, pool: () => (database.poolSize ? { max: database.poolSize } : null) });
+  const scheduler = createScheduler({ db, calendar, log, clock, subjects: timerSubjectsOf(features), outbound: outboundHooksOf(features), upkeep: [...upkeepOf(features), purgeExpiredSignPairs], metrics });
+  const chat = createChat({ db, log, clock, adminUserids: config.ADMIN_USERIDS, features, metrics });
   const senders: PlatformSender[] = [];
   if (config.sandboxEnabled) senders.push(sandboxSender);
   // ---- WeCom / DingTalk: senders (platforms integration) ----
@@ -215,9 +223,10 @@ export async function startApp(opts: AppOptions): Promise<App> {
     batch: OUTBOX_BATCH,
     ratePerWindow: config.OUTBOX_RATE_PER_MINUTE,
     concurrency: config.OUTBOX_CONCURRENCY,
+    onResult: (r) => metrics.sends.inc({ platform: r.platform, channel: r.channel || r.platform, result: r.result }),
   });
 
-  const routers: Router[] = [];
+  const routers: Router[] = [createMetricsRouter(metrics, metricsAccess)];
   for (const f of features) if (f.routes) routers.push(f.routes({ db, clock, log }));
   const workers = features.flatMap((f) => (f.worker ? [f.worker({ db, clock, log: log.child({ worker: f.name }) })] : []));
   if (config.sandboxEnabled) {
@@ -240,16 +249,16 @@ export async function startApp(opts: AppOptions): Promise<App> {
   if (platforms.wecomAibot) callbackPaths.push(config.WECOM_AIBOT_PATH);
   if (platforms.wecomApp || platforms.wecomAibot) {
     const passive = { replies: createPassiveReplies({ db, clock }), windowMs: config.WECOM_AIBOT_PASSIVE_MS };
-    routers.push(createWecomRouter({ config, clock, onInbound, log, passive }));
+    routers.push(createWecomRouter({ config, clock, onInbound, log, passive, metrics }));
   }
   if (platforms.dingtalk && config.DINGTALK_MODE === 'http') {
     callbackPaths.push(config.DINGTALK_CALLBACK_PATH);
-    routers.push(createDingtalkRouter({ config, clock, onInbound, log, db }));
+    routers.push(createDingtalkRouter({ config, clock, onInbound, log, db, metrics }));
   }
   // Event subscription over HTTP (group joins → a welcome): in either mode, when its keys are set.
   if (platforms.dingtalkEvents) {
     callbackPaths.push(config.DINGTALK_EVENT_PATH);
-    routers.push(createDingtalkEventsRouter({ config, clock, onInbound, log }));
+    routers.push(createDingtalkEventsRouter({ config, clock, onInbound, log, metrics }));
   }
   const stream: DingtalkStream | null =
     platforms.dingtalk && config.DINGTALK_MODE === 'stream' ? createDingtalkStream({ config, clock, onInbound, log }) : null;
@@ -341,5 +350,5 @@ export async function startApp(opts: AppOptions): Promise<App> {
       if (!opts.database) await database.close();
     })());
 
-  return { config, database, chat, outbox, workers, scheduler, server, url, seeded, callbackPaths, close };
+  return { config, database, chat, outbox, workers, scheduler, metrics, server, url, seeded, callbackPaths, close };
 }

@@ -90,6 +90,17 @@ export const configSchema = z.object({
   /** on: client and person names are replaced with placeholders in prompts and restored after. */
   LLM_PRIVACY: onOff('on'),
 
+  /**
+   * GET /metrics (Prometheus text format): served to `Authorization: Bearer <METRICS_TOKEN>` when the
+   * token is set (at least 16 characters), and, with METRICS_LOOPBACK=on, to requests from this machine
+   * that no proxy relayed. Neither: /metrics answers 404.
+   */
+  METRICS_TOKEN: optionalString.refine((v) => !v || v.length >= 16, { message: 'METRICS_TOKEN must have at least 16 characters' }),
+  METRICS_LOOPBACK: z
+    .enum(['on', 'off', 'true', 'false', '1', '0'])
+    .default('off')
+    .transform((v) => v === 'on' || v === 'true' || v === '1'),
+
   /** WeCom / DingTalk credentials, base URLs and paths (src/platforms/config-schema.ts). */
   ...platformEnvShape,
 });
@@ -179,5 +190,7 @@ const HINTS: Record<string, string> = {
   DINGTALK_SIGN_WINDOW_SECONDS: '改法：30–3600 的整数（秒），例如 DINGTALK_SIGN_WINDOW_SECONDS=300；服务器时钟请用 NTP 校准',
   DINGTALK_EVENT_AES_KEY: '改法：钉钉开发者后台「事件订阅」页面的加密 aes_key（43 位），原样粘贴',
   DINGTALK_EVENT_PATH: '改法：以 / 开头的路径，例如 DINGTALK_EVENT_PATH=/dingtalk/events',
+  METRICS_TOKEN: '改法：至少 16 个字符的随机字符串，例如用 openssl rand -hex 24 生成；Prometheus 以 Authorization: Bearer <令牌> 抓取',
+  METRICS_LOOPBACK: '改法：on 或 off，例如 METRICS_LOOPBACK=on（只允许本机、未经代理转发的请求读取 /metrics）',
   PLATFORM_HTTP_TIMEOUT_MS: '改法：100–120000 的整数（毫秒），例如 PLATFORM_HTTP_TIMEOUT_MS=10000',
 };

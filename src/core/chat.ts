@@ -12,6 +12,7 @@ import { enqueue, writeAudit, type Actor, type ChatContext, type Group, type Han
 import { createRegistry } from './registry';
 import { PermissionError, UserInputError } from './errors';
 import type { Feature, Handler } from './feature';
+import type { Metrics } from './metrics';
 import type { InboundMessage, OutboundMessage } from './types';
 
 export type { Handler };
@@ -23,6 +24,8 @@ export interface ChatOptions {
   adminUserids: readonly string[];
   /** Everything the bot does beyond dedupe and identifying the sender (src/app.ts lists them). */
   features: readonly Feature[];
+  /** Counters the hot path moves (no database call): inbound outcomes, handling time, the features' counts. */
+  metrics?: Metrics;
 }
 
 export type { AcceptResult };
@@ -49,7 +52,8 @@ export function createChat(opts: ChatOptions) {
   const acceptBatch = createAcceptBatcher(db);
 
   // Commands, `/查` letters, argument kinds, the access policy and the event bus, checked once.
-  const registry = createRegistry(features);
+  const metrics = opts.metrics;
+  const registry = createRegistry(features, metrics ? { count: (feature, event) => metrics.featureEvents.inc({ feature, event }) } : {});
   const { specs, handlers, emit } = registry;
 
 
@@ -277,13 +281,18 @@ export function createChat(opts: ChatOptions) {
     specs,
 
     /** Durably record an inbound message for later handling; returns fast (platform ack windows). */
-    accept: (msg: InboundMessage): Promise<AcceptResult> => acceptBatch(capInbound(msg)),
+    accept: (msg: InboundMessage): Promise<AcceptResult> =>
+      acceptBatch(capInbound(msg)).then((outcome) => {
+        metrics?.inbound.inc({ platform: msg.platform, outcome });
+        return outcome;
+      }),
 
     /** Handle accepted messages. Safe to run from any number of instances (row locks, SKIP LOCKED). */
     async processPending(limit = 20): Promise<number> {
       let handled = 0;
       for (let i = 0; i < limit; i++) {
-        const did = await db.transaction(async (tx) => {
+        const started = performance.now();
+        const did = await db.transaction(async (tx): Promise<false | { platform: string; outcome: 'done' | 'retry' | 'failed' }> => {
           const [row] = await tx
             .select()
             .from(inboundMessages)
@@ -306,6 +315,7 @@ export function createChat(opts: ChatOptions) {
               .update(inboundMessages)
               .set({ status: 'done', payload: null })
               .where(and(eq(inboundMessages.platform, row.platform), eq(inboundMessages.messageId, row.messageId)));
+            return { platform: row.platform, outcome: 'done' };
           } catch (err) {
             const attempts = row.attempts + 1;
             log.error({ err, msgId: row.messageId, attempts }, 'handling an inbound message failed');
@@ -328,10 +338,11 @@ export function createChat(opts: ChatOptions) {
                 now: clock(),
               });
             }
+            return { platform: row.platform, outcome: failed ? 'failed' : 'retry' };
           }
-          return true;
         });
         if (!did) break;
+        metrics?.handling.observe(did, (performance.now() - started) / 1000);
         handled++;
       }
       return handled;
@@ -340,7 +351,8 @@ export function createChat(opts: ChatOptions) {
     /** Handle a message now and return the replies (sandbox: the HTTP answer carries them). */
     async handleNow(message: InboundMessage): Promise<{ duplicate: boolean; replies: OutboundMessage[] }> {
       const msg = capInbound(message);
-      return db.transaction(async (tx) => {
+      const started = performance.now();
+      const r = await db.transaction(async (tx) => {
         const rows = await tx
           .insert(inboundMessages)
           .values({ platform: msg.platform, messageId: msg.messageId, receivedAt: msg.receivedAt, status: 'done' })
@@ -349,6 +361,9 @@ export function createChat(opts: ChatOptions) {
         if (!rows.length) return { duplicate: true, replies: [] };
         return { duplicate: false, replies: await run(tx, msg) };
       });
+      metrics?.inbound.inc({ platform: msg.platform, outcome: r.duplicate ? 'duplicate' : 'accepted' });
+      if (!r.duplicate) metrics?.handling.observe({ platform: msg.platform, outcome: 'done' }, (performance.now() - started) / 1000);
+      return r;
     },
   };
 }

@@ -88,6 +88,12 @@ export interface Engine {
   emit: Emit;
   /** The rule of any feature's timer, by its subject's prefix. */
   ruleOf(row: Pick<TimerRow, 'subject' | 'ruleId'>): PlaybookRule | undefined;
+  /**
+   * Counts one event of this feature on /metrics (bot_feature_events_total{feature, event}): a counter
+   * increment, no database call. Counted when called, even if the caller's transaction later rolls back.
+   * `event` is a short fixed name (never user data).
+   */
+  count(event: string): void;
 }
 
 export interface Feature {

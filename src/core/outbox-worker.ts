@@ -4,7 +4,9 @@ import { rowsOf } from '../db/rows';
 import { chatLog, groups, outbox, people, robotSends, type OutboxPayload } from '../db/schema';
 import { safeErrorMessage, type Logger } from '../log';
 import { PartialDeliveryError } from './errors';
-import type { OutboundMessage, OutboundTarget, Platform, PlatformSender } from './types';
+import type { DeliveryResult, OutboundMessage, OutboundTarget, Platform, PlatformSender } from './types';
+
+export type { DeliveryResult };
 
 export interface OutboxWorkerOptions {
   db: Db;
@@ -26,8 +28,8 @@ export interface OutboxWorkerOptions {
    * crash can cause at most one duplicate delivery; N raises throughput and that bound to N.
    */
   concurrency?: number;
-  /** Called after every delivery attempt (metrics, tests). */
-  onResult?: (r: { id: number; ok: boolean; error?: string }) => void;
+  /** Called after every delivery attempt (metrics, tests): the channel the sender chose, and the row's fate. */
+  onResult?: (r: DeliveryResult) => void;
 }
 
 interface CandidateRow {
@@ -257,6 +259,8 @@ export function createOutboxWorker(opts: OutboxWorkerOptions) {
   /** Returns false when the row failed (the rest of its conversation then waits). */
   async function deliver(row: Claimed): Promise<{ ok: boolean; retryAt?: Date; lost?: boolean }> {
     const sender = senders.get(row.platform);
+    let channel = '';
+    const report = (ok: boolean, failed: boolean, error?: string) => opts.onResult?.({ id: row.id, ok, error, platform: row.platform, channel, result: ok ? 'sent' : failed ? 'failed' : 'retry' });
     if (!(await renewLease(row))) {
       log.info({ outboxId: row.id }, 'outbox lease lost before sending: another instance has the row');
       return { ok: false, lost: true };
@@ -267,6 +271,7 @@ export function createOutboxWorker(opts: OutboxWorkerOptions) {
       // The first message in a group whose channel cannot @ carries, once, how to get a real @ there.
       const gap = await mentionGapOf(sender, row, payload);
       const message = await withMentionNames(gap ? withNote(payload, gap) : payload);
+      channel = sender.channelOf?.(row.target, message) ?? '';
       await sender.send(row.target, message);
       const now = clock();
       await db.transaction(async (tx) => {
@@ -289,7 +294,7 @@ export function createOutboxWorker(opts: OutboxWorkerOptions) {
           at: now,
         });
       });
-      opts.onResult?.({ id: row.id, ok: true });
+      report(true, false);
       return { ok: true };
     } catch (err) {
       const e = err as { retryable?: boolean; rateLimited?: boolean; retryAfterMs?: number };
@@ -317,7 +322,7 @@ export function createOutboxWorker(opts: OutboxWorkerOptions) {
           .update(outbox)
           .set({ status: failed ? 'failed' : 'pending', attempts, payload, lastError: message.slice(0, 500), nextAttemptAt: retryAt })
           .where(eq(outbox.id, row.id));
-        opts.onResult?.({ id: row.id, ok: false, error: message });
+        report(false, failed, message);
         return { ok: false, retryAt };
       }
       log.warn({ outboxId: row.id, platform: row.platform, attempts, failed, error: message }, 'outbox delivery failed');
@@ -325,7 +330,7 @@ export function createOutboxWorker(opts: OutboxWorkerOptions) {
         .update(outbox)
         .set({ status: failed ? 'failed' : 'pending', attempts, lastError: message.slice(0, 500), nextAttemptAt: retryAt })
         .where(eq(outbox.id, row.id));
-      opts.onResult?.({ id: row.id, ok: false, error: message });
+      report(false, failed, message);
       return { ok: false, retryAt };
     }
   }

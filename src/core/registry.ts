@@ -30,7 +30,7 @@ export interface Registry extends CommandRegistry {
 const built = new WeakMap<readonly Feature[], Registry>();
 
 /** The registry of one list of features (built once per list; each feature's `init` runs once). */
-export function createRegistry(features: readonly Feature[]): Registry {
+export function createRegistry(features: readonly Feature[], services: { count?: (feature: string, event: string) => void } = {}): Registry {
   const cached = built.get(features);
   if (cached) return cached;
 
@@ -104,6 +104,7 @@ export function createRegistry(features: readonly Feature[]): Registry {
     ruleOf: (row) => subjects.get(row.subject.slice(0, row.subject.indexOf(':')))?.rule(row.ruleId),
   };
   built.set(features, registry);
-  for (const f of features) f.init?.({ emit: registry.emit, ruleOf: registry.ruleOf });
+  const count = services.count;
+  for (const f of features) f.init?.({ emit: registry.emit, ruleOf: registry.ruleOf, count: count ? (event) => count(f.name, event) : () => {} });
   return registry;
 }

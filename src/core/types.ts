@@ -110,6 +110,11 @@ export interface PlatformSender {
    * outbox worker). null when every mention renders, or there is nothing to mention.
    */
   mentionGap?(target: OutboundTarget, message: OutboundMessage): string | null;
+  /**
+   * The channel this message would go through now (e.g. webhook, response_url, stream), for the
+   * metrics: cheap, no I/O, no side effect. Absent: the platform's name stands for it.
+   */
+  channelOf?(target: OutboundTarget, message: OutboundMessage): string | null;
 }
 
 /**
@@ -129,3 +134,15 @@ export type RobotSetting = (
  * channel, whether an @ there notifies the person, and how to add a channel that can (never a secret).
  */
 export type RouteDescription = (platform: Platform, stored: Record<string, unknown> | null) => string[];
+
+/** One outbox delivery attempt, as the outbox worker reports it (OutboxWorkerOptions.onResult). */
+export interface DeliveryResult {
+  id: number;
+  ok: boolean;
+  error?: string;
+  platform: string;
+  /** PlatformSender.channelOf before the send ('' when the sender does not say). */
+  channel: string;
+  /** sent, or failed for good, or kept to retry. */
+  result: 'sent' | 'failed' | 'retry';
+}

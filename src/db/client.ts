@@ -21,6 +21,8 @@ export type Tx = PgTransaction<PgQueryResultHKT, Schema, ExtractTablesWithRelati
 export interface Database {
   db: Db;
   kind: 'pglite' | 'postgres';
+  /** Connections the pool may open (postgres.js does not say how many are in use). */
+  poolSize?: number;
   migrate(): Promise<void>;
   /** Can the database take a write: 'read-only' for a standby or a database set read-only. */
   health(): Promise<DatabaseHealth>;
@@ -75,6 +77,7 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
     return {
       db,
       kind: 'postgres',
+      poolSize: opts.max ?? 10,
       migrate: async () => {
         // Instances started together on an empty database would each run CREATE TABLE/TYPE and collide
         // (duplicate key in pg_type): one migrates under a session advisory lock, the others wait for
@@ -116,6 +119,7 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
   return {
     db,
     kind: 'pglite',
+    poolSize: 1,
     migrate: () => migratePglite(drizzlePglite(client), { migrationsFolder: MIGRATIONS_DIR }),
     health: async () => {
       try {

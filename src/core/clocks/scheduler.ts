@@ -7,6 +7,7 @@ import { completeTimer, dueSteps, markStepsSent, nextOccurrence, nextWakeUp, sta
 import type { Logger } from '../../log';
 import { fromRow, toRow, type CalendarProvider, type TimerRow } from './clock-store';
 import type { OutboundHook, OutboundRow } from '../outbound-hook';
+import type { Metrics } from '../metrics';
 
 export interface SchedulerOptions {
   db: Db;
@@ -21,6 +22,8 @@ export interface SchedulerOptions {
   outbound?: OutboundHook[];
   /** The features' minute-level upkeep outside any timer (Feature.maintain), run after the subjects'. */
   upkeep?: ((ctx: { db: Db; now: Date; calendar: CalendarProvider; log: Logger }) => Promise<unknown>)[];
+  /** Claimed timers, their lateness and the steps posted, counted once the tick's transaction commits. */
+  metrics?: Metrics;
 }
 
 /**
@@ -81,8 +84,10 @@ export function createScheduler(opts: SchedulerOptions) {
   const subjectOf = (row: Pick<TimerRow, 'subject'>) => byPrefix.get(row.subject.slice(0, row.subject.indexOf(':')));
   // Only timers some subject runs are claimed: a timer of a feature no longer installed stays as it was.
   const prefixes = [...byPrefix.keys()];
+  const kindOf = (row: Pick<TimerRow, 'subject'>) => row.subject.slice(0, row.subject.indexOf(':'));
+  type StepCount = { kind: string; step: string; result: 'posted' | 'held' | 'dropped' };
 
-  async function processBatch(tx: Db, rows: TimerRow[], now: Date, cal: WorkCalendar) {
+  async function processBatch(tx: Db, rows: TimerRow[], now: Date, cal: WorkCalendar, counted: StepCount[]) {
     const batches = new Map<TimerSubject, TimerSubjectBatch>();
     for (const s of subjects) {
       const mine = rows.filter((r) => subjectOf(r) === s);
@@ -122,6 +127,7 @@ export function createScheduler(opts: SchedulerOptions) {
             dedupeKey,
           });
           sent++;
+          counted.push({ kind: kindOf(row), step: step.step, result: 'posted' });
           (r.more ?? []).forEach((m, i) =>
             out.push({
               platform: r.target!.platform,
@@ -135,8 +141,10 @@ export function createScheduler(opts: SchedulerOptions) {
           (r.more ?? []).forEach((m, i) =>
             out.push({ platform: '', conversationId: '', payload: { ...m, mentions: [] }, dedupeKey: `${dedupeKey}:${i + 1}`, status: 'unrouted', holdKey: r.hold!.key }),
           );
+          counted.push({ kind: kindOf(row), step: step.step, result: 'held' });
           log.warn({ timer: row.id, rule: rule.id, subject: row.subject }, 'no group to post a reminder in; kept as unrouted until a group is set for it');
         } else {
+          counted.push({ kind: kindOf(row), step: step.step, result: 'dropped' });
           log.warn({ timer: row.id, rule: rule.id, subject: row.subject }, 'no internal group to post a reminder in; the notice is dropped');
         }
         t = markStepsSent(t, steps);
@@ -212,6 +220,8 @@ export function createScheduler(opts: SchedulerOptions) {
       for (const s of subjects) await s.housekeeping?.(db, clock());
       for (let b = 0; b < maxBatches; b++) {
         const now = clock();
+        const counted: StepCount[] = [];
+        const late: { kind: string; s: number }[] = [];
         const r = await db.transaction(async (tx) => {
           const full = await tx
             .select()
@@ -231,8 +241,19 @@ export function createScheduler(opts: SchedulerOptions) {
             .for('update', { skipLocked: true });
           if (full.length === 0) return { n: 0, sent: 0 };
           const cal = await opts.calendar(tx);
-          return { n: full.length, sent: await processBatch(tx, full, now, cal) };
+          counted.length = 0;
+          late.length = 0;
+          for (const row of full) late.push({ kind: kindOf(row), s: (now.getTime() - (row.nextStepAt?.getTime() ?? now.getTime())) / 1000 });
+          return { n: full.length, sent: await processBatch(tx, full, now, cal, counted) };
         });
+        // Committed: count what the tick did (a rolled-back tick throws before this and counts nothing).
+        if (opts.metrics) {
+          for (const l of late) {
+            opts.metrics.timersClaimed.inc({ kind: l.kind });
+            opts.metrics.timerLateness.observe({ kind: l.kind }, Math.max(0, l.s));
+          }
+          for (const c of counted) opts.metrics.timerSteps.inc(c);
+        }
         claimed += r.n;
         sent += r.sent;
         if (r.n < batch) break;

@@ -59,6 +59,7 @@ export function triageHandlers(env: TriageEnv) {
       .where(eq(triageSuggestions.id, s.id));
     await stopReminder(ctx.tx, s.id, ctx.now);
     await ctx.audit('triage.confirmed', subjectOf(s.id), { complaint: filed.code, source: s.source, version: s.version, level: args.level ?? null });
+    env.count('confirmed');
     ctx.reply(`${suggestionCode(s.id)} 已确认为投诉 ${filed.code}，回电期限从客户发消息时算起。谢谢！`);
   }
 
@@ -71,6 +72,7 @@ export function triageHandlers(env: TriageEnv) {
       .where(eq(triageSuggestions.id, s.id));
     await stopReminder(ctx.tx, s.id, ctx.now);
     await ctx.audit('triage.dismissed', subjectOf(s.id), { reason, source: s.source, version: s.version });
+    env.count('dismissed');
     ctx.reply(`已忽略疑似投诉 ${suggestionCode(s.id)}（原因：${reason}），谢谢！`);
   }
 

@@ -29,7 +29,7 @@ export function readComplaintLevel(text: string): { level: 'A' | 'B' | 'C' | 'D'
 export function triageFeature(deps: TriageDeps): Feature {
   const pb = deps.playbook ?? parseTriagePlaybook();
   const rule = pb.reminder;
-  const env: TriageEnv = { deps, pb, rule };
+  const env: TriageEnv = { deps, pb, rule, count: () => {} };
   const { record, watch } = triageWatcher(env);
   const { worker } = triageModelWorker(env, record);
   const { confirm, dismiss, show } = triageHandlers(env);
@@ -45,6 +45,9 @@ export function triageFeature(deps: TriageDeps): Feature {
     emits: [fileComplaint],
     on: [on(complaintLevelAsked, async (_e, p) => readComplaintLevel(p.content))],
     ...(deps.llm ? { worker } : {}),
+    init: (engine) => {
+      env.count = engine.count;
+    },
   };
 }
 

@@ -45,6 +45,8 @@ export interface TriageEnv {
   deps: TriageDeps;
   pb: TriagePlaybook;
   rule: PlaybookRule;
+  /** Counts a triage event on /metrics (Engine.count; set by init, a no-op before). */
+  count: (event: 'suggested' | 'merged' | 'confirmed' | 'dismissed') => void;
 }
 
 export async function personById(tx: Db, id: number | null | undefined): Promise<Person | null> {

@@ -49,6 +49,7 @@ export function triageWatcher(env: TriageEnv) {
         })
         .where(eq(triageSuggestions.id, open.id));
       await io.audit('triage.merged', subjectOf(open.id), { source: d.source, version: d.version, level: t.level, ...(d.modelFailure ? { modelFailure: d.modelFailure } : {}) });
+      env.count('merged');
       return { id: open.id, merged: true };
     }
 
@@ -110,6 +111,7 @@ export function triageWatcher(env: TriageEnv) {
       ...(d.modelFailure ? { modelFailure: d.modelFailure } : {}),
       route: route.kind === 'unrouted' ? null : route.group.conversationId,
     });
+    env.count('suggested');
     return { id: s!.id, merged: false };
   }
 

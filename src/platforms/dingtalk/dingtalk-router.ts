@@ -6,9 +6,10 @@ import type { Clock } from '../clock';
 import { configuredPlatforms, type PlatformConfig } from '../config-schema';
 import { answeredRetryLater, deliverInbound, errorSummary, type OnInbound } from '../http/deliver-inbound';
 import { contentTypeAllowed, readRawBody } from '../http/read-raw-body';
-import { rejectWith } from '../http/reject-with';
+import { countingRejects } from '../http/reject-with';
 import { decodeHttpCallback } from './dingtalk-callback';
 import { claimSignPair } from './dingtalk-sign-pairs';
+import type { Metrics } from '../../core/metrics';
 
 export interface DingtalkRouterOptions {
   config: PlatformConfig & { BODY_LIMIT_BYTES: number };
@@ -19,6 +20,8 @@ export interface DingtalkRouterOptions {
   log: Logger;
   /** Budget for onInbound before answering 503 so DingTalk re-delivers. Default 4000 ms. */
   inboundTimeoutMs?: number;
+  /** Refusals and 503 answers counted on /metrics. */
+  metrics?: Metrics;
 }
 
 /**
@@ -30,21 +33,22 @@ export function createDingtalkRouter(opts: DingtalkRouterOptions): Router {
   const log = opts.log.child({ platform: 'dingtalk', callback: 'robot' });
   const timeoutMs = opts.inboundTimeoutMs ?? 4000;
   const router = new Router();
+  const { reject, retryLater } = countingRejects(opts.metrics, 'dingtalk');
   if (!configuredPlatforms(config).dingtalk || config.DINGTALK_MODE !== 'http') return router;
   const appSecret = config.DINGTALK_APP_SECRET!;
   const windowMs = config.DINGTALK_SIGN_WINDOW_SECONDS * 1000;
 
   router.post(config.DINGTALK_CALLBACK_PATH, async (ctx) => {
     if (!contentTypeAllowed(ctx.get('content-type') || undefined, ['application/json'])) {
-      return rejectWith(ctx, log, 415, 'unsupported_media_type');
+      return reject(ctx, log, 415, 'unsupported_media_type');
     }
     const body = await readRawBody(ctx.req, config.BODY_LIMIT_BYTES);
-    if (!body.ok) return rejectWith(ctx, log, body.status, body.reason);
+    if (!body.ok) return reject(ctx, log, body.status, body.reason);
 
     const headers = { timestamp: ctx.get('timestamp') || undefined, sign: ctx.get('sign') || undefined };
     const now = clock();
     const d = decodeHttpCallback(appSecret, { headers, body: body.text }, now, windowMs, config.DINGTALK_BOT_NAME);
-    if (!d.ok) return rejectWith(ctx, log, d.status, d.reason);
+    if (!d.ok) return reject(ctx, log, d.status, d.reason);
     const deadline = Date.now() + timeoutMs;
 
     // The signature does not cover the body: the header pair is good for its first message only.
@@ -60,7 +64,7 @@ export function createDingtalkRouter(opts: DingtalkRouterOptions): Router {
       ctx.body = { error: 'retry later' };
       return;
     }
-    if (claim === 'other_message') return rejectWith(ctx, log, 401, 'signature_used_for_another_message');
+    if (claim === 'other_message') return reject(ctx, log, 401, 'signature_used_for_another_message');
 
     ctx.type = 'application/json';
     if (d.kind === 'ignored') {
@@ -68,7 +72,9 @@ export function createDingtalkRouter(opts: DingtalkRouterOptions): Router {
       ctx.body = {};
       return;
     }
-    if (answeredRetryLater(ctx, await deliverInbound(onInbound, d.message, log, Math.max(1, deadline - Date.now())))) return;
+    const outcome = await deliverInbound(onInbound, d.message, log, Math.max(1, deadline - Date.now()));
+    retryLater(outcome);
+    if (answeredRetryLater(ctx, outcome)) return;
     // An empty JSON object: no synchronous reply; answers go out through the outbox.
     ctx.status = 200;
     ctx.body = {};

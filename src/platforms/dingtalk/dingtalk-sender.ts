@@ -62,6 +62,11 @@ export class DingtalkSender implements PlatformSender {
     return null;
   }
 
+  /** The channel send() would take now (metrics): card, session, webhook, openapi or oto. */
+  channelOf(target: OutboundTarget, message: OutboundMessage): string | null {
+    return this.cardSpace(target, message) ? 'card' : this.choose(target, this.deps.clock().getTime()).channel;
+  }
+
   mentionGap(target: OutboundTarget, message: OutboundMessage): string | null {
     if (this.cardSpace(target, message)) return null;
     const { route, channel } = this.choose(target, this.deps.clock().getTime());

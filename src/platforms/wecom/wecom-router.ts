@@ -4,12 +4,13 @@ import type { Clock } from '../clock';
 import { configuredPlatforms, type PlatformConfig } from '../config-schema';
 import { answeredRetryLater, deliverInbound, type OnInbound } from '../http/deliver-inbound';
 import { contentTypeAllowed, readRawBody } from '../http/read-raw-body';
-import { rejectWith } from '../http/reject-with';
+import { countingRejects } from '../http/reject-with';
 import { parseQuery } from '../verification';
 import type { InboundMessage } from '../../core/types';
 import type { PassiveReplies } from '../../core/passive-replies';
 import { decodeAibotCallback, decodeAppCallback, verifyUrlCheck, type WecomDecoded, type WecomKeys } from './wecom-callback';
 import { fitsStream, passiveReplyBody, sealPassiveReply } from './wecom-passive-reply';
+import type { Metrics } from '../../core/metrics';
 
 export interface WecomRouterOptions {
   config: PlatformConfig & { BODY_LIMIT_BYTES: number };
@@ -24,6 +25,8 @@ export interface WecomRouterOptions {
    * windowMs 0: never passive.
    */
   passive?: { replies: PassiveReplies; windowMs: number };
+  /** Refusals, 503 answers and passive replies counted on /metrics. */
+  metrics?: Metrics;
 }
 
 /** How long past the passive window the replies stay held, so the route's claim never races the worker. */
@@ -42,6 +45,7 @@ export function createWecomRouter(opts: WecomRouterOptions): Router {
   const log = opts.log.child({ platform: 'wecom' });
   const timeoutMs = opts.inboundTimeoutMs ?? 4000;
   const router = new Router();
+  const { reject, retryLater } = countingRejects(opts.metrics, 'wecom');
   const which = configuredPlatforms(config);
 
   const mount = (
@@ -57,9 +61,9 @@ export function createWecomRouter(opts: WecomRouterOptions): Router {
 
     router.get(path, (ctx) => {
       const query = parseQuery(ctx.querystring);
-      if (!query) return rejectWith(ctx, routeLog, 400, 'bad_query');
+      if (!query) return reject(ctx, routeLog, 400, 'bad_query');
       const r = verifyUrlCheck(keys, { query }, clock());
-      if (!r.ok) return rejectWith(ctx, routeLog, r.status, r.reason);
+      if (!r.ok) return reject(ctx, routeLog, r.status, r.reason);
       routeLog.info('URL verification answered');
       ctx.status = 200;
       ctx.type = 'text/plain';
@@ -68,16 +72,16 @@ export function createWecomRouter(opts: WecomRouterOptions): Router {
 
     router.post(path, async (ctx) => {
       if (!contentTypeAllowed(ctx.get('content-type') || undefined, contentTypes)) {
-        return rejectWith(ctx, routeLog, 415, 'unsupported_media_type');
+        return reject(ctx, routeLog, 415, 'unsupported_media_type');
       }
       const query = parseQuery(ctx.querystring);
-      if (!query) return rejectWith(ctx, routeLog, 400, 'bad_query');
+      if (!query) return reject(ctx, routeLog, 400, 'bad_query');
       const startedAt = Date.now();
       const body = await readRawBody(ctx.req, config.BODY_LIMIT_BYTES);
-      if (!body.ok) return rejectWith(ctx, routeLog, body.status, body.reason);
+      if (!body.ok) return reject(ctx, routeLog, body.status, body.reason);
 
       const d = decode({ query, body: body.text }, clock());
-      if (!d.ok) return rejectWith(ctx, routeLog, d.status, d.reason);
+      if (!d.ok) return reject(ctx, routeLog, d.status, d.reason);
       if (d.kind === 'ignored') {
         routeLog.info({ messageId: d.id, reason: d.reason }, 'callback acknowledged and ignored');
         ctx.status = 200;
@@ -85,6 +89,7 @@ export function createWecomRouter(opts: WecomRouterOptions): Router {
         return;
       }
       const outcome = await deliverInbound(onInbound, d.message, routeLog, timeoutMs);
+      retryLater(outcome);
       if (answeredRetryLater(ctx, outcome, 'retry later')) return;
       const passive = outcome === 'accepted' && answer ? await answer(d.message, startedAt).catch(() => null) : null;
       ctx.status = 200;
@@ -123,6 +128,7 @@ export function createWecomRouter(opts: WecomRouterOptions): Router {
           );
           if (!replies?.length) return null;
           log.info({ messageId: message.messageId, parts: replies.length }, 'answered in the passive reply');
+          opts.metrics?.sends.inc({ platform: 'wecom', channel: 'passive', result: 'sent' }, replies.length);
           return { ...sealPassiveReply(keys, passiveReplyBody(kind, message.messageId, replies), clock()) };
         }
       : undefined;

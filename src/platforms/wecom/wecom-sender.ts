@@ -88,6 +88,11 @@ export class WecomSender implements PlatformSender {
     return null;
   }
 
+  /** The channel send() would take now (metrics): response_url, webhook, appchat or message. */
+  channelOf(target: OutboundTarget, message: OutboundMessage): string | null {
+    return this.choose(target, this.deps.clock().getTime(), message).channel;
+  }
+
   mentionGap(target: OutboundTarget, message: OutboundMessage): string | null {
     const { route, channel } = this.choose(target, this.deps.clock().getTime(), message);
     if (!channel || CAN_MENTION[channel] || route.privateUserId || message.mentions.length === 0) return null;

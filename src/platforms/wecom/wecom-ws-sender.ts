@@ -30,6 +30,16 @@ export class WecomWsSender implements PlatformSender {
     return this.http?.rateKey ? this.http.rateKey(target) : `wecom:${target.conversationId}`;
   }
 
+  /** The channel send() would take now (metrics): stream (the callback's req_id), push, or the HTTP sender's. */
+  channelOf(target: OutboundTarget, message: OutboundMessage): string | null {
+    const own = (target.replyRoute ?? {}) as WsReplyRoute;
+    if (this.ws.ready && own.wsReqId && own.wsReqIdExpiresAt && this.clock().getTime() < own.wsReqIdExpiresAt) return 'stream';
+    const route = (target.route ?? {}) as { webhookKey?: string; appChatId?: string };
+    if (this.http && (route.webhookKey || route.appChatId)) return this.http.channelOf?.(target, message) ?? null;
+    if (this.ws.ready) return 'push';
+    return this.http?.channelOf?.(target, message) ?? null;
+  }
+
   async send(target: OutboundTarget, message: OutboundMessage): Promise<void> {
     const own = (target.replyRoute ?? {}) as WsReplyRoute;
     const now = this.clock().getTime();
