@@ -1,5 +1,6 @@
 import Router from '@koa/router';
 import { configuredPlatforms } from '../config-schema';
+import { createOutageTracker } from '../../db/outage';
 import { answeredRetryLater, deliverInbound } from '../http/deliver-inbound';
 import { contentTypeAllowed, readRawBody } from '../http/read-raw-body';
 import { rejectWith } from '../http/reject-with';
@@ -19,6 +20,7 @@ export function createDingtalkEventsRouter(opts: DingtalkEventsRouterOptions): R
   const { config, clock, onInbound } = opts;
   const log = opts.log.child({ platform: 'dingtalk', callback: 'events' });
   const timeoutMs = opts.inboundTimeoutMs ?? 1200;
+  const outage = opts.outage ?? createOutageTracker(log);
   const router = new Router();
   if (!configuredPlatforms(config).dingtalkEvents) return router;
   const keys: DingtalkEventKeys = { token: config.DINGTALK_EVENT_TOKEN!, aesKey: config.DINGTALK_EVENT_AES_KEY!, receiveId: config.DINGTALK_APP_KEY! };
@@ -40,7 +42,7 @@ export function createDingtalkEventsRouter(opts: DingtalkEventsRouterOptions): R
       log.info({ eventType: d.eventType, eventId: d.id }, 'event acknowledged and ignored');
     } else {
       // No "success": DingTalk pushes the event again and the database dedupes it.
-      if (answeredRetryLater(ctx, await deliverInbound(onInbound, d.message, log, timeoutMs))) return;
+      if (answeredRetryLater(ctx, await deliverInbound(onInbound, d.message, log, timeoutMs, outage))) return;
     }
     ctx.status = 200;
     ctx.type = 'application/json';

@@ -2,6 +2,7 @@ import Router from '@koa/router';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock';
 import { configuredPlatforms, type PlatformConfig } from '../config-schema';
+import { createOutageTracker, type OutageTracker } from '../../db/outage';
 import { answeredRetryLater, deliverInbound, type OnInbound } from '../http/deliver-inbound';
 import { contentTypeAllowed, readRawBody } from '../http/read-raw-body';
 import { rejectWith } from '../http/reject-with';
@@ -14,6 +15,8 @@ export interface DingtalkRouterOptions {
   log: Logger;
   /** Budget for onInbound before answering 503 so DingTalk re-delivers. Default 4000 ms. */
   inboundTimeoutMs?: number;
+  /** Shared with the HTTP server: one warning per database outage (src/db/outage.ts). Default: its own. */
+  outage?: OutageTracker;
 }
 
 /**
@@ -24,6 +27,7 @@ export function createDingtalkRouter(opts: DingtalkRouterOptions): Router {
   const { config, clock, onInbound } = opts;
   const log = opts.log.child({ platform: 'dingtalk', callback: 'robot' });
   const timeoutMs = opts.inboundTimeoutMs ?? 4000;
+  const outage = opts.outage ?? createOutageTracker(log);
   const router = new Router();
   if (!configuredPlatforms(config).dingtalk || config.DINGTALK_MODE !== 'http') return router;
   const appSecret = config.DINGTALK_APP_SECRET!;
@@ -44,7 +48,7 @@ export function createDingtalkRouter(opts: DingtalkRouterOptions): Router {
       ctx.body = {};
       return;
     }
-    if (answeredRetryLater(ctx, await deliverInbound(onInbound, d.message, log, timeoutMs))) return;
+    if (answeredRetryLater(ctx, await deliverInbound(onInbound, d.message, log, timeoutMs, outage))) return;
     // An empty JSON object: no synchronous reply; answers go out through the outbox.
     ctx.status = 200;
     ctx.body = {};
