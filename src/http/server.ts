@@ -3,7 +3,7 @@ import Router from '@koa/router';
 import type { DatabaseHealth } from '../db/client';
 import { withinBudget } from '../db/errors';
 import { createOutageTracker, RETRY_AFTER_SECONDS, type OutageTracker } from '../db/outage';
-import type { Logger } from '../log';
+import { redactUrl, type Logger } from '../log';
 import { HttpError } from './read-body';
 
 export interface HttpDeps {
@@ -66,7 +66,7 @@ export function createHttpApp(deps: HttpDeps): Koa {
       if (err instanceof HttpError) {
         ctx.status = err.status;
         ctx.body = { error: err.message };
-      } else if (outage.failed(err, { method: ctx.method, path: ctx.path })) {
+      } else if (outage.failed(err, { method: ctx.method, path: redactUrl(ctx.url) })) {
         ctx.status = 503;
         ctx.body = { error: DATABASE_UNAVAILABLE };
       } else {
@@ -75,7 +75,7 @@ export function createHttpApp(deps: HttpDeps): Koa {
           ctx.status = status;
           ctx.body = { error: (err as Error).message };
         } else {
-          deps.log.error({ err, method: ctx.method, path: ctx.path }, 'request failed');
+          deps.log.error({ err, method: ctx.method, path: redactUrl(ctx.url) }, 'request failed');
           ctx.status = 500;
           ctx.body = { error: 'internal error' };
         }
@@ -85,8 +85,8 @@ export function createHttpApp(deps: HttpDeps): Koa {
       if (ctx.status === 503) ctx.set('Retry-After', String(RETRY_AFTER_SECONDS));
       else if (outage.down && ctx.status < 500) probe();
       if (ctx.status >= 400 || deps.log.isLevelEnabled('debug')) {
-        // Only the path: query strings can carry signatures and keys.
-        deps.log.info({ method: ctx.method, path: ctx.path, status: ctx.status, ms: Math.round(performance.now() - started) }, 'http');
+        // Link tokens (the path of /exports/<token>, the 看板's ?k=) and query values never reach the line.
+        deps.log.info({ method: ctx.method, path: redactUrl(ctx.url), status: ctx.status, ms: Math.round(performance.now() - started) }, 'http');
       }
     }
   });
