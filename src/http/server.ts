@@ -12,7 +12,7 @@ export interface HttpDeps {
   routers: Router[];
   /** One warning per database outage, shared with the callback routes (src/db/outage.ts). Default: its own. */
   outage?: OutageTracker;
-  /** A GET or HEAD not answered by then is answered 503 (REQUEST_TIMEOUT_MS; default 10 s). */
+  /** A GET or HEAD not answered by then is answered 503 (REQUEST_TIMEOUT_MS; default 8 s, under a proxy's usual 10 s read timeout). */
   requestTimeoutMs?: number;
 }
 
@@ -60,7 +60,7 @@ export function createHttpApp(deps: HttpDeps): Koa {
     try {
       // A read has no body to wait for: past the budget, the database is what it waits for. (POST routes
       // bound their own database work: the sandbox's 4 s, the callbacks' platform deadlines.)
-      if (ctx.method === 'GET' || ctx.method === 'HEAD') await withinBudget(Date.now() + (deps.requestTimeoutMs ?? 10_000), next());
+      if (ctx.method === 'GET' || ctx.method === 'HEAD') await withinBudget(Date.now() + (deps.requestTimeoutMs ?? 8000), next());
       else await next();
     } catch (err) {
       if (err instanceof HttpError) {
