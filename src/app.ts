@@ -37,6 +37,7 @@ import { createMetrics, watchDatabase, type Metrics } from './core/metrics';
 import { createMetricsRouter, metricsEnabled } from './http/metrics-route';
 import type { PlatformSender } from './core/types';
 import { openDatabase, type Database } from './db/client';
+import { createOutageTracker } from './db/outage';
 import { seedDemo } from './db/seed-demo';
 import { createHttpApp } from './http/server';
 import type { Logger } from './log';
@@ -195,6 +196,8 @@ export async function startApp(opts: AppOptions): Promise<App> {
   if (config.sandboxEnabled) senders.push(sandboxSender);
   // ---- WeCom / DingTalk: senders (platforms integration) ----
   const platforms = configuredPlatforms(config);
+  // One database outage, one warning line: shared by the HTTP server and every inbound path.
+  const outage = createOutageTracker(log, clock);
   senders.push(...createSenders(config, { clock, log }));
   // WeCom AI bot long connection: replies and pushes go on the connection; the HTTP sender stays the fallback.
   let pushInbound: OnInbound = async () => 'duplicate';
@@ -207,6 +210,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
         log,
         botName: config.WECOM_BOT_NAME,
         onInbound: (m) => pushInbound(m),
+        outage,
       })
     : null;
   if (aibotWs) {
@@ -249,21 +253,21 @@ export async function startApp(opts: AppOptions): Promise<App> {
   if (platforms.wecomAibot) callbackPaths.push(config.WECOM_AIBOT_PATH);
   if (platforms.wecomApp || platforms.wecomAibot) {
     const passive = { replies: createPassiveReplies({ db, clock }), windowMs: config.WECOM_AIBOT_PASSIVE_MS };
-    routers.push(createWecomRouter({ config, clock, onInbound, log, passive, metrics }));
+    routers.push(createWecomRouter({ config, clock, onInbound, log, passive, metrics, outage }));
   }
   if (platforms.dingtalk && config.DINGTALK_MODE === 'http') {
     callbackPaths.push(config.DINGTALK_CALLBACK_PATH);
-    routers.push(createDingtalkRouter({ config, clock, onInbound, log, db, metrics }));
+    routers.push(createDingtalkRouter({ config, clock, onInbound, log, db, metrics, outage }));
   }
   // Event subscription over HTTP (group joins → a welcome): in either mode, when its keys are set.
   if (platforms.dingtalkEvents) {
     callbackPaths.push(config.DINGTALK_EVENT_PATH);
-    routers.push(createDingtalkEventsRouter({ config, clock, onInbound, log, metrics }));
+    routers.push(createDingtalkEventsRouter({ config, clock, onInbound, log, metrics, outage }));
   }
   const stream: DingtalkStream | null =
-    platforms.dingtalk && config.DINGTALK_MODE === 'stream' ? createDingtalkStream({ config, clock, onInbound, log }) : null;
+    platforms.dingtalk && config.DINGTALK_MODE === 'stream' ? createDingtalkStream({ config, clock, onInbound, log, outage }) : null;
   // ---- end platforms integration ----
-  const http = createHttpApp({ log, health: database.health, routers });
+  const http = createHttpApp({ log, health: database.health, routers, outage, requestTimeoutMs: config.REQUEST_TIMEOUT_MS });
   const server = http.listen(config.PORT, config.HOST);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);

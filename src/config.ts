@@ -51,6 +51,8 @@ export const configSchema = z.object({
   DEMO_SEED: onOff('on'),
   /** Largest accepted request body, in bytes. */
   BODY_LIMIT_BYTES: z.coerce.number().int().min(1024).default(1024 * 1024),
+  /** A GET (看板, exports, sandbox reads) not answered by then is answered 503: the database did not answer. */
+  REQUEST_TIMEOUT_MS: z.coerce.number().int().min(200).max(120_000).default(8000),
   TIMEZONE: z.string().default('Asia/Shanghai'),
 
   /** Working hours on working days (reminders to staff wait for them). */
@@ -174,6 +176,7 @@ const HINTS: Record<string, string> = {
   SANDBOX: '改法：on、off 或 auto，例如 SANDBOX=off',
   DEMO_SEED: '改法：on 或 off，例如 DEMO_SEED=off',
   BODY_LIMIT_BYTES: '改法：不小于 1024 的整数（字节），例如 BODY_LIMIT_BYTES=1048576',
+  REQUEST_TIMEOUT_MS: '改法：200–120000 的整数（毫秒），例如 REQUEST_TIMEOUT_MS=8000',
   WORKING_HOURS: '改法：写成「开始-结束」的 24 小时制时间，例如 WORKING_HOURS=09:00-18:00',
   OUTBOX_CONCURRENCY: '改法：1–64 的整数，例如 OUTBOX_CONCURRENCY=1',
   OUTBOX_POLL_MS: '改法：不小于 10 的整数（毫秒），例如 OUTBOX_POLL_MS=1000',

@@ -4,7 +4,7 @@ export type { Logger };
 
 /**
  * JSON logs. Secrets never reach a line: known secret-bearing fields are redacted by path,
- * and URLs with keys in them are redacted at the call site (errors.redactUrl).
+ * and every URL or request path is written through redactUrl (below).
  */
 export function createLogger(level: string, destination?: pino.DestinationStream): Logger {
   return pino(
@@ -88,4 +88,38 @@ export function serializeError(err: unknown, depth = 0): SerializedError {
   const cause = (err as { cause?: unknown }).cause;
   if (cause !== undefined && depth < 3) out.cause = serializeError(cause, depth + 1);
   return out;
+}
+
+/** Routes whose next path segment is a signed link: the path is the credential (`GET /exports/<token>`). */
+const LINK_PATHS = ['/exports/'];
+/** A segment of this shape is a token wherever it appears (a signed link pasted under another path). */
+const TOKEN_SEGMENT = /^[A-Za-z0-9_.~%-]{24,}$/;
+
+function redactPath(pathname: string): string {
+  const link = LINK_PATHS.find((p) => pathname.startsWith(p));
+  const path = link ? `${link}***` : pathname;
+  return path
+    .split('/')
+    .map((seg) => (TOKEN_SEGMENT.test(seg) ? '***' : seg))
+    .join('/');
+}
+
+/**
+ * The one way a URL reaches a log line (the request log, upstream errors): every query value becomes
+ * `***` (names kept: `?k=***&dept=***`; query strings carry link keys, signatures and robot keys), the
+ * segment after `/exports/` and any token-shaped segment become `***`. Takes an absolute URL or a
+ * request's path with its query string (Koa's `ctx.url`).
+ */
+export function redactUrl(url: string): string {
+  const relative = url.startsWith('/');
+  let u: URL;
+  try {
+    u = new URL(url, relative ? 'http://relative.invalid' : undefined);
+  } catch {
+    return '(invalid url)';
+  }
+  for (const k of [...new Set(u.searchParams.keys())]) u.searchParams.set(k, '***');
+  u.hash = '';
+  u.pathname = redactPath(u.pathname);
+  return relative ? `${u.pathname}${u.search}` : u.toString();
 }

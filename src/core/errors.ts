@@ -1,4 +1,5 @@
 /** Errors typed by where they come from, each with a code (STYLE.md #8). */
+import { redactUrl } from '../log';
 
 /** A mistake in what a person typed: the message is shown to them, politely, in Chinese. */
 export class UserInputError extends Error {
@@ -77,13 +78,5 @@ export class LlmError extends Error {
   }
 }
 
-/** Query strings carry keys and tokens: never let one reach a log line. */
-export function redactUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    for (const k of [...u.searchParams.keys()]) u.searchParams.set(k, '***');
-    return u.toString();
-  } catch {
-    return '(invalid url)';
-  }
-}
+/** Query strings carry keys and tokens: never let one reach a log line (one function for every URL, src/log.ts). */
+export { redactUrl };

@@ -105,7 +105,7 @@ export async function startPlatformApp(opts: PlatformAppOptions) {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ encrypt: env.encrypt }),
     });
-    return { status: res.status, body: await res.text(), msgid };
+    return { status: res.status, body: await res.text(), msgid, retryAfter: res.headers.get('retry-after') };
   }
 
   /** POST one signed DingTalk enterprise-robot group message (HTTP callback mode). */
@@ -137,7 +137,7 @@ export async function startPlatformApp(opts: PlatformAppOptions) {
       headers: { 'content-type': 'application/json', timestamp, sign },
       body: JSON.stringify(body),
     });
-    return { status: res.status, body: await res.text(), msgId };
+    return { status: res.status, body: await res.text(), msgId, retryAfter: res.headers.get('retry-after') };
   }
 
   /** Handle what was accepted and deliver what is due (the loops' work, by hand). */

@@ -261,8 +261,17 @@ describe.each(drivers)('weekly summary, monthly report and exports on $name', (d
     await db().update(people).set({ departmentId: dept['软件部'] }).where(eq(people.userid, 'liu'));
     expect((await download(fresh)).status).toBe(403);
     await db().update(people).set({ departmentId: dept['专利部'] }).where(eq(people.userid, 'liu'));
-    // The refused attempts did not spend the link.
-    expect((await download(fresh)).status).toBe(200);
+    // The refusal for rights spent the link (issue 28): back in 专利部, it stays used; a new link works.
+    // The forged attempt spent nothing: its signature never matched, so the genuine link's twin opens.
+    const refusedAgain = await download(fresh);
+    expect(refusedAgain.status).toBe(410);
+    expect(await refusedAgain.text()).toBe('链接已使用过，请回到群里重新获取。');
+    const twin = tokenOf((await replies('liu', '/导出 投诉 2026-11')).join());
+    const [twinBody, twinSig] = twin.split('.') as [string, string];
+    const twinClaims = JSON.parse(Buffer.from(twinBody, 'base64url').toString());
+    const forgedTwin = Buffer.from(JSON.stringify({ ...twinClaims, scope: { ...twinClaims.scope, dept: 'all' } })).toString('base64url');
+    expect((await download(`${forgedTwin}.${twinSig}`)).status).toBe(403);
+    expect((await download(twin)).status).toBe(200);
     // Expired after 24 hours.
     const late = tokenOf((await replies('liu', '/导出 分配单 2026-11')).join());
     clock.advance(24 * 3_600_000 + 60_000);

@@ -30,7 +30,7 @@ const csvSafe = (s: string) => (/^[=+\-@\t\r]/.test(s) ? `'${s}` : s);
 /**
  * The 看板's pages: `GET /kanban[/people|/calendar|/orders/:id|/complaints/:id|/clients/:id]?k=<signed key>`,
  * and each table of a page as CSV with `&csv=<table id>` (built by the same page code, so the same
- * permissions). The key rides in the query string: the request log writes only the path.
+ * permissions). The key rides in the query string: the request log writes it as `k=***` (redactUrl).
  */
 export function createKanbanRouter(deps: KanbanRouteDeps): Router {
   const router = new Router({ prefix: KANBAN_PATH });
@@ -51,7 +51,12 @@ export function createKanbanRouter(deps: KanbanRouteDeps): Router {
     const check = await deps.links.verify(deps.db, key, { purpose: KANBAN_PURPOSE, now });
     if (!check.ok) return refuse(403, '链接无法使用', LINK_REFUSAL_TEXT[check.reason]);
     const v = await viewerOf(deps.db, check.claims.userid, deps.adminUserids);
-    if (!v) return refuse(403, '无法查看', '抱歉，看板只对主管、部门负责人、总经办和管理员开放；您在名册中的角色目前不包含查看权限。');
+    if (!v) {
+      // Refused for the person's rights: every 看板 link they hold so far is spent (revoked), so it does
+      // not open again if the role comes back; a new /看板 gives a new one.
+      await deps.links.revoke(deps.db, { purpose: KANBAN_PURPOSE, userid: check.claims.userid, now });
+      return refuse(403, '无法查看', '抱歉，看板只对主管、部门负责人、总经办和管理员开放；您在名册中的角色目前不包含查看权限。您此前获取的看板链接已一并作废，角色调整后请在群里重新发 /看板。');
+    }
     const f: Filters = parseFilters(ctx.query);
     const filterParams = (): Record<string, string | number | undefined> => ({ dept: f.dept, person: f.person, type: f.type, from: f.from, to: f.to });
     const href = (path: string, params: Record<string, string | number | undefined> = {}, keepFilters = false) => {

@@ -113,9 +113,11 @@ export function monthSpan(month: string, cal: WorkCalendar) {
 }
 
 /**
- * GET /exports/<token>: the CSV of a signed link. The link's signature, purpose and expiry are checked,
- * then the requester's rights are read again from the roster (a head moved to another department, or
- * no longer a head, is refused), and only then is the link spent (single use).
+ * GET /exports/<token>: the CSV of a signed link. The link's signature, purpose and expiry are checked
+ * and the link is spent (single use) in the same statement; then the requester's rights are read again
+ * from the roster (a head moved to another department, or no longer a head, is refused). A link refused
+ * for its rights is spent like a downloaded one: it never opens later, whatever the roster becomes.
+ * Only a failed transaction (the database down) leaves it unspent.
  */
 export function exportRouter(deps: { links: LinkSigner; calendar: CalendarProvider; visitPlaybook: VisitPlaybook }, rc: RouteContext): Router {
   const router = new Router({ prefix: '/exports' });
@@ -127,7 +129,7 @@ export function exportRouter(deps: { links: LinkSigner; calendar: CalendarProvid
       ctx.body = text;
     };
     const result = await rc.db.transaction(async (tx) => {
-      const check = await deps.links.verify(tx, ctx.params.token ?? '', { purpose: EXPORT_PURPOSE, now });
+      const check = await deps.links.verify(tx, ctx.params.token ?? '', { purpose: EXPORT_PURPOSE, now, once: true });
       if (!check.ok) return { status: check.reason === 'expired' || check.reason === 'used' || check.reason === 'revoked' ? 410 : 403, text: LINK_REFUSAL_TEXT[check.reason] };
       const scope = check.claims.scope ?? {};
       const kind = scope.kind as ExportKind;
@@ -136,10 +138,8 @@ export function exportRouter(deps: { links: LinkSigner; calendar: CalendarProvid
       const rights = await exportScopeOf(tx, check.claims.userid);
       const wantsAll = scope.dept === 'all';
       if (!rights || (wantsAll && !rights.all) || (!wantsAll && !rights.all && String(rights.departmentId) !== scope.dept)) {
-        return { status: 403, text: '抱歉，您目前没有查看这些数据的权限（以名册为准），请回到群里重新获取。' };
+        return { status: 403, text: '抱歉，您目前没有查看这些数据的权限（以名册为准），这个链接已作废；权限调整后请回到群里重新获取。' };
       }
-      const spend = await deps.links.verify(tx, ctx.params.token ?? '', { purpose: EXPORT_PURPOSE, now, once: true });
-      if (!spend.ok) return { status: 410, text: LINK_REFUSAL_TEXT[spend.reason] };
       const cal = await deps.calendar(tx);
       const rows = await exportTable(tx, kind, monthSpan(month, cal), wantsAll ? null : Number(scope.dept), now, cal, deps.visitPlaybook);
       return { status: 200, csv: toCsv(rows), name: `${kind}-${month}.csv` };

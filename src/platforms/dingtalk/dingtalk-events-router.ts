@@ -1,5 +1,6 @@
 import Router from '@koa/router';
 import { configuredPlatforms } from '../config-schema';
+import { createOutageTracker } from '../../db/outage';
 import { answeredRetryLater, deliverInbound } from '../http/deliver-inbound';
 import { contentTypeAllowed, readRawBody } from '../http/read-raw-body';
 import { countingRejects } from '../http/reject-with';
@@ -19,6 +20,7 @@ export function createDingtalkEventsRouter(opts: DingtalkEventsRouterOptions): R
   const { config, clock, onInbound } = opts;
   const log = opts.log.child({ platform: 'dingtalk', callback: 'events' });
   const timeoutMs = opts.inboundTimeoutMs ?? 1200;
+  const outage = opts.outage ?? createOutageTracker(log);
   const router = new Router();
   const { reject, retryLater } = countingRejects(opts.metrics, 'dingtalk');
   if (!configuredPlatforms(config).dingtalkEvents) return router;
@@ -41,7 +43,7 @@ export function createDingtalkEventsRouter(opts: DingtalkEventsRouterOptions): R
       log.info({ eventType: d.eventType, eventId: d.id }, 'event acknowledged and ignored');
     } else {
       // No "success": DingTalk pushes the event again and the database dedupes it.
-      const outcome = await deliverInbound(onInbound, d.message, log, timeoutMs);
+      const outcome = await deliverInbound(onInbound, d.message, log, timeoutMs, outage);
       retryLater(outcome);
       if (answeredRetryLater(ctx, outcome)) return;
     }

@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Db } from '../../db/client';
 import type { Clock } from '../clock';
 import { configuredPlatforms, type PlatformConfig } from '../config-schema';
+import { createOutageTracker, type OutageTracker } from '../../db/outage';
 import { answeredRetryLater, deliverInbound, errorSummary, type OnInbound } from '../http/deliver-inbound';
 import { contentTypeAllowed, readRawBody } from '../http/read-raw-body';
 import { countingRejects } from '../http/reject-with';
@@ -22,6 +23,8 @@ export interface DingtalkRouterOptions {
   inboundTimeoutMs?: number;
   /** Refusals and 503 answers counted on /metrics. */
   metrics?: Metrics;
+  /** Shared with the HTTP server: one warning per database outage (src/db/outage.ts). Default: its own. */
+  outage?: OutageTracker;
 }
 
 /**
@@ -32,6 +35,7 @@ export function createDingtalkRouter(opts: DingtalkRouterOptions): Router {
   const { config, clock, onInbound, db } = opts;
   const log = opts.log.child({ platform: 'dingtalk', callback: 'robot' });
   const timeoutMs = opts.inboundTimeoutMs ?? 4000;
+  const outage = opts.outage ?? createOutageTracker(log);
   const router = new Router();
   const { reject, retryLater } = countingRejects(opts.metrics, 'dingtalk');
   if (!configuredPlatforms(config).dingtalk || config.DINGTALK_MODE !== 'http') return router;
@@ -72,7 +76,7 @@ export function createDingtalkRouter(opts: DingtalkRouterOptions): Router {
       ctx.body = {};
       return;
     }
-    const outcome = await deliverInbound(onInbound, d.message, log, Math.max(1, deadline - Date.now()));
+    const outcome = await deliverInbound(onInbound, d.message, log, Math.max(1, deadline - Date.now()), outage);
     retryLater(outcome);
     if (answeredRetryLater(ctx, outcome)) return;
     // An empty JSON object: no synchronous reply; answers go out through the outbox.

@@ -3,6 +3,7 @@ import type { InboundMessage } from '../../core/types';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock';
 import type { PlatformConfig } from '../config-schema';
+import { createOutageTracker, type OutageTracker } from '../../db/outage';
 import { deliverInbound, errorSummary, type OnInbound } from '../http/deliver-inbound';
 import { isPlatformId } from '../bounded-ids';
 import { decodeRobotMessage } from './dingtalk-callback';
@@ -22,6 +23,8 @@ export interface StreamPushDeps {
   /** Tell DingTalk the push was handled (DWClient.socketCallBackResponse). */
   ack: (streamMessageId: string) => void;
   inboundTimeoutMs?: number;
+  /** Shared with the HTTP server: one warning per database outage (src/db/outage.ts). Default: its own. */
+  outage?: OutageTracker;
 }
 
 export type StreamPushOutcome = 'accepted' | 'duplicate' | 'ignored' | 'malformed' | 'failed' | 'timeout';
@@ -52,7 +55,7 @@ export async function handleStreamPush(push: DWClientDownStream, deps: StreamPus
     return 'ignored';
   }
   const msgLog = log.child({ messageId: d.message.messageId });
-  const outcome = await deliverInbound(deps.onInbound, d.message, msgLog, deps.inboundTimeoutMs ?? 30_000);
+  const outcome = await deliverInbound(deps.onInbound, d.message, msgLog, deps.inboundTimeoutMs ?? 30_000, deps.outage);
   if (outcome === 'accepted' || outcome === 'duplicate') {
     if (streamId) deps.ack(streamId);
   }
@@ -113,6 +116,8 @@ export interface DingtalkStreamOptions {
   clock: Clock;
   onInbound: OnInbound;
   log: Logger;
+  /** Shared with the HTTP server: one warning per database outage (src/db/outage.ts). Default: its own. */
+  outage?: OutageTracker;
 }
 
 /**
@@ -156,6 +161,7 @@ export function createDingtalkStream(opts: DingtalkStreamOptions): DingtalkStrea
     `${config.DINGTALK_API_BASE}/v1.0/gateway/connections/open`,
   );
   const log = opts.log.child({ platform: 'dingtalk', transport: 'stream' });
+  const outage = opts.outage ?? createOutageTracker(log);
   client.registerCallbackListener(TOPIC_ROBOT, (push: DWClientDownStream) => {
     void handleStreamPush(push, {
       clock: opts.clock,
@@ -163,6 +169,7 @@ export function createDingtalkStream(opts: DingtalkStreamOptions): DingtalkStrea
       log: opts.log,
       botName: config.DINGTALK_BOT_NAME,
       ack: (id) => client.socketCallBackResponse(id, {}),
+      outage,
     }).catch((err: unknown) => log.error({ err: errorSummary(err) }, 'stream push handler failed'));
   });
   client.registerCallbackListener(TOPIC_CARD, (push: DWClientDownStream) => {
@@ -173,7 +180,7 @@ export function createDingtalkStream(opts: DingtalkStreamOptions): DingtalkStrea
       if (id) client.socketCallBackResponse(id, {});
       return;
     }
-    void deliverInbound(opts.onInbound, click, log, 30_000)
+    void deliverInbound(opts.onInbound, click, log, 30_000, outage)
       .then((outcome) => {
         if (id && (outcome === 'accepted' || outcome === 'duplicate')) client.socketCallBackResponse(id, {});
       })
@@ -184,7 +191,7 @@ export function createDingtalkStream(opts: DingtalkStreamOptions): DingtalkStrea
     const join = decodeGroupJoinEvent(push, opts.clock());
     if (join === 'bad_fields') log.warn({ reason: join }, 'stream event malformed; acknowledged and dropped');
     else if (join) {
-      void deliverInbound(opts.onInbound, join, log, 30_000).catch((err: unknown) => log.error({ err: errorSummary(err) }, 'group join event failed'));
+      void deliverInbound(opts.onInbound, join, log, 30_000, outage).catch((err: unknown) => log.error({ err: errorSummary(err) }, 'group join event failed'));
     }
     return { status: EventAck.SUCCESS };
   });

@@ -1,6 +1,8 @@
 import type { Logger } from 'pino';
 import { cleanInbound } from '../../core/clean-text';
 import type { InboundMessage } from '../../core/types';
+import { DatabaseTimeoutError } from '../../db/errors';
+import { createOutageTracker, type OutageTracker } from '../../db/outage';
 import { safeErrorMessage } from '../../log';
 import { withPrivateRoute } from '../group-route';
 
@@ -23,13 +25,15 @@ export function answeredRetryLater(ctx: { status: number; body: unknown }, outco
 /**
  * Hand one verified message to the core within the platform's deadline. A failure or a timeout is
  * reported (the route then answers 503 so the platform re-delivers; the database dedupes the retry),
- * never thrown.
+ * never thrown. A database that is unavailable goes to `outage` (one warning per outage, as the HTTP
+ * routes' errors do), not to a line per message; any other failure is logged here.
  */
 export async function deliverInbound(
   onInbound: OnInbound,
   message: InboundMessage,
   routeLog: Logger,
   timeoutMs: number,
+  outage: OutageTracker = createOutageTracker(routeLog),
 ): Promise<DeliveryOutcome> {
   // The message itself is on record in the database (inbound_messages, chat_log); the success line is
   // debug, and the per-message child logger is only made when there is something to say.
@@ -42,11 +46,15 @@ export async function deliverInbound(
     // NUL and lone surrogates are dropped here, once for every platform: such a message is kept
     // (answered 200) instead of failing its insert on every re-delivery.
     const outcome = await Promise.race([onInbound(withPrivateRoute(cleanInbound(message))), timeout]);
-    if (outcome === 'timeout') log().error({ timeoutMs }, 'onInbound did not finish in time; asking the platform to retry');
-    else if (routeLog.isLevelEnabled('debug')) log().debug({ outcome }, 'inbound message recorded');
+    // Not finished in time: the database did not answer (its outage is logged once, not per message).
+    if (outcome === 'timeout') outage.failed(new DatabaseTimeoutError(timeoutMs), { platform: message.platform });
+    else {
+      outage.succeeded();
+      if (routeLog.isLevelEnabled('debug')) log().debug({ outcome }, 'inbound message recorded');
+    }
     return outcome;
   } catch (err) {
-    log().error({ err: errorSummary(err) }, 'onInbound failed; asking the platform to retry');
+    if (!outage.failed(err, { platform: message.platform })) log().error({ err: errorSummary(err) }, 'onInbound failed; asking the platform to retry');
     return 'failed';
   } finally {
     clearTimeout(timer);

@@ -11,8 +11,8 @@ import type { OutboxWorker } from '../../core/outbox-worker';
 import type { PlatformSender } from '../../core/types';
 import type { Db } from '../../db/client';
 import { chatLog, groups, people } from '../../db/schema';
+import { DatabaseTimeoutError, withinBudget } from '../../db/errors';
 import { HttpError, readJson } from '../../http/read-body';
-import { DATABASE_UNAVAILABLE } from '../../http/server';
 
 /** The sandbox "platform": delivering a message means it is in the chat log, which the worker writes. */
 export const sandboxSender: PlatformSender = {
@@ -52,19 +52,6 @@ const PAGE = readFileSync(path.join(path.dirname(fileURLToPath(import.meta.url))
 /** As the WeCom and DingTalk routes (their inbound timeout). */
 const SANDBOX_BUDGET_MS = 4000;
 
-/** The promise's result, or 503 once the deadline passes (the work itself is not cancelled). */
-async function withinBudget<T>(deadline: number, work: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new HttpError(503, DATABASE_UNAVAILABLE)), Math.max(0, deadline - Date.now()));
-  });
-  try {
-    return await Promise.race([work, timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
 export function createSandboxRouter(deps: {
   db: Db;
   chat: Chat;
@@ -94,7 +81,8 @@ export function createSandboxRouter(deps: {
       throw new HttpError(400, parsed.error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; '));
     }
     const b = parsed.data;
-    // The platform routes' budget: a database that does not answer in time gets 503, not a hang.
+    // The platform routes' budget: a database that does not answer in time gets 503 (the HTTP server's
+    // mapping of DatabaseTimeoutError), not a hang.
     const deadline = Date.now() + (deps.budgetMs ?? SANDBOX_BUDGET_MS);
     const { replies } = await withinBudget(deadline, deps.chat.handleNow(cleanInbound({
       platform: 'sandbox',
@@ -112,7 +100,7 @@ export function createSandboxRouter(deps: {
     // Replies are in the outbox; deliver them now so the transcript shows them at once (or, when
     // time is up, let the outbox loop deliver them: the message itself is already handled).
     await withinBudget(deadline, deps.outbox.drain(5)).catch((err: unknown) => {
-      if (!(err instanceof HttpError)) throw err;
+      if (!(err instanceof DatabaseTimeoutError)) throw err;
     });
     ctx.body = { replies: replies.map((r) => ({ text: r.text, mentions: r.mentions })) };
   });

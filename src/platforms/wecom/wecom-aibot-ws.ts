@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import WebSocket from 'ws';
 import { PlatformApiError, UpstreamHttpError } from '../../core/errors';
 import type { Clock } from '../clock';
+import { createOutageTracker, type OutageTracker } from '../../db/outage';
 import { deliverInbound, errorSummary, type OnInbound } from '../http/deliver-inbound';
 import { isPlatformId } from '../bounded-ids';
 import { decodeAibotJson } from './wecom-callback';
@@ -51,6 +52,8 @@ export interface AibotWsOptions {
   /** How long to wait for the answer frame of a command. */
   ackTimeoutMs?: number;
   inboundTimeoutMs?: number;
+  /** Shared with the HTTP server: one warning per database outage (src/db/outage.ts). Default: its own. */
+  outage?: OutageTracker;
 }
 
 interface Frame {
@@ -82,6 +85,7 @@ export function createWecomAibotWs(opts: AibotWsOptions): WecomAibotWs {
   const baseMs = opts.reconnectBaseMs ?? 1_000;
   const maxMs = opts.reconnectMaxMs ?? 30_000;
   const ackTimeoutMs = opts.ackTimeoutMs ?? 5_000;
+  const outage = opts.outage ?? createOutageTracker(log);
   let ws: WebSocket | null = null;
   let ready = false;
   let stopped = true;
@@ -214,7 +218,7 @@ export function createWecomAibotWs(opts: AibotWsOptions): WecomAibotWs {
       wsReqIdExpiresAt: now.getTime() + AIBOT_WS_REQ_ID_TTL_MS,
       ...(message.event === 'welcome' ? { wsWelcome: true } : {}),
     };
-    await deliverInbound(opts.onInbound, message, log, opts.inboundTimeoutMs ?? 30_000);
+    await deliverInbound(opts.onInbound, message, log, opts.inboundTimeoutMs ?? 30_000, outage);
   }
 
   function connect() {

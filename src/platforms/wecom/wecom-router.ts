@@ -2,6 +2,7 @@ import Router from '@koa/router';
 import type { Logger } from 'pino';
 import type { Clock } from '../clock';
 import { configuredPlatforms, type PlatformConfig } from '../config-schema';
+import { createOutageTracker, type OutageTracker } from '../../db/outage';
 import { answeredRetryLater, deliverInbound, type OnInbound } from '../http/deliver-inbound';
 import { contentTypeAllowed, readRawBody } from '../http/read-raw-body';
 import { countingRejects } from '../http/reject-with';
@@ -19,6 +20,8 @@ export interface WecomRouterOptions {
   log: Logger;
   /** Budget for onInbound; WeCom re-delivers after 5 s without an answer. Default 4000 ms. */
   inboundTimeoutMs?: number;
+  /** Shared with the HTTP server: one warning per database outage (src/db/outage.ts). Default: its own. */
+  outage?: OutageTracker;
   /**
    * AI bot: answer in the HTTP response (encrypted passive reply) when the message is handled within
    * `windowMs` of its arrival; otherwise the replies go out later through response_url. Absent or
@@ -44,6 +47,7 @@ export function createWecomRouter(opts: WecomRouterOptions): Router {
   const { config, clock, onInbound } = opts;
   const log = opts.log.child({ platform: 'wecom' });
   const timeoutMs = opts.inboundTimeoutMs ?? 4000;
+  const outage = opts.outage ?? createOutageTracker(log);
   const router = new Router();
   const { reject, retryLater } = countingRejects(opts.metrics, 'wecom');
   const which = configuredPlatforms(config);
@@ -88,7 +92,7 @@ export function createWecomRouter(opts: WecomRouterOptions): Router {
         ctx.body = okBody;
         return;
       }
-      const outcome = await deliverInbound(onInbound, d.message, routeLog, timeoutMs);
+      const outcome = await deliverInbound(onInbound, d.message, routeLog, timeoutMs, outage);
       retryLater(outcome);
       if (answeredRetryLater(ctx, outcome, 'retry later')) return;
       const passive = outcome === 'accepted' && answer ? await answer(d.message, startedAt).catch(() => null) : null;
