@@ -80,7 +80,7 @@ export function readerOf(actor: Pick<Actor, 'person' | 'isAdmin'>): Reader {
 }
 
 /**
- * The polite refusal of a record the reader may not see. `code` names it (D12, T7, 客户「华星科技」),
+ * The polite refusal of a record the reader may not see. `code` names it (D12, T7, V9, X3, Q5),
  * `department` is the record's department name when known.
  */
 export function refusalText(code: string, why: AccessRefusal, department: string | null): string {
@@ -102,6 +102,6 @@ export function scopeInWords(r: Reader): string {
 
 /** The polite refusal of a client's file when none of it is the reader's to see. */
 export function clientRefusalText(name: string, r: Reader): string {
-  if (r.role === 'sales') return refusalText(`客户「${name}」`, 'other-client', null);
+  if (r.role === 'sales') return `抱歉，客户「${name}」属于其他业务员的客户，您没有查看权限。如需查看，请联系该客户的业务员或部门负责人。`;
   return `抱歉，客户「${name}」没有您可以查看的记录（您可以查看${scopeInWords(r)}）。如需查看，请联系该客户的业务员或部门负责人。`;
 }
