@@ -4,7 +4,7 @@ import { canSee, refusalText, type Reader, type RecordFacts } from '../../src/fe
 /** The record-access rule as a pure function: every role against records of known facts. */
 const PATENT = 1;
 const SOFTWARE = 2;
-const reader = (role: Reader['role'], id: number, departmentId: number | null, isAdmin = false): Reader => ({ id, role, departmentId, isAdmin });
+const reader = (role: Reader['role'], id: number | null, departmentId: number | null, isAdmin = false): Reader => ({ id, role, departmentId, isAdmin });
 const record = (f: Partial<RecordFacts>): RecordFacts => ({ owners: [], departmentId: PATENT, workers: [], open: true, ...f });
 
 describe('canSee (roster/record-access.ts)', () => {
