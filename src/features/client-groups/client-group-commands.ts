@@ -6,7 +6,7 @@ import { orderCode } from '../../domain/orders';
 import { fromRow } from '../../core/clocks/clock-store';
 import { involvement, loadOrder, type ClockChange, type OrderChange, type OrderClocks } from '../orders';
 import type { ChatContext } from '../../core/context';
-import { holdNotice, groupName } from '../roster';
+import { factsOfOrder, groupName, holdNotice, mustSee } from '../roster';
 import { PermissionError, UserInputError } from '../../core/errors';
 import type { WatchContext } from '../../core/feature';
 import { enqueue, type Actor } from '../../core/records';
@@ -259,13 +259,15 @@ export function createClientGroupHandlers(deps: ClientGroupDeps) {
   /** `/查 Q5`: the question, its state and its clock. */
   async function show(ctx: ChatContext, id: number) {
     const [row] = await ctx.tx
-      .select({ q: clientQuestions, client: clients.name, closer: people.name })
+      .select({ q: clientQuestions, o: orders, client: clients.name, owner: clients.salespersonId, closer: people.name })
       .from(clientQuestions)
       .innerJoin(orders, eq(orders.id, clientQuestions.orderId))
       .innerJoin(clients, eq(clients.id, orders.clientId))
       .leftJoin(people, eq(people.id, clientQuestions.closedById))
       .where(eq(clientQuestions.id, id));
     if (!row) throw new UserInputError(`没有找到问题 Q${id}，请核对编号。`);
+    // A client's question is part of its order's record: who may see the order may see it.
+    await mustSee(ctx.tx, ctx.actor, `Q${row.q.id}`, factsOfOrder(row.o, row.owner));
     const { q } = row;
     const cal = await clocks.calendar(ctx.tx);
     const when = (d: Date) => formatInstantInChinese(d, cal, { now: ctx.now });

@@ -1,11 +1,11 @@
-import { and, asc, desc, eq, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, not, sql } from 'drizzle-orm';
 import { clients, complaintEvents, complaints, departments, events, people } from '../../db/schema';
 import { formatInstantInChinese, type WorkCalendar } from '../../domain/calendar';
 import { CHANNEL_NAMES, complaintCode, formatFen, formatRate, rateReviewAt } from '../../domain/complaints';
 import { orderCode } from '../../domain/orders';
 import type { ParsedArgs } from '../../core/command-parser';
 import { type ChatContext } from '../../core/context';
-import { findDepartment } from '../roster';
+import { accessScope, COMPLAINT_FACTS, factsOfComplaint, findDepartment, mustSee, readerOf, scopeInWords, scopeWhere } from '../roster';
 import { UserInputError } from '../../core/errors';
 import { formatInstant } from '../../domain/calendar/format-instant';
 import { rateOf, rateReviewSubject, rateSpan } from './complaint-rate-review';
@@ -43,6 +43,10 @@ export function createReportCommands(kit: ComplaintKit) {
   async function complaintList(ctx: ChatContext, args: ParsedArgs) {
     const p = ctx.actor.person;
     const isMgmt = ctx.actor.isAdmin || p?.role === 'management';
+    // The record-access rule (roster): the list is filtered to what the sender may see, never refused.
+    const reader = readerOf(ctx.actor);
+    const scope = accessScope(reader);
+    const visible = scopeWhere(scope, COMPLAINT_FACTS);
     let deptId: number | null = null;
     let deptName = '全部';
     if (args.dept) {
@@ -50,6 +54,9 @@ export function createReportCommands(kit: ComplaintKit) {
       if (!d) throw new UserInputError(`抱歉，没有找到部门「${args.dept}」。可发送 /部门 列表 查看。`);
       deptId = d.id;
       deptName = d.name;
+    } else if (!scope.all && scope.owner !== null) {
+      // A salesperson's complaints are their clients', in whichever department.
+      deptName = '您的客户';
     } else if (!isMgmt) {
       if (!p?.departmentId) throw new UserInputError('抱歉，请写出部门：/投诉 列表 <部门>');
       deptId = p.departmentId;
@@ -57,17 +64,20 @@ export function createReportCommands(kit: ComplaintKit) {
       deptName = d?.name ?? '';
     }
     const onlyOpen = args.open === true;
+    const filter = and(deptId ? eq(complaints.departmentId, deptId) : sql`true`, onlyOpen ? eq(complaints.status, 'open') : sql`true`);
     const rows = await ctx.tx
       .select({ c: complaints, client: clients.name, owner: people.name })
       .from(complaints)
       .innerJoin(clients, eq(clients.id, complaints.clientId))
       .leftJoin(people, eq(people.id, complaints.ownerId))
-      .where(and(deptId ? eq(complaints.departmentId, deptId) : sql`true`, onlyOpen ? eq(complaints.status, 'open') : sql`true`))
+      .where(and(filter, visible))
       .orderBy(desc(complaints.id))
       .limit(50);
+    const [hidden] = scope.all ? [] : await ctx.tx.select({ n: count() }).from(complaints).where(and(filter, not(visible)));
     const cal = await clocks.calendar(ctx.tx);
     const lines = [`${deptName}的投诉${onlyOpen ? '（未结）' : ''}：`];
     if (!rows.length) lines.push('目前没有。');
+    if (hidden?.n) lines.push(`（另有 ${hidden.n} 件不在您的查看范围内，未列出；您可以查看${scopeInWords(reader)}。）`);
     for (const { c, client, owner } of rows) {
       const status = c.status === 'closed' ? '已结案' : c.escalatedAt ? '已上报' : c.callbackAt ? '已回电' : '待回电';
       lines.push(
@@ -145,6 +155,7 @@ export function createReportCommands(kit: ComplaintKit) {
     const c = await load(ctx.tx, id);
     const code = complaintCode(c.id);
     const [client] = await ctx.tx.select().from(clients).where(eq(clients.id, c.clientId));
+    await mustSee(ctx.tx, ctx.actor, code, factsOfComplaint(c, client?.salespersonId ?? null));
     const [dept] = c.departmentId ? await ctx.tx.select().from(departments).where(eq(departments.id, c.departmentId)) : [];
     const name = async (pid: number | null) => (await personById(ctx.tx, pid))?.name ?? '—';
     const cal = await clocks.calendar(ctx.tx);

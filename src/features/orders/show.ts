@@ -9,6 +9,7 @@ import { formatInstant } from '../../domain/calendar/format-instant';
 import { formatInstantInChinese } from '../../domain/calendar';
 import { fromRow } from '../../core/clocks/clock-store';
 import { loadOrder, personById, refuse } from './shared';
+import { factsOfOrder, mustSee } from '../roster';
 
 /** Names of an order's timeline events (also the 看板's timeline). */
 export const EVENT_NAMES: Record<string, string> = {
@@ -32,6 +33,7 @@ export const EVENT_NAMES: Record<string, string> = {
 export async function orderShow(ctx: OrderContext, id: number) {
   const o = await loadOrder(ctx.tx, id);
   const [client] = await ctx.tx.select().from(clients).where(eq(clients.id, o.clientId));
+  await mustSee(ctx.tx, ctx.actor, orderCode(o.id), factsOfOrder(o, client?.salespersonId ?? null));
   const [dept] = o.departmentId ? await ctx.tx.select().from(departments).where(eq(departments.id, o.departmentId)) : [];
   const handler = await personById(ctx.tx, o.handlerId);
   const sales = await personById(ctx.tx, o.salespersonId);

@@ -1,14 +1,13 @@
 import Router from '@koa/router';
 import { stringify } from 'csv-stringify/sync';
-import { and, eq } from 'drizzle-orm';
 import type { Db } from '../../db/client';
-import { people } from '../../db/schema';
 import { CHANNEL_NAMES, complaintCode } from '../../domain/complaints';
 import { orderCode, STATUS_NAMES } from '../../domain/orders';
 import type { WorkCalendar } from '../../domain/calendar';
 import type { CalendarProvider } from '../../core/clocks/clock-store';
 import type { RouteContext } from '../../core/feature';
 import { LINK_REFUSAL_TEXT, type LinkSigner } from '../../core/signed-link';
+import { accessScope, COMPLAINT_FACTS, ORDER_FACTS, readerForUserid, scopeWhere, VISIT_FACTS, type AccessScope } from '../roster';
 import { METHOD_NAMES } from '../visits';
 import { visitCode } from '../visits';
 import type { VisitPlaybook } from '../visits';
@@ -30,26 +29,33 @@ export function csvTime(d: Date | null, cal: WorkCalendar): string {
   return `${date} ${String(local.getUTCHours()).padStart(2, '0')}:${String(local.getUTCMinutes()).padStart(2, '0')}`;
 }
 
-/** Who may see which department: 总经办 (or an admin) all; a department head their own. Re-read from the roster. */
-export async function exportScopeOf(tx: Db, userid: string): Promise<{ all: true } | { all: false; departmentId: number } | null> {
-  const [p] = await tx.select().from(people).where(and(eq(people.userid, userid), eq(people.active, true)));
-  if (!p) return null;
-  if (p.isAdmin || p.role === 'management') return { all: true };
-  if (p.role === 'head' && p.departmentId) return { all: false, departmentId: p.departmentId };
+export type ExportRights = ({ all: true } | { all: false; departmentId: number }) & { scope: AccessScope };
+
+/**
+ * Who may export, re-read from the roster: 总经办 (or an admin) and department heads. What an export
+ * holds is the bot's one record-access rule (roster: accessScope): everything, or the head's department.
+ */
+export async function exportScopeOf(tx: Db, userid: string): Promise<ExportRights | null> {
+  const r = await readerForUserid(tx, userid, []);
+  if (!r?.person) return null;
+  const scope = accessScope(r.reader);
+  if (scope.all) return { all: true, scope };
+  if (r.reader.role === 'head' && scope.department !== null) return { all: false, departmentId: scope.department, scope };
   return null;
 }
 
-/** The rows of one export, header first. `departmentId` null: every department. */
+/** The rows of one export, header first: the records the rights' scope covers (the 周报: its departments). */
 export async function exportTable(
   tx: Db,
   kind: ExportKind,
   span: { from: Date; to: Date },
-  departmentId: number | null,
+  rights: ExportRights,
   now: Date,
   cal: WorkCalendar,
   visitPb: VisitPlaybook,
 ): Promise<string[][]> {
   const t = (d: Date | null) => csvTime(d, cal);
+  const departmentId = rights.all ? null : rights.departmentId;
   switch (kind) {
     case '周报': {
       const rows: string[][] = [['部门', '负责人', '分配单', '客户', '业务类型', '状态', '当前步骤', '下一期限', '逾期计时数']];
@@ -65,7 +71,7 @@ export async function exportTable(
     }
     case '投诉': {
       const rows: string[][] = [['编号', '部门', '客户', '级别', '渠道', '状态', '接到时间', '被投诉负责人', '内容', '结案时间']];
-      for (const r of await complaintRows(tx, departmentId, span.from, span.to)) {
+      for (const r of await complaintRows(tx, scopeWhere(rights.scope, COMPLAINT_FACTS), span.from, span.to)) {
         rows.push([complaintCode(r.c.id), r.departmentName ?? '', r.clientName, r.c.level ?? '待定级', CHANNEL_NAMES[r.c.channel], r.c.status === 'closed' ? '已结案' : '处理中', t(r.c.receivedAt), r.handlerName ?? '', r.c.content, t(r.c.closedAt)]);
       }
       return rows;
@@ -73,7 +79,7 @@ export async function exportTable(
     case '回访': {
       const rows: string[][] = [['编号', '部门', '客户', '方式', '状态', '回访人', '回访时间', '结果', '客户意见', '满意度', '备注', '报告时间', '审阅人', '审阅时间', '审阅意见']];
       const status = { planned: '计划', done: '已回访', refused: '客户拒约' } as const;
-      for (const r of await visitRows(tx, departmentId, span.from, span.to)) {
+      for (const r of await visitRows(tx, scopeWhere(rights.scope, VISIT_FACTS), span.from, span.to)) {
         const v = r.v;
         rows.push([
           visitCode(v.id),
@@ -97,7 +103,7 @@ export async function exportTable(
     }
     case '分配单': {
       const rows: string[][] = [['编号', '部门', '客户', '业务类型', '状态', '负责人', '业务员', '创建时间', '截止日期', '当前步骤']];
-      for (const r of await orderRows(tx, departmentId, span.from, span.to)) {
+      for (const r of await orderRows(tx, scopeWhere(rights.scope, ORDER_FACTS), span.from, span.to)) {
         rows.push([orderCode(r.o.id), r.departmentName ?? '', r.clientName, r.o.serviceType, STATUS_NAMES[r.o.status], r.handlerName ?? '', r.salesName ?? '', t(r.o.createdAt), r.o.deadline ?? '', r.o.lastStep ?? '']);
       }
       return rows;
@@ -141,7 +147,7 @@ export function exportRouter(deps: { links: LinkSigner; calendar: CalendarProvid
         return { status: 403, text: '抱歉，您目前没有查看这些数据的权限（以名册为准），这个链接已作废；权限调整后请回到群里重新获取。' };
       }
       const cal = await deps.calendar(tx);
-      const rows = await exportTable(tx, kind, monthSpan(month, cal), wantsAll ? null : Number(scope.dept), now, cal, deps.visitPlaybook);
+      const rows = await exportTable(tx, kind, monthSpan(month, cal), rights, now, cal, deps.visitPlaybook);
       return { status: 200, csv: toCsv(rows), name: `${kind}-${month}.csv` };
     });
     if (!('csv' in result) || result.csv === undefined) return refuse(result.status, result.text ?? '');

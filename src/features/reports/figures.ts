@@ -1,4 +1,4 @@
-import { and, asc, eq, gte, inArray, isNull, lt, or, sql } from 'drizzle-orm';
+import { and, asc, eq, gte, inArray, isNull, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { rowsOf } from '../../db/rows';
 import { clients, complaints, departments, orderEvents, orders, people, timers, visits } from '../../db/schema';
@@ -262,20 +262,20 @@ export async function departmentStaff(tx: Db, departmentId: number) {
     .orderBy(asc(people.id));
 }
 
-// ---------- exports ----------
+// ---------- exports (`visible`: the reader's record-access scope as SQL, roster's scopeWhere) ----------
 
-export async function complaintRows(tx: Db, departmentId: number | null, from: Date, to: Date) {
+export async function complaintRows(tx: Db, visible: SQL, from: Date, to: Date) {
   return tx
     .select({ c: complaints, clientName: clients.name, departmentName: departments.name, handlerName: people.name })
     .from(complaints)
     .innerJoin(clients, eq(clients.id, complaints.clientId))
     .leftJoin(departments, eq(departments.id, complaints.departmentId))
     .leftJoin(people, eq(people.id, complaints.handlerId))
-    .where(and(gte(complaints.receivedAt, from), lt(complaints.receivedAt, to), departmentId !== null ? eq(complaints.departmentId, departmentId) : undefined))
+    .where(and(gte(complaints.receivedAt, from), lt(complaints.receivedAt, to), visible))
     .orderBy(asc(complaints.id));
 }
 
-export async function visitRows(tx: Db, departmentId: number | null, from: Date, to: Date) {
+export async function visitRows(tx: Db, visible: SQL, from: Date, to: Date) {
   const rows = await tx
     .select({ v: visits, clientName: clients.name, departmentName: departments.name })
     .from(visits)
@@ -284,7 +284,7 @@ export async function visitRows(tx: Db, departmentId: number | null, from: Date,
     .where(
       and(
         or(and(gte(visits.doneAt, from), lt(visits.doneAt, to)), and(isNull(visits.doneAt), gte(visits.createdAt, from), lt(visits.createdAt, to))),
-        departmentId !== null ? eq(visits.departmentId, departmentId) : undefined,
+        visible,
       ),
     )
     .orderBy(asc(visits.id));
@@ -293,13 +293,13 @@ export async function visitRows(tx: Db, departmentId: number | null, from: Date,
   return rows.map((r) => ({ ...r, visitorName: r.v.visitorId ? (names.get(r.v.visitorId) ?? null) : null, reviewerName: r.v.reviewerId ? (names.get(r.v.reviewerId) ?? null) : null }));
 }
 
-export async function orderRows(tx: Db, departmentId: number | null, from: Date, to: Date) {
+export async function orderRows(tx: Db, visible: SQL, from: Date, to: Date) {
   const rows = await tx
     .select({ o: orders, clientName: clients.name, departmentName: departments.name })
     .from(orders)
     .innerJoin(clients, eq(clients.id, orders.clientId))
     .leftJoin(departments, eq(departments.id, orders.departmentId))
-    .where(and(gte(orders.createdAt, from), lt(orders.createdAt, to), departmentId !== null ? eq(orders.departmentId, departmentId) : undefined))
+    .where(and(gte(orders.createdAt, from), lt(orders.createdAt, to), visible))
     .orderBy(asc(orders.id));
   const ids = [...new Set(rows.flatMap((r) => [r.o.handlerId, r.o.salespersonId]).filter((x): x is number => x !== null))];
   const names = new Map((ids.length ? await tx.select().from(people).where(inArray(people.id, ids)) : []).map((p) => [p.id, p.name]));

@@ -18,9 +18,25 @@ export {
 } from './department-group';
 export { outsiderMessages } from './outsider-messages';
 export { findDepartment, loadStaff, mention, resolvePerson } from './people';
+export { accessScope, canSee, clientRefusalText, inScope, readerOf, refusalText, scopeInWords, type AccessRefusal, type AccessScope, type AccessVerdict, type Reader, type RecordFacts } from './record-access';
+export {
+  COMPLAINT_FACTS,
+  factsOfComplaint,
+  factsOfOrder,
+  factsOfSuggestion,
+  factsOfVisit,
+  mustSee,
+  ORDER_FACTS,
+  ownerOfClient,
+  readerForUserid,
+  scopeWhere,
+  VISIT_FACTS,
+  type FactColumns,
+} from './record-scope';
 
 /**
  * 管理: the roster (/成员 /部门), the groups (/群 /部门群), who passes which role gate (access.ts),
+ * who may read which record (record-access.ts: the one rule of /查, lists, exports and the 看板),
  * where a department's notices go (department-group.ts), and finding people by what was typed
  * (people.ts). `/群 机器人=…` uses the platforms' robot setting.
  */

@@ -8,6 +8,7 @@ import type { ParsedArgs } from '../../core/command-parser';
 import type { ChatContext } from '../../core/context';
 import { request } from '../../core/events';
 import { fileComplaint } from '../complaints';
+import { factsOfSuggestion, mustSee, ownerOfClient } from '../roster';
 import { UserInputError } from '../../core/errors';
 import { LEVEL_NAMES, MODEL_DECIDER, personById, subjectOf, suggestionCode, type Suggestion, type TriageEnv } from './shared';
 
@@ -80,6 +81,7 @@ export function triageHandlers(env: TriageEnv) {
     const [s] = await ctx.tx.select().from(triageSuggestions).where(eq(triageSuggestions.id, id));
     if (!s) throw new UserInputError(`抱歉，没有找到疑似投诉 X${id}。`);
     if (ctx.group.kind === 'client') throw new UserInputError('抱歉，这条命令会显示内部信息，不能在客户群里使用。');
+    await mustSee(ctx.tx, ctx.actor, suggestionCode(s.id), factsOfSuggestion(s, await ownerOfClient(ctx.tx, s.clientId)));
     const cal = await deps.calendar(ctx.tx);
     const state = s.status === 'open' ? '待确认' : s.status === 'confirmed' ? `已确认为投诉 T${s.complaintId}` : `已忽略（${s.dismissReason ?? ''}）`;
     ctx.reply(

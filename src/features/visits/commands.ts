@@ -1,14 +1,12 @@
 import { and, asc, desc, eq, gte, inArray, lt, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client';
-import { chatLog, clientContacts, clients, complaints, departments, groups, orders, people, timers, visits } from '../../db/schema';
+import { clients, departments, orders, people, timers, visits } from '../../db/schema';
 import { formatInstantInChinese, type WorkCalendar } from '../../domain/calendar';
-import { complaintCode } from '../../domain/complaints';
-import { orderCode, STATUS_NAMES } from '../../domain/orders';
 import { completeTimer, startTimer } from '../../domain/timers';
 import type { ParsedArgs } from '../../core/command-parser';
 import { activeTimers, fromRow, toRow, type CalendarProvider } from '../../core/clocks/clock-store';
 import { type ChatContext, type Person } from '../../core/context';
-import { findDepartment, mention } from '../roster';
+import { factsOfVisit, findDepartment, mention, mustSee } from '../roster';
 import { PermissionError, UserInputError } from '../../core/errors';
 import { formatInstant } from '../../domain/calendar/format-instant';
 import { KIND_NAMES, KIND_WORDS, METHOD_NAMES, METHOD_WORDS, refusalsMakeVisit } from './schedule';
@@ -27,7 +25,8 @@ import {
   type ClientRow,
   type VisitRow,
 } from './visit-store';
-import { clip, lastContact, openPlanned, visitIdOf, visitStatus } from './lookups';
+import { openPlanned, visitIdOf, visitStatus } from './lookups';
+import { createClientShow, nextDueLines } from './client-show';
 export { lastContact, visitIdOf } from './lookups';
 
 type Handler = (ctx: ChatContext, args: ParsedArgs) => Promise<void>;
@@ -62,15 +61,6 @@ export function createVisitCommands(deps: { playbook: VisitPlaybook; calendar: C
     }
   }
 
-  /** Next due visits of a client, one line each, from the running clocks. */
-  async function nextDueLines(tx: Db, clientId: number, cal: WorkCalendar, now: Date): Promise<string[]> {
-    return (await runningDueVisits(tx, { clientId })).map(({ t }) => {
-      const s = pb.scheduleById.get(t.ruleId);
-      const late = t.dueAt.getTime() < now.getTime() ? '，已逾期' : '';
-      return `· ${s?.step ?? t.ruleId}｜期限 ${formatInstantInChinese(t.dueAt, cal, { now })}${late}（${s?.clause ?? ''}）`;
-    });
-  }
-
   const clientSet: Handler = async (ctx, args) => {
     const name = String(args.client).trim();
     if (name.length > 100) throw new UserInputError('抱歉，客户名称太长了（最多 100 字）。');
@@ -92,7 +82,7 @@ export function createVisitCommands(deps: { playbook: VisitPlaybook; calendar: C
     await ctx.audit('client.set', `client:${c!.id}`, values);
     const cal = await deps.calendar(ctx.tx);
     await syncDueVisits(ctx.tx, pb, ctx.now, cal, [c!.id]);
-    const due = await nextDueLines(ctx.tx, c!.id, cal, ctx.now);
+    const due = await nextDueLines(ctx.tx, pb, c!.id, cal, ctx.now);
     const premium = c!.kind === 'premium' ? `\n优质客户由经理及以上负责人回访（${pb.premium.clause}）。` : '';
     ctx.reply(
       `已登记客户「${c!.name}」：${KIND_NAMES[c!.kind]}客户` +
@@ -103,40 +93,7 @@ export function createVisitCommands(deps: { playbook: VisitPlaybook; calendar: C
     );
   };
 
-  const clientShow: Handler = async (ctx, args) => {
-    const c = await needClient(ctx.tx, args.client);
-    const cal = await deps.calendar(ctx.tx);
-    const [sales] = c.salespersonId ? await ctx.tx.select().from(people).where(eq(people.id, c.salespersonId)) : [];
-    const os = await ctx.tx
-      .select({ o: orders, handler: people.name })
-      .from(orders)
-      .leftJoin(people, eq(people.id, orders.handlerId))
-      .where(eq(orders.clientId, c.id))
-      .orderBy(desc(orders.id))
-      .limit(10);
-    const cs = await ctx.tx.select().from(complaints).where(eq(complaints.clientId, c.id)).orderBy(desc(complaints.id)).limit(5);
-    const vs = await ctx.tx
-      .select({ v: visits, visitor: people.name })
-      .from(visits)
-      .leftJoin(people, eq(people.id, visits.visitorId))
-      .where(eq(visits.clientId, c.id))
-      .orderBy(desc(visits.id))
-      .limit(5);
-    const last = await lastContact(ctx.tx, c.id);
-    const lines = [
-      `客户「${c.name}」｜${KIND_NAMES[c.kind]}客户｜联系人：${c.contactName ?? '—'}｜电话：${c.phone ?? '—'}｜业务员：${sales?.name ?? '—'}`,
-      `分配单${os.length ? `（最近 ${os.length} 张）` : '：无'}`,
-      ...os.map(({ o, handler }) => `· ${orderCode(o.id)} ${o.serviceType}｜${STATUS_NAMES[o.status]}｜负责人：${handler ?? '—'}${o.lastStep ? `｜${o.lastStep}` : ''}`),
-      `投诉${cs.length ? '' : '：无'}`,
-      ...cs.map((x) => `· ${complaintCode(x.id)} ${x.level ? x.level + ' 级' : '待定级'}｜${x.status === 'closed' ? '已结案' : '处理中'}｜${formatInstant(x.receivedAt)}｜${clip(x.content, 30)}`),
-      `回访${vs.length ? '' : '：还没有记录'}`,
-      ...vs.map(({ v, visitor }) => `· ${visitCode(v.id)} ${METHOD_NAMES[v.method]}｜${visitStatus(v)}｜${visitor ?? '—'}${v.result ? `｜${clip(v.result, 30)}` : ''}${v.note ? `｜${clip(v.note, 30)}` : ''}`),
-    ];
-    const due = await nextDueLines(ctx.tx, c.id, cal, ctx.now);
-    if (due.length) lines.push('待回访：', ...due);
-    lines.push(`最近联系：${last ? `${formatInstantInChinese(last.at, cal, { now: ctx.now })} ${last.name}：${clip(last.text, 40)}` : '客户群里还没有同事的发言记录'}`);
-    ctx.reply(lines.join('\n'));
-  };
+  const clientShow = createClientShow({ playbook: pb, calendar: deps.calendar, needClient });
 
   function checkPremium(ctx: ChatContext, c: ClientRow) {
     if (c.kind === 'premium' && !isManagerOrAbove(ctx.actor.person, ctx.actor.isAdmin)) {
@@ -205,7 +162,7 @@ export function createVisitCommands(deps: { playbook: VisitPlaybook; calendar: C
     const sup = me?.supervisorId ? staff.find((p) => p.id === me.supervisorId) : undefined;
     const reviewers = sup ? [sup] : staff.filter((p) => p.departmentId === deptId && (p.role === 'supervisor' || p.role === 'head')).slice(0, 2);
     const due = (d: Date) => formatInstantInChinese(d, cal, { now: ctx.now });
-    const next = await nextDueLines(ctx.tx, c.id, cal, ctx.now);
+    const next = await nextDueLines(ctx.tx, pb, c.id, cal, ctx.now);
     ctx.reply(
       [
         `已登记回访 ${code}：${c.name}，${METHOD_NAMES[method]}回访，结果：${values.result}` +
@@ -263,7 +220,7 @@ export function createVisitCommands(deps: { playbook: VisitPlaybook; calendar: C
       .returning();
     await ctx.audit('visit.recorded', `visit:${done!.id}`, { client: c.id, method, refusals: refused, note: pb.refusals.note });
     await syncDueVisits(ctx.tx, pb, ctx.now, cal, [c.id]);
-    const next = await nextDueLines(ctx.tx, c.id, cal, ctx.now);
+    const next = await nextDueLines(ctx.tx, pb, c.id, cal, ctx.now);
     ctx.reply(
       `已登记：${c.name} 连续第 ${refused} 次拒约。按 ${pb.refusals.clause}，记为已回访 ${visitCode(done!.id)}，备注「${pb.refusals.note}」。` +
         (next.length ? `\n下次回访：\n${next.join('\n')}` : ''),
@@ -362,6 +319,7 @@ export function createVisitCommands(deps: { playbook: VisitPlaybook; calendar: C
   async function show(ctx: ChatContext, id: number) {
     const v = await loadVisit(ctx.tx, id);
     const [c] = await ctx.tx.select().from(clients).where(eq(clients.id, v.clientId));
+    await mustSee(ctx.tx, ctx.actor, visitCode(v.id), factsOfVisit(v, c?.salespersonId ?? null));
     const names = new Map((await ctx.tx.select().from(people).where(inArray(people.id, [v.visitorId ?? -1, v.reviewerId ?? -1]))).map((p) => [p.id, p.name]));
     const cal = await deps.calendar(ctx.tx);
     const lines = [
