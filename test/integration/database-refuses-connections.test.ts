@@ -98,7 +98,7 @@ describe.runIf(TEST_DATABASE_URL)('a PostgreSQL database that refuses connection
     // 5 rounds of 7 refused requests: one warning, which names the refusal, and no 500, no per-request error line.
     expect(outageLines()).toHaveLength(1);
     expect(outageLines()[0]!.level).toBe(40);
-    expect(JSON.stringify(outageLines()[0])).toMatch(/57P01|55000|not accepting connections|terminating connection|CONNECTION_CLOSED|CONNECTION_ENDED/);
+    expect(JSON.stringify(outageLines()[0])).toMatch(/57P01|55000|not accepting connections|terminating connection|CONNECTION_CLOSED|CONNECTION_ENDED|CONNECTION_DESTROYED|CONNECT_TIMEOUT|ECONNRESET|EPIPE|DATABASE_TIMEOUT/);
     expect(lines.filter((l) => l.msg === 'request failed' || l.msg.startsWith('onInbound failed'))).toEqual([]);
     expect(lines.filter((l) => l.status === 500)).toEqual([]);
     expect(lines.filter((l) => l.level >= 40).length).toBe(1 + lines.filter((l) => l.level >= 40 && l.msg === 'callback rejected').length);

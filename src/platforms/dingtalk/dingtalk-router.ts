@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import Router from '@koa/router';
 import type { Logger } from 'pino';
 import type { Db } from '../../db/client';
+import { withinBudget } from '../../db/errors';
 import type { Clock } from '../clock';
 import { configuredPlatforms, type PlatformConfig } from '../config-schema';
 import { createOutageTracker, type OutageTracker } from '../../db/outage';
@@ -59,13 +60,14 @@ export function createDingtalkRouter(opts: DingtalkRouterOptions): Router {
     const msgId = d.kind === 'message' ? d.message.messageId : (d.id ?? `body:${createHash('sha256').update(body.text).digest('hex')}`);
     // Kept past the window's far edge by one more window, so an instance whose clock runs behind still finds it.
     const expiresAt = new Date(Number(headers.timestamp) + 2 * windowMs);
-    const claim = await withinBudget(claimSignPair(db, { timestamp: headers.timestamp!, sign: headers.sign! }, msgId, expiresAt, now), timeoutMs).catch((err: unknown) => {
-      log.error({ err: errorSummary(err) }, 'could not record the signature; asking DingTalk to retry');
-      return 'failed' as const;
-    });
-    if (claim === 'failed' || claim === 'timeout') {
-      ctx.status = 503;
-      ctx.body = { error: 'retry later' };
+    let claim: Awaited<ReturnType<typeof claimSignPair>>;
+    try {
+      claim = await withinBudget(deadline, claimSignPair(db, { timestamp: headers.timestamp!, sign: headers.sign! }, msgId, expiresAt, now));
+    } catch (err) {
+      // An unavailable database is the outage's one warning; anything else is logged here. DingTalk retries.
+      if (!outage.failed(err, { platform: 'dingtalk' })) log.error({ err: errorSummary(err) }, 'could not record the signature; asking DingTalk to retry');
+      retryLater('failed');
+      answeredRetryLater(ctx, 'failed');
       return;
     }
     if (claim === 'other_message') return reject(ctx, log, 401, 'signature_used_for_another_message');
@@ -84,13 +86,4 @@ export function createDingtalkRouter(opts: DingtalkRouterOptions): Router {
     ctx.body = {};
   });
   return router;
-}
-
-/** The promise's value, or 'timeout' once `ms` have passed (the platform's deadline is near). */
-function withinBudget<T>(p: Promise<T>, ms: number): Promise<T | 'timeout'> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), ms);
-  });
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
