@@ -10,3 +10,4 @@ export * from './visits';
 export * from './inbound-notices';
 export * from './directory';
 export * from './cards';
+export * from './calendar-notices';
