@@ -62,7 +62,8 @@ class NoticeFailure extends Error {
 }
 
 const NUMERALS = '一二三四五六七八九十';
-const ITEM_START = new RegExp(`(?:^|(?<=[。;]))\\s*([${NUMERALS}]{1,3})、`, 'g');
+/** An item's numeral: at a line's start, after a sentence, or right after the title (a notice pasted as one line). */
+const ITEM_START = new RegExp(`(?:^|(?<=[。;:]|通知))([${NUMERALS}]{1,3})、`, 'g');
 const DATE = String.raw`(?:(\d{4})年)?(?:(\d{1,2})月)?(\d{1,2})日(?:\(([^)]*)\))?`;
 const RANGE = new RegExp(`^${DATE}(?:(?:至|到|~|-|—|–)${DATE})?放假(.*)$`);
 const ONE_DATE = new RegExp(`^${DATE}$`);
