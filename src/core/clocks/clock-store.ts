@@ -1,7 +1,14 @@
 import { and, asc, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../../db/client';
-import { calendarOverrides, timers } from '../../db/schema';
-import { createWorkCalendar, type CalendarOverride, type WorkCalendar, type WorkingHours } from '../../domain/calendar';
+import { calendarOverrides, calendarStatutoryDays, timers } from '../../db/schema';
+import {
+  chineseDaysSource,
+  createWorkCalendar,
+  withImportedYears,
+  type CalendarOverride,
+  type WorkCalendar,
+  type WorkingHours,
+} from '../../domain/calendar';
 import type { Playbook, PlaybookRule } from '../../domain/playbooks';
 import { nextWakeUp, timerSchema, type Timer } from '../../domain/timers';
 
@@ -27,17 +34,20 @@ export function ruleById(playbook: Playbook, id: string): PlaybookRule | undefin
 }
 
 /**
- * The working-day calendar with the company's overrides from the database. Rebuilt only when the
- * overrides change (the table is small; reading it is one cheap query).
+ * The working-day calendar with the company's overrides and the imported holiday notices from the
+ * database (an imported year takes precedence over chinese-days). Rebuilt only when either changes
+ * (both tables are small; reading them is two cheap queries).
  */
 export function createCalendarProvider(opts: { timeZone: string; workingHours: WorkingHours }) {
   let cached: { sig: string; cal: WorkCalendar } | undefined;
   return async (db: Db): Promise<WorkCalendar> => {
     const rows = await db.select().from(calendarOverrides).orderBy(asc(calendarOverrides.date));
-    const sig = rows.map((r) => `${r.date}:${r.kind}`).join(',');
+    const imported = await db.select().from(calendarStatutoryDays).orderBy(asc(calendarStatutoryDays.year), asc(calendarStatutoryDays.date));
+    const sig = [...rows.map((r) => `${r.date}:${r.kind}`), '|', ...imported.map((d) => `${d.year}:${d.date}:${d.kind}:${d.noticeId}`)].join(',');
     if (cached?.sig === sig) return cached.cal;
     const overrides: CalendarOverride[] = rows.map((r) => ({ date: r.date, kind: r.kind, ...(r.note ? { note: r.note } : {}) }));
-    const cal = createWorkCalendar({ timeZone: opts.timeZone, workingHours: opts.workingHours, overrides });
+    const statutory = withImportedYears(chineseDaysSource, imported);
+    const cal = createWorkCalendar({ timeZone: opts.timeZone, workingHours: opts.workingHours, overrides, statutory });
     cached = { sig, cal };
     return cal;
   };

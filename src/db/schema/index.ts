@@ -11,3 +11,4 @@ export * from './inbound-notices';
 export * from './directory';
 export * from './cards';
 export * from './dingtalk-sign-pairs';
+export * from './calendar-notices';

@@ -22,8 +22,21 @@ export {
 export {
   chineseDaysSource,
   createStatutoryHolidaySource,
+  withImportedYears,
   FIXED_DATE_HOLIDAYS,
+  type ImportedStatutoryDay,
   type StatutoryDay,
   type StatutoryHolidaySource,
 } from './statutory-holidays';
 export { isIsoDate, parseIsoDate, formatIsoDate, weekdayOf } from './civil-date';
+export {
+  parseHolidayNotice,
+  noticeDays,
+  describeNoticeError,
+  type HolidayNotice,
+  type NoticeHoliday,
+  type NoticeError,
+  type NoticeParse,
+  type NoticeDay,
+} from './holiday-notice';
+export { diffNoticeDays, type NoticeDiff } from './notice-diff';

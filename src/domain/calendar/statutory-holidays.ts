@@ -56,6 +56,36 @@ export function createStatutoryHolidaySource(data: RawData): StatutoryHolidaySou
 
 export const chineseDaysSource: StatutoryHolidaySource = createStatutoryHolidaySource(chineseDaysData as RawData);
 
+/** One day of imported data (an applied State Council notice), with the notice's year. */
+export interface ImportedStatutoryDay extends StatutoryDay {
+  /** The notice's year (a day may lie just outside it, e.g. 12-31 before a 元旦 holiday). */
+  year: number;
+  date: string;
+}
+
+/**
+ * Imported notices over a base source: a year with an import is read from the import alone (the
+ * package's data for that year is set aside entirely); a day an import names wins in any year; every
+ * other day is the base's.
+ */
+export function withImportedYears(base: StatutoryHolidaySource, imported: readonly ImportedStatutoryDay[]): StatutoryHolidaySource {
+  if (!imported.length) return base;
+  const byDate = new Map<string, StatutoryDay>();
+  const importedYears = new Set<number>();
+  for (const d of [...imported].sort((a, b) => a.year - b.year)) {
+    importedYears.add(d.year);
+    byDate.set(d.date, { kind: d.kind, name: d.name, inLieu: d.inLieu });
+  }
+  return {
+    years: new Set([...base.years, ...importedYears]),
+    lookup(date) {
+      const hit = byDate.get(date);
+      if (hit) return hit;
+      return importedYears.has(Number(date.slice(0, 4))) ? undefined : base.lookup(date);
+    },
+  };
+}
+
 /**
  * Used for a year the source does not cover: weekends plus the holidays whose Gregorian dates never move.
  * Lunar holidays (春节, 清明, 端午, 中秋) and 调休 cannot be guessed, so the calendar reports such years.

@@ -12,6 +12,7 @@ import {
 import {
   FIXED_DATE_HOLIDAYS,
   chineseDaysSource,
+  type StatutoryDay,
   type StatutoryHolidaySource,
 } from './statutory-holidays';
 import { createTimeZoneOffsets } from './time-zone';
@@ -133,6 +134,8 @@ export interface WorkCalendar {
   shiftDate(date: string, n: number, unit: 'days' | 'months'): string;
 
   coverage(year: number): YearCoverage;
+  /** The statutory data's entry for a date (company overrides aside); undefined for a plain day or an uncovered year. */
+  statutoryDay(date: string): StatutoryDay | undefined;
   /** Uncovered years the calendar has actually answered questions about, ascending. */
   fallbackYearsUsed(): number[];
 }
@@ -333,6 +336,7 @@ export function createWorkCalendar(options: WorkCalendarOptions = {}): WorkCalen
       return formatIsoDate(unit === 'days' ? day + n : addMonthsToDay(day, n));
     },
     coverage: (year) => (statutory.years.has(year) ? 'statutory' : 'fallback'),
+    statutoryDay: (date) => (statutory.years.has(Number(date.slice(0, 4))) ? statutory.lookup(date) : undefined),
     fallbackYearsUsed: () => [...fallbackYears].sort((x, y) => x - y),
   };
 }

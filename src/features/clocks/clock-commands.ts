@@ -6,19 +6,13 @@ import { loadComplaintPlaybook } from '../../domain/complaints';
 
 /** Names of complaint clocks in these lists (their timers carry the department, not an order). */
 const DEFAULT_COMPLAINT_RULES = loadComplaintPlaybook();
-import { fromRow, toRow } from '../../core/clocks/clock-store';
 import type { ParsedArgs } from '../../core/command-parser';
-import type { CalendarProvider, TimerRow } from '../../core/clocks/clock-store';
-import type { ChatContext } from '../../core/context';
-import type { PlaybookRule } from '../../domain/playbooks';
+import type { ClockContext } from './services';
 
-/** What the clock commands read besides the chat context: the calendar and any timer's rule (the engine's). */
-export interface ClockServices {
-  calendar: CalendarProvider;
-  ruleOf(row: Pick<TimerRow, 'subject' | 'ruleId'>): PlaybookRule | undefined;
-}
-export type ClockContext = ChatContext & { clocks: ClockServices };
+export type { ClockContext, ClockServices } from './services';
+
 import { PermissionError, UserInputError } from '../../core/errors';
+import { recomputeRunningClocks } from './recompute';
 
 type Scope = 'mine' | 'dept' | 'all';
 
@@ -143,26 +137,7 @@ export async function calendarAdjust(ctx: ClockContext, args: ParsedArgs) {
   await ctx.audit('calendar.override', `calendar:${date}`, { kind, note });
   const after = await ctx.clocks.calendar(ctx.tx);
   // Running working-day clocks that run across that day keep their remaining working time.
-  const dayStart = after.at(date, '00:00');
-  const affected = await ctx.tx
-    .select()
-    .from(timers)
-    .where(and(eq(timers.state, 'running'), sql`${timers.dueAt} > ${dayStart.toISOString()}::timestamptz`, sql`${timers.data}->>'clock' = 'working'`));
-  let moved = 0;
-  for (const row of affected) {
-    const data = row.data as { dueAt: string };
-    const oldDue = new Date(data.dueAt);
-    const remaining = before.workingTimeBetween(ctx.now, oldDue);
-    if (remaining <= 0) continue;
-    const newDue = after.addWorkingTime(ctx.now, remaining);
-    if (newDue.getTime() === oldDue.getTime()) continue;
-    // Order, department and features' order-bound clocks (complaint clocks keep their reckoning, as before).
-    const rule = row.subject.startsWith('complaint:') ? undefined : ctx.clocks.ruleOf(row);
-    if (!rule) continue;
-    const t = { ...fromRow(row), dueAt: newDue };
-    await ctx.tx.update(timers).set({ ...toRow(t, rule, after), updatedAt: ctx.now }).where(eq(timers.id, row.id));
-    moved++;
-  }
+  const moved = await recomputeRunningClocks(ctx, before, after, after.at(date, '00:00'));
   ctx.reply(
     `已设置：${describeDayInChinese(after.explainDay(date), after)}` + (moved ? `\n已按新日历重算 ${moved} 项进行中的计时。` : ''),
   );

@@ -55,4 +55,25 @@ export const CLOCK_COMMANDS: CommandDef[] = [
       rest: { name: 'note', label: '备注', optional: true },
     },
     gate: ['management'],
-  },];
+  },
+  {
+    id: 'calendar.import',
+    zh: ['日历', '导入'],
+    en: ['calendar', 'import'],
+    summary: '导入国务院节假日安排通知：先列出读到的放假和调休上班日期，确认后才生效（管理员、总经办）',
+    usage: '/日历 导入 <通知全文>（不写全文时，请在 5 分钟内发送下一条消息）',
+    example: '/日历 导入 国务院办公厅关于2027年部分节假日安排的通知 一、元旦：1月1日（周五）至3日（周日）放假调休，共3天。……',
+    args: { rest: { name: 'text', label: '通知全文', optional: true } },
+    gate: ['management'],
+  },
+  {
+    id: 'calendar.import.confirm',
+    zh: ['日历', '导入', '确认'],
+    en: ['calendar', 'import', 'confirm'],
+    summary: '按 /日历 导入 列出的安排生效，进行中的计时随之重算（管理员、总经办）',
+    usage: '/日历 导入 确认 <编号>',
+    example: '/日历 导入 确认 3',
+    args: { positional: [{ name: 'id', label: '编号（/日历 导入 回复里的数字）', kind: 'word' }] },
+    gate: ['management'],
+  },
+];

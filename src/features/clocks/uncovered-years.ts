@@ -5,7 +5,8 @@ import type { MaintainContext } from '../../core/feature';
 
 /**
  * A year the holiday data does not cover is computed from weekends and fixed-date holidays only:
- * tell the admins (总经办's groups) once per year, until an override or a package update fills it.
+ * tell the admins (总经办's groups) once per year, until an imported notice (`/日历 导入`) or a package
+ * update covers it (the calendar counts an imported year as covered).
  * One per process: the log line is written once per process and year (the notice is deduplicated in
  * the outbox across instances). Returns the uncovered years in view (this one and 60 days ahead).
  */
@@ -32,7 +33,8 @@ export function uncoveredYearWarning() {
           payload: {
             text:
               `【日历提醒】节假日数据尚未包含 ${year} 年的国务院放假安排，目前按“周末 + 元旦、劳动节、国庆固定日期”计算工作日。` +
-              `请管理员在通知发布后用 /日历 调整 <日期> 上班|休息 补充，或升级节假日数据。${admins.map((a) => '@' + a.name).join(' ')}`,
+              `国务院的通知发布后，请管理员发送 /日历 导入 并附上通知全文，核对后 /日历 导入 确认 <编号> 即可；` +
+              `个别日期也可以用 /日历 调整 <日期> 上班|休息。谢谢！${admins.map((a) => '@' + a.name).join(' ')}`,
             mentions: admins.map((a) => a.userid),
           },
           dedupeKey: `notice:calendar-fallback:${year}:${t.platform}:${t.conversationId}`,
