@@ -26,6 +26,9 @@ describe('the bot process', () => {
         if (!ok) await new Promise((r) => setTimeout(r, 200));
       }
       expect(ok, out).toBe(true);
+      // The log line is written after listen(); the pipe may deliver it a moment after /healthz answers.
+      const logUntil = Date.now() + 10_000;
+      while (!out.includes('/sandbox/') && Date.now() < logUntil) await new Promise((r) => setTimeout(r, 100));
       expect(out).toContain('/sandbox/');
       const stopped = Date.now();
       child.kill('SIGTERM');
