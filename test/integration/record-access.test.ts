@@ -134,6 +134,36 @@ describe.each(drivers)('record access on $name', (driver) => {
     expect(boss).not.toContain('不在您的查看范围内');
   });
 
+  it('/单 列表, /逾期, /待办 and /回访 列表 list only what the sender may see, and say how many were left out', async () => {
+    const codes = (r: string) => [...new Set(r.match(/D\d+/g) ?? [])].sort();
+    // A salesperson seated in 专利部 (none of its clients are his): the department's lists hold nothing of his.
+    expect(await say('boss', '/成员 添加 xu 姓名=徐业务 部门=专利部 角色=业务员')).toMatch(/徐业务/);
+    const xuOrders = await say('xu', '/单 列表 部门');
+    expect(codes(xuOrders)).toEqual([]);
+    expect(xuOrders).toContain('另有 2 张不在您的查看范围内，未列出；您可以查看您的客户的记录。');
+    const xuDue = await say('xu', '/待办 30 部门');
+    expect(codes(xuDue)).toEqual([]);
+    expect(xuDue).toMatch(/另有 \d+ 项不在您的查看范围内，未列出/);
+    // The same lists for the department's supervisor hold the department's open orders, nothing left out.
+    const liOrders = await say('li', '/单 列表 部门');
+    expect(codes(liOrders)).toEqual(['D1', 'D2']);
+    expect(liOrders).not.toContain('不在您的查看范围内');
+    const liDue = await say('li', '/待办 30 部门');
+    expect(codes(liDue)).toEqual(['D1', 'D2']);
+    expect(liDue).not.toContain('不在您的查看范围内');
+    // A salesperson's own list holds his clients' orders.
+    expect(codes(await say('wang', '/单 列表 我的'))).toEqual(['D1', 'D3']);
+    expect(codes(await say('boss', '/单 列表 全部'))).toEqual(['D1', 'D2', 'D3']);
+    // Return visits: 马业务's client's visit V1 is listed for him and the department, not for 徐业务.
+    const visitsOf = (r: string) => [...new Set(r.match(/V\d+|蓝海生物|华星科技|远山软件/g) ?? [])].sort();
+    const liVisits = await say('li', '/回访 列表 专利部');
+    const xuVisits = await say('xu', '/回访 列表 专利部');
+    expect(visitsOf(liVisits)).toContain('V1');
+    expect(visitsOf(xuVisits)).toEqual([]);
+    expect(xuVisits).toMatch(/另有 \d+ 项不在您的查看范围内，未列出/);
+    expect(visitsOf(await say('ma', '/回访 列表 专利部'))).toContain('V1');
+  });
+
   it('chat and 看板 agree for the same person: the same records open, the same client file', async () => {
     const ids = Object.fromEntries((await database.db.select().from(clients)).map((c) => [c.name, c.id])) as Record<string, number>;
     for (const who of ['li', 'liu', 'sun', 'boss']) {

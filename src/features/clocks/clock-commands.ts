@@ -1,5 +1,6 @@
-import { and, asc, eq, lt, lte, or, sql } from 'drizzle-orm';
-import { calendarOverrides, clients, orders, people, timers } from '../../db/schema';
+import { and, asc, count, eq, lt, lte, not, or, sql } from 'drizzle-orm';
+import { calendarOverrides, clients, complaints, orders, people, timers } from '../../db/schema';
+import { accessScope, readerOf, scopeInWords, timerComplaintJoin, timerScopeWhere } from '../roster';
 import { describeDayInChinese, formatInstantInChinese } from '../../domain/calendar';
 import { orderCode } from '../../domain/orders';
 import { loadComplaintPlaybook } from '../../domain/complaints';
@@ -39,36 +40,57 @@ function scopeFilter(ctx: ClockContext, scope: Scope) {
   return or(eq(orders.handlerId, p.id), eq(orders.salespersonId, p.id))!;
 }
 
+/**
+ * The running timers of a scope (mine / dept / all) within the window, filtered by the record-access
+ * rule (roster: the same as `/查` and the 看板); `hidden` counts what the rule left out.
+ */
 async function listTimers(ctx: ClockContext, scope: Scope, until: Date, overdueOnly: boolean) {
-  return ctx.tx
+  const window = and(
+    eq(timers.state, 'running'),
+    overdueOnly ? lt(timers.dueAt, ctx.now) : and(lte(timers.dueAt, until), sql`${timers.dueAt} >= ${ctx.now.toISOString()}::timestamptz`),
+    scopeFilter(ctx, scope),
+  );
+  const access = accessScope(readerOf(ctx.actor));
+  const visible = timerScopeWhere(access);
+  const rows = await ctx.tx
     .select({ t: timers, code: orders.id, client: clients.name, handler: people.name })
     .from(timers)
     .leftJoin(orders, eq(orders.id, timers.orderId))
+    .leftJoin(complaints, timerComplaintJoin)
     .leftJoin(clients, eq(clients.id, orders.clientId))
     .leftJoin(people, eq(people.id, orders.handlerId))
-    .where(
-      and(
-        eq(timers.state, 'running'),
-        overdueOnly ? lt(timers.dueAt, ctx.now) : and(lte(timers.dueAt, until), sql`${timers.dueAt} >= ${ctx.now.toISOString()}::timestamptz`),
-        scopeFilter(ctx, scope),
-      ),
-    )
+    .where(and(window, visible))
     .orderBy(asc(timers.dueAt))
     .limit(60);
+  const [h] = access.all
+    ? []
+    : await ctx.tx
+        .select({ n: count() })
+        .from(timers)
+        .leftJoin(orders, eq(orders.id, timers.orderId))
+        .leftJoin(complaints, timerComplaintJoin)
+        .where(and(window, not(visible)));
+  return { rows, hidden: h?.n ?? 0 };
+}
+
+/** The note under a list when the record-access rule left some out. */
+function hiddenNote(ctx: ClockContext, hidden: number): string[] {
+  return hidden ? [`（另有 ${hidden} 项不在您的查看范围内，未列出；您可以查看${scopeInWords(readerOf(ctx.actor))}。）`] : [];
 }
 
 const scopeName: Record<Scope, string> = { mine: '您的', dept: '本部门的', all: '全部' };
 
 export async function overdue(ctx: ClockContext, args: ParsedArgs) {
   const scope = scopeOf(ctx, args.scope);
-  const rows = await listTimers(ctx, scope, ctx.now, true);
+  const { rows, hidden } = await listTimers(ctx, scope, ctx.now, true);
   if (!rows.length) {
-    ctx.reply(`${scopeName[scope]}计时目前没有逾期，辛苦了！`);
+    ctx.reply([`${scopeName[scope]}计时目前没有逾期，辛苦了！`, ...hiddenNote(ctx, hidden)].join('\n'));
     return;
   }
   const cal = await ctx.clocks.calendar(ctx.tx);
   const lines = [`${scopeName[scope]}逾期计时（${rows.length} 项${rows.length === 60 ? '，只显示最早的 60 项' : ''}）：`];
   for (const r of rows) lines.push(line(ctx, r, cal, true));
+  lines.push(...hiddenNote(ctx, hidden));
   ctx.reply(lines.join('\n'));
 }
 
@@ -84,13 +106,14 @@ export async function due(ctx: ClockContext, args: ParsedArgs) {
   const scope = scopeOf(ctx, isScopeWord ? first : args.scope);
   const cal = await ctx.clocks.calendar(ctx.tx);
   const until = cal.addWorkingDays(ctx.now, days);
-  const rows = await listTimers(ctx, scope, until, false);
+  const { rows, hidden } = await listTimers(ctx, scope, until, false);
   if (!rows.length) {
-    ctx.reply(`${scopeName[scope]}计时在未来 ${days} 个工作日内没有到期的。`);
+    ctx.reply([`${scopeName[scope]}计时在未来 ${days} 个工作日内没有到期的。`, ...hiddenNote(ctx, hidden)].join('\n'));
     return;
   }
   const lines = [`${scopeName[scope]}未来 ${days} 个工作日内到期（${rows.length} 项）：`];
   for (const r of rows) lines.push(line(ctx, r, cal, false));
+  lines.push(...hiddenNote(ctx, hidden));
   ctx.reply(lines.join('\n'));
 }
 

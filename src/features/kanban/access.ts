@@ -1,9 +1,9 @@
-import { and, eq, or, sql, type SQL } from 'drizzle-orm';
+import { eq, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client';
-import { complaints, departments, orders, people, timers } from '../../db/schema';
+import { departments, people } from '../../db/schema';
 import type { Person } from '../../core/context';
 import { ROLE_NAMES } from '../../domain/roles';
-import { accessScope, COMPLAINT_FACTS, ORDER_FACTS, readerForUserid, scopeWhere, VISIT_FACTS, type AccessScope, type FactColumns, type Reader } from '../roster';
+import { accessScope, COMPLAINT_FACTS, ORDER_FACTS, readerForUserid, scopeWhere, timerScopeWhere, VISIT_FACTS, type AccessScope, type Reader } from '../roster';
 
 /**
  * Who may see what on the 看板: the bot's one record-access rule (roster: canSee / accessScope), the
@@ -44,25 +44,8 @@ export const complaintScope = (v: Viewer): SQL => scopeWhere(v.scope, COMPLAINT_
 /** Return visits (回访). */
 export const visitScope = (v: Viewer): SQL => scopeWhere(v.scope, VISIT_FACTS);
 
-/** A department's own clock (`dept:3`, a visit's clock): its department, open while it runs. */
-const SERIES_FACTS: FactColumns = { owners: [], department: timers.departmentId, workers: [], open: sql`${timers.state} in ('running', 'paused')` };
-
-/**
- * Timers joined with their order (left join `orders`) and complaint (left join `complaints` on the
- * subject): an order's clock follows the order, a complaint's the complaint, any other clock (a
- * department series, a visit's) its department.
- */
-export function timerScope(v: Viewer): SQL {
-  if (v.scope.all) return sql`true`;
-  return or(
-    and(sql`${orders.id} is not null`, scopeWhere(v.scope, ORDER_FACTS)),
-    and(sql`${orders.id} is null and ${complaints.id} is not null`, scopeWhere(v.scope, COMPLAINT_FACTS)),
-    and(sql`${orders.id} is null and ${complaints.id} is null`, scopeWhere(v.scope, SERIES_FACTS)),
-  )!;
-}
-
-/** The join condition of a timer to its complaint (`complaint:<id>`), as a key lookup (no string built per complaint). */
-export const timerComplaintJoin = sql`${complaints.id} = (case when ${timers.subject} like 'complaint:%' then substring(${timers.subject} from 11)::int end)`;
+/** Timers joined with their order and complaint (roster: timerScopeWhere, the same as `/逾期` and `/待办`). */
+export const timerScope = (v: Viewer): SQL => timerScopeWhere(v.scope);
 
 /** Departments whose figures the viewer sees (总经办: those that take orders; others: their own). */
 export async function visibleDepartments(tx: Db, v: Viewer) {

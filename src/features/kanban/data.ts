@@ -9,7 +9,8 @@ import { ruleById } from '../../core/clocks/clock-store';
 import type { Playbook, PlaybookRule } from '../../domain/playbooks';
 import type { ComplaintPlaybook } from '../../domain/complaints';
 import { STATUS_NAMES } from '../../domain/orders';
-import { complaintScope, orderScope, timerComplaintJoin, timerScope, type Viewer } from './access';
+import { complaintScope, orderScope, timerScope, type Viewer } from './access';
+import { timerComplaintJoin } from '../roster';
 
 /** Filters from the URL. They are ANDed with the viewer's scope: they narrow, never widen. */
 export interface Filters {

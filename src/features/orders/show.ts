@@ -1,5 +1,5 @@
 /** Reading orders: `/查 D12` and `/单 列表`. */
-import { and, asc, desc, eq, inArray, or } from 'drizzle-orm';
+import { and, asc, count, desc, eq, inArray, not, or } from 'drizzle-orm';
 import { clients, departments, orderEvents, orders, people } from '../../db/schema';
 import * as rules from '../../domain/orders';
 import { orderCode, STATUS_NAMES } from '../../domain/orders';
@@ -9,7 +9,7 @@ import { formatInstant } from '../../domain/calendar/format-instant';
 import { formatInstantInChinese } from '../../domain/calendar';
 import { fromRow } from '../../core/clocks/clock-store';
 import { loadOrder, personById, refuse } from './shared';
-import { factsOfOrder, mustSee } from '../roster';
+import { accessScope, factsOfOrder, mustSee, ORDER_FACTS, readerOf, scopeInWords, scopeWhere } from '../roster';
 
 /** Names of an order's timeline events (also the 看板's timeline). */
 export const EVENT_NAMES: Record<string, string> = {
@@ -87,22 +87,29 @@ export async function orderList(ctx: OrderContext, scope: 'mine' | 'dept' | 'all
     if (!(ctx.actor.isAdmin || p?.role === 'management')) refuse('抱歉，查看全部分配单需要总经办权限。');
     where = open;
   }
+  // The record-access rule (roster): the list is filtered to what the sender may see, never refused.
+  const reader = readerOf(ctx.actor);
+  const access = accessScope(reader);
+  const visible = scopeWhere(access, ORDER_FACTS);
   const rows = await ctx.tx
     .select({ o: orders, client: clients.name, handler: people.name })
     .from(orders)
     .innerJoin(clients, eq(clients.id, orders.clientId))
     .leftJoin(people, eq(people.id, orders.handlerId))
-    .where(where)
+    .where(and(where, visible))
     .orderBy(desc(orders.id))
     .limit(50);
+  const [h] = access.all ? [] : await ctx.tx.select({ n: count() }).from(orders).where(and(where, not(visible)));
+  const note = h?.n ? [`（另有 ${h.n} 张不在您的查看范围内，未列出；您可以查看${scopeInWords(reader)}。）`] : [];
   const title = scope === 'mine' ? '您的分配单' : scope === 'dept' ? '本部门的分配单' : '全部分配单';
   if (rows.length === 0) {
-    ctx.reply(`${title}：目前没有未完成的分配单。`);
+    ctx.reply([`${title}：目前没有未完成的分配单。`, ...note].join('\n'));
     return;
   }
   const lines = [`${title}（未完成，最近 ${rows.length} 张）：`];
   for (const { o, client, handler } of rows) {
     lines.push(`· ${orderCode(o.id)} ${client}｜${o.serviceType}｜${STATUS_NAMES[o.status]}｜${handler ?? '未派单'}${o.paid ? '' : '｜未付款'}`);
   }
+  lines.push(...note);
   ctx.reply(lines.join('\n'));
 }

@@ -30,6 +30,8 @@ export {
   ownerOfClient,
   readerForUserid,
   scopeWhere,
+  timerComplaintJoin,
+  timerScopeWhere,
   VISIT_FACTS,
   type FactColumns,
 } from './record-scope';

@@ -1,6 +1,6 @@
-import { and, eq, sql, type AnyColumn, type SQL } from 'drizzle-orm';
+import { and, eq, or, sql, type AnyColumn, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client';
-import { clients, complaints, departments, orders, people, triageSuggestions, visits } from '../../db/schema';
+import { clients, complaints, departments, orders, people, timers, triageSuggestions, visits } from '../../db/schema';
 import type { Actor } from '../../core/records';
 import { PermissionError } from '../../core/errors';
 import { canSee, readerOf, refusalText, type AccessScope, type RecordFacts } from './record-access';
@@ -97,6 +97,27 @@ export async function ownerOfClient(tx: Db, clientId: number | null): Promise<nu
   const [c] = await tx.select({ s: clients.salespersonId }).from(clients).where(eq(clients.id, clientId));
   return c?.s ?? null;
 }
+
+/** A department's own clock (`dept:3`, a visit's clock): its department, open while it runs. */
+const SERIES_FACTS: FactColumns = { owners: [], department: timers.departmentId, workers: [], open: sql`${timers.state} in ('running', 'paused')` };
+
+/**
+ * The scope over timers joined with their order (left join `orders`) and complaint (left join
+ * `complaints` on `timerComplaintJoin`): an order's clock follows the order, a complaint's the
+ * complaint, any other clock (a department series, a visit's) its department. Used by `/逾期`,
+ * `/待办` and the 看板 alike.
+ */
+export function timerScopeWhere(s: AccessScope): SQL {
+  if (s.all) return sql`true`;
+  return or(
+    and(sql`${orders.id} is not null`, scopeWhere(s, ORDER_FACTS)),
+    and(sql`${orders.id} is null and ${complaints.id} is not null`, scopeWhere(s, COMPLAINT_FACTS)),
+    and(sql`${orders.id} is null and ${complaints.id} is null`, scopeWhere(s, SERIES_FACTS)),
+  )!;
+}
+
+/** The join condition of a timer to its complaint (`complaint:<id>`), as a key lookup (no string built per complaint). */
+export const timerComplaintJoin = sql`${complaints.id} = (case when ${timers.subject} like 'complaint:%' then substring(${timers.subject} from 11)::int end)`;
 
 /** Refuses (PermissionError, a polite reason) a record the sender may not see; `code` names it (D12). */
 export async function mustSee(tx: Db, actor: Pick<Actor, 'person' | 'isAdmin'>, code: string, facts: RecordFacts): Promise<void> {

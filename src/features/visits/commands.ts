@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gte, inArray, lt, sql } from 'drizzle-orm';
+import { and, asc, count, desc, eq, gte, inArray, lt, not, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { clients, departments, orders, people, timers, visits } from '../../db/schema';
 import { formatInstantInChinese, type WorkCalendar } from '../../domain/calendar';
@@ -6,7 +6,7 @@ import { completeTimer, startTimer } from '../../domain/timers';
 import type { ParsedArgs } from '../../core/command-parser';
 import { activeTimers, fromRow, toRow, type CalendarProvider } from '../../core/clocks/clock-store';
 import { type ChatContext, type Person } from '../../core/context';
-import { factsOfVisit, findDepartment, mention, mustSee } from '../roster';
+import { accessScope, factsOfVisit, findDepartment, inScope, mention, mustSee, readerOf, scopeInWords, scopeWhere, VISIT_FACTS } from '../roster';
 import { PermissionError, UserInputError } from '../../core/errors';
 import { formatInstant } from '../../domain/calendar/format-instant';
 import { KIND_NAMES, KIND_WORDS, METHOD_NAMES, METHOD_WORDS, refusalsMakeVisit } from './schedule';
@@ -286,33 +286,47 @@ export function createVisitCommands(deps: { playbook: VisitPlaybook; calendar: C
     const month = cal.dateOf(ctx.now).slice(0, 7);
     const monthEnd = cal.at(cal.shiftDate(`${month}-01`, 1, 'months'), '00:00');
     const monthStart = cal.at(`${month}-01`, '00:00');
-    const running = (await runningDueVisits(ctx.tx, deptId ? { departmentId: deptId } : {})).filter(({ t }) =>
+    // The record-access rule (roster): both lists are filtered to what the sender may see, never refused.
+    const reader = readerOf(ctx.actor);
+    const scope = accessScope(reader);
+    const due = (await runningDueVisits(ctx.tx, deptId ? { departmentId: deptId } : {})).filter(({ t }) =>
       mode === 'overdue' ? t.dueAt.getTime() < ctx.now.getTime() : t.dueAt.getTime() < monthEnd.getTime(),
     );
-    const facts = await loadClientFacts(ctx.tx, [...new Set(running.map((r) => r.client.id))]);
+    const facts = await loadClientFacts(ctx.tx, [...new Set(due.map((r) => r.client.id))]);
     const staff = await activeStaff(ctx.tx);
+    const visitorsOf = (clientId: number) => {
+      const f = facts.find((x) => x.client.id === clientId);
+      return f ? assigneesOf(pb, f, staff) : [];
+    };
+    // A visit still to make is open work of the client's department, owned by the client's 业务员, worked by its visitors.
+    const running = due.filter(({ t, client }) =>
+      inScope(scope, { owners: [client.salespersonId], departmentId: t.departmentId, workers: visitorsOf(client.id).map((x) => x.id), open: true }),
+    );
+    let hidden = due.length - running.length;
     const lines = [`${deptName || '本部门'}${mode === 'overdue' ? '逾期未回访' : '本月待回访'}（${running.length}）：`];
     if (!running.length) lines.push('目前没有。');
     for (const { t, client } of running) {
-      const f = facts.find((x) => x.client.id === client.id);
-      const who = f ? assigneesOf(pb, f, staff).map((x) => x.name).join('、') : '';
+      const who = visitorsOf(client.id).map((x) => x.name).join('、');
       const s = pb.scheduleById.get(t.ruleId);
       const late = t.dueAt.getTime() < ctx.now.getTime() ? '，已逾期' : '';
       lines.push(`· ${client.name}｜${s?.step ?? t.ruleId}｜期限 ${formatInstantInChinese(t.dueAt, cal, { now: ctx.now })}${late}｜${who || '—'}`);
     }
     if (mode === 'month') {
+      const doneFilter = and(eq(visits.status, 'done'), gte(visits.doneAt, monthStart), lt(visits.doneAt, monthEnd), deptId ? eq(visits.departmentId, deptId) : sql`true`);
       const done = await ctx.tx
         .select({ v: visits, client: clients.name, visitor: people.name })
         .from(visits)
         .innerJoin(clients, eq(clients.id, visits.clientId))
         .leftJoin(people, eq(people.id, visits.visitorId))
-        .where(and(eq(visits.status, 'done'), gte(visits.doneAt, monthStart), lt(visits.doneAt, monthEnd), deptId ? eq(visits.departmentId, deptId) : sql`true`))
+        .where(and(doneFilter, scopeWhere(scope, VISIT_FACTS)))
         .orderBy(asc(visits.doneAt));
+      if (!scope.all) hidden += (await ctx.tx.select({ n: count() }).from(visits).where(and(doneFilter, not(scopeWhere(scope, VISIT_FACTS)))))[0]?.n ?? 0;
       lines.push(`本月已回访（${done.length}）：`);
       for (const { v, client, visitor } of done) {
         lines.push(`· ${visitCode(v.id)} ${client}｜${METHOD_NAMES[v.method]}｜${visitor ?? '—'}｜${v.reviewedAt ? '已审阅' : v.reportAt ? '待审阅' : '待填报告'}${v.note ? `｜${v.note}` : ''}`);
       }
     }
+    if (hidden) lines.push(`（另有 ${hidden} 项不在您的查看范围内，未列出；您可以查看${scopeInWords(reader)}。）`);
     ctx.reply(lines.join('\n'));
   };
 
