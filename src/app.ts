@@ -42,6 +42,7 @@ import { seedDemo } from './db/seed-demo';
 import { createHttpApp } from './http/server';
 import type { Logger } from './log';
 import { createSandboxRouter, sandboxSender } from './platforms/sandbox/sandbox-router';
+import { createFastForward } from './platforms/sandbox/fast-forward';
 import {
   configuredPlatforms,
   createDirectorySources,
@@ -154,10 +155,26 @@ function llmFrom(config: Config, log: Logger): LlmClient | null {
   );
 }
 
+/** After a sandbox fast-forward: upkeep, every timer that came due (a rung can make the next one due), then delivery. */
+async function runDue(scheduler: Scheduler, outbox: OutboxWorker): Promise<number> {
+  await scheduler.maintain();
+  let sent = 0;
+  for (let round = 0; round < 10; round++) {
+    const r = await scheduler.tick();
+    sent += r.sent;
+    if (!r.claimed) break;
+  }
+  await outbox.drain();
+  return sent;
+}
+
 /** The composition root: database → chat core → adapters → HTTP, plus the background loops. */
 export async function startApp(opts: AppOptions): Promise<App> {
   const { config, log } = opts;
-  const clock = opts.clock ?? (() => new Date());
+  const platforms = configuredPlatforms(config);
+  // The sandbox may move time forward (sandbox/fast-forward.ts), but only while no real group can see it.
+  const fastForward = config.sandboxEnabled && !platforms.wecom && !platforms.dingtalk ? createFastForward(opts.clock ?? (() => new Date())) : null;
+  const clock = fastForward?.clock ?? opts.clock ?? (() => new Date());
   const database =
     opts.database ?? (await openDatabase({ url: config.DATABASE_URL, dataDir: config.DATABASE_URL ? undefined : config.DATA_DIR }));
   await database.migrate();
@@ -195,7 +212,6 @@ export async function startApp(opts: AppOptions): Promise<App> {
   const senders: PlatformSender[] = [];
   if (config.sandboxEnabled) senders.push(sandboxSender);
   // ---- WeCom / DingTalk: senders (platforms integration) ----
-  const platforms = configuredPlatforms(config);
   // One database outage, one warning line: shared by the HTTP server and every inbound path.
   const outage = createOutageTracker(log, clock);
   senders.push(...createSenders(config, { clock, log }));
@@ -234,7 +250,16 @@ export async function startApp(opts: AppOptions): Promise<App> {
   for (const f of features) if (f.routes) routers.push(f.routes({ db, clock, log }));
   const workers = features.flatMap((f) => (f.worker ? [f.worker({ db, clock, log: log.child({ worker: f.name }) })] : []));
   if (config.sandboxEnabled) {
-    routers.push(createSandboxRouter({ db, chat, outbox, clock, bodyLimit: config.BODY_LIMIT_BYTES }));
+    routers.push(
+      createSandboxRouter({
+        db,
+        chat,
+        outbox,
+        clock,
+        bodyLimit: config.BODY_LIMIT_BYTES,
+        ...(fastForward ? { fastForward: { ff: fastForward, calendar, runDue: () => runDue(scheduler, outbox) } } : {}),
+      }),
+    );
   }
 
   // ---- WeCom / DingTalk: callbacks in (platforms integration) ----

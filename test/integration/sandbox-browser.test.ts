@@ -162,3 +162,43 @@ describe.runIf(haveChromium)('sandbox page details (Debian Chromium)', () => {
     await page.close();
   });
 });
+
+describe.runIf(haveChromium)('sandbox page fast-forward in a real browser', () => {
+  const env = sandboxInBrowser();
+
+  it('shows the simulated time; a button and a typed 快进 move it and bring the reminders that came due', async () => {
+    const page = await env.browser.newPage();
+    await page.goto(`${env.app.url}/sandbox/`);
+    await page.locator('#person option[value="li"]').waitFor({ state: 'attached' });
+    await page.locator('#clockbar').waitFor({ state: 'visible', timeout: 10_000 });
+    const shownAt = (await page.textContent('#simNow')) ?? '';
+    expect(shownAt).toMatch(/\d{1,2}月\d{1,2}日/);
+
+    await page.selectOption('#person', 'li');
+    await page.fill('#text', '/投诉 客户=华星科技 负责人=@张工 客户来电：一周没人回复');
+    await page.click('#btn');
+    const filed = page.locator('.msg.bot .bubble').filter({ hasText: '华星科技' }).first();
+    await filed.waitFor({ timeout: 10_000 });
+    const code = /T\d+/.exec((await filed.textContent()) ?? '')![0];
+
+    await page.click('[data-ff="快进 30 分钟"]');
+    await page.locator('#simNote').filter({ hasText: '已快进到' }).waitFor({ timeout: 10_000 });
+    expect(await page.textContent('#simNow')).toContain('比真实时间快 30 分钟');
+    const escalation = page.locator('.msg.bot .bubble').filter({ hasText: `投诉 ${code}` }).filter({ hasText: '请部门负责人' });
+    await escalation.waitFor({ timeout: 10_000 });
+    expect(await escalation.locator('.mention').first().textContent()).toBe('@刘经理');
+
+    // Typed in the message box: intercepted by the page, not sent to the group.
+    await page.fill('#text', '快进 1 小时');
+    await page.click('#btn');
+    await page.locator('#simNow').filter({ hasText: '比真实时间快 90 分钟' }).waitFor({ timeout: 10_000 });
+    expect(await page.locator('.msg.me .bubble').filter({ hasText: '快进 1 小时' }).count()).toBe(0);
+    expect(await page.inputValue('#text')).toBe('');
+    // A form it cannot read is answered on the bar, and the time stays.
+    await page.fill('#text', '快进 一会儿');
+    await page.click('#btn');
+    await page.locator('#simNote').filter({ hasText: '没有看懂' }).waitFor({ timeout: 10_000 });
+    expect(await page.textContent('#simNow')).toContain('比真实时间快 90 分钟');
+    await page.screenshot({ path: 'test-results/sandbox-fast-forward.png' }).catch(() => {});
+  });
+});

@@ -13,6 +13,9 @@ import type { Db } from '../../db/client';
 import { chatLog, groups, people } from '../../db/schema';
 import { DatabaseTimeoutError, withinBudget } from '../../db/errors';
 import { HttpError, readJson } from '../../http/read-body';
+import type { WorkCalendar } from '../../domain/calendar';
+import { formatInstantInChinese } from '../../domain/calendar';
+import { parseFastForward, type FastForward } from './fast-forward';
 
 /** The sandbox "platform": delivering a message means it is in the chat log, which the worker writes. */
 export const sandboxSender: PlatformSender = {
@@ -60,6 +63,13 @@ export function createSandboxRouter(deps: {
   bodyLimit: number;
   /** Time the POST may take before it answers 503 (default 4 s). */
   budgetMs?: number;
+  /** Present only when no platform is configured (app.ts): the simulated clock and what runs after a jump. */
+  fastForward?: {
+    ff: FastForward;
+    calendar: (db: Db) => Promise<WorkCalendar>;
+    /** Runs everything that came due (timers, then the outbox); returns the reminders posted. */
+    runDue: () => Promise<number>;
+  };
 }) {
   const router = new Router({ prefix: '/sandbox' });
 
@@ -143,6 +153,37 @@ export function createSandboxRouter(deps: {
       .where(eq(groups.platform, 'sandbox'))
       .orderBy(asc(groups.id));
     ctx.body = { people: ps, groups: gs };
+  });
+
+  const clockBody = async (extra: Record<string, unknown> = {}) => {
+    const f = deps.fastForward!;
+    const now = f.ff.clock();
+    const cal = await f.calendar(deps.db);
+    return { enabled: true, now: now.toISOString(), nowText: formatInstantInChinese(now, cal), aheadMinutes: Math.round(f.ff.offsetMs() / 60_000), ...extra };
+  };
+  const NO_FAST_FORWARD = '已接入企业微信或钉钉时不能快进时间：沙盒的时间就是真实时间。';
+
+  /** The simulated time the page shows. */
+  router.get('/api/clock', async (ctx) => {
+    ctx.set('Cache-Control', 'no-store');
+    ctx.body = deps.fastForward ? await clockBody() : { enabled: false, now: deps.clock().toISOString(), message: NO_FAST_FORWARD };
+  });
+
+  /** `{ "text": "快进 30 分钟" }`: moves the bot's clock forward and runs whatever came due. */
+  router.post('/api/clock', async (ctx) => {
+    if (!deps.fastForward) throw new HttpError(403, NO_FAST_FORWARD);
+    const body = z.object({ text: z.string().min(1).max(100) }).safeParse(await readJson(ctx, deps.bodyLimit));
+    if (!body.success) throw new HttpError(400, `text: 请写出要快进多久，例如「快进 30 分钟」`);
+    const f = deps.fastForward;
+    const parsed = parseFastForward(body.data.text, f.ff.clock(), await f.calendar(deps.db));
+    if (!parsed.ok) {
+      ctx.status = 422;
+      ctx.body = { ...(await clockBody()), error: parsed.message };
+      return;
+    }
+    f.ff.moveTo(parsed.target);
+    const sent = await f.runDue();
+    ctx.body = await clockBody({ sent });
   });
 
   return router;
