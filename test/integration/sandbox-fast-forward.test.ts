@@ -108,6 +108,8 @@ describe('sandbox fast-forward end to end (demo organisation, no platform config
     expect(escalation[0]!.text).toMatch(/超时|30 分钟/);
     // The bubble carries the simulated time, and the next step does not repeat it.
     expect(new Date(escalation[0]!.at).getTime()).toBeGreaterThanOrEqual(T0.getTime() + 30 * MIN);
+    // README's first run, step 4: the head's /查 shows the breach on record.
+    expect(await chat.say('demo-internal', 'liu', `/查 ${code}`)).toContain('超时');
     await post(`${app.url}/sandbox/api/clock`, { text: '快进 1 分钟' });
     expect((await chat.messages('demo-internal')).filter((m) => m.from === 'bot' && m.text === escalation[0]!.text)).toHaveLength(1);
 
