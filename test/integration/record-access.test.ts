@@ -162,6 +162,11 @@ describe.each(drivers)('record access on $name', (driver) => {
     expect(visitsOf(xuVisits)).toEqual([]);
     expect(xuVisits).toMatch(/另有 \d+ 项不在您的查看范围内，未列出/);
     expect(visitsOf(await say('ma', '/回访 列表 专利部'))).toContain('V1');
+    // Without a department a salesperson's list is his clients', wherever they are served.
+    const maVisits = await say('ma', '/回访 列表');
+    expect(maVisits).toMatch(/^您的客户本月待回访/);
+    expect(visitsOf(maVisits)).toContain('V1');
+    expect(visitsOf(await say('wang', '/回访 列表'))).not.toContain('V1');
   });
 
   it('chat and 看板 agree for the same person: the same records open, the same client file', async () => {

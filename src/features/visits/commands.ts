@@ -271,8 +271,10 @@ export function createVisitCommands(deps: { playbook: VisitPlaybook; calendar: C
     const p = ctx.actor.person;
     const isMgmt = ctx.actor.isAdmin || p?.role === 'management';
     const filter = (args.filter as string | undefined)?.trim();
-    let deptId: number | null = isMgmt ? null : (p?.departmentId ?? null);
-    let deptName = isMgmt ? '全部' : '';
+    // A salesperson's visits are his clients', in whichever department (the record-access rule narrows it).
+    const isSales = !isMgmt && p?.role === 'sales';
+    let deptId: number | null = isMgmt || isSales ? null : (p?.departmentId ?? null);
+    let deptName = isMgmt ? '全部' : isSales ? '您的客户' : '';
     let mode: 'month' | 'overdue' = 'month';
     if (filter === '逾期') mode = 'overdue';
     else if (filter && filter !== '本月' && filter !== '部门') {
