@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type Router from '@koa/router';
 import type { Config } from './config';
 import { createChat, type Chat } from './core/chat';
-import { createPassiveReplies } from './core/passive-replies';
+import { createPassiveReplies, createSettleSignal, INBOUND_SETTLED_CHANNEL } from './core/passive-replies';
 import { startLoop } from './core/loop';
 import { createCalendarProvider } from './core/clocks/clock-store';
 import { createScheduler, type Scheduler } from './core/clocks/scheduler';
@@ -208,7 +208,9 @@ export async function startApp(opts: AppOptions): Promise<App> {
   const metrics = createMetrics({ processMetrics: metricsEnabled(metricsAccess) });
   watchDatabase(metrics, { db, clock, pool: () => (database.poolSize ? { max: database.poolSize } : null) });
   const scheduler = createScheduler({ db, calendar, log, clock, subjects: timerSubjectsOf(features), outbound: outboundHooksOf(features), upkeep: [...upkeepOf(features), purgeExpiredSignPairs], metrics });
-  const chat = createChat({ db, log, clock, adminUserids: config.ADMIN_USERIDS, features, metrics });
+  // Wakes a callback waiting for its passive reply when the message is handled (here, or on another instance).
+  const settled = createSettleSignal();
+  const chat = createChat({ db, log, clock, adminUserids: config.ADMIN_USERIDS, features, metrics, signal: settled });
   const senders: PlatformSender[] = [];
   if (config.sandboxEnabled) senders.push(sandboxSender);
   // ---- WeCom / DingTalk: senders (platforms integration) ----
@@ -277,7 +279,9 @@ export async function startApp(opts: AppOptions): Promise<App> {
   if (platforms.wecomApp) callbackPaths.push(config.WECOM_CALLBACK_PATH);
   if (platforms.wecomAibot) callbackPaths.push(config.WECOM_AIBOT_PATH);
   if (platforms.wecomApp || platforms.wecomAibot) {
-    const passive = { replies: createPassiveReplies({ db, clock }), windowMs: config.WECOM_AIBOT_PASSIVE_MS };
+    const passive = { replies: createPassiveReplies({ db, clock, signal: settled }), windowMs: config.WECOM_AIBOT_PASSIVE_MS };
+    // Another instance may handle the message: its commit's NOTIFY wakes the request waiting here.
+    if (platforms.wecomAibot && passive.windowMs > 0) await database.listen?.(INBOUND_SETTLED_CHANNEL, (key) => settled.settle(key));
     routers.push(createWecomRouter({ config, clock, onInbound, log, passive, metrics, outage }));
   }
   if (platforms.dingtalk && config.DINGTALK_MODE === 'http') {

@@ -14,6 +14,7 @@ import { PermissionError, UserInputError } from './errors';
 import type { Feature, Handler } from './feature';
 import type { Metrics } from './metrics';
 import type { InboundMessage, OutboundMessage } from './types';
+import { INBOUND_SETTLED_CHANNEL, settleKey, type SettleSignal } from './passive-replies';
 
 export type { Handler };
 
@@ -26,6 +27,8 @@ export interface ChatOptions {
   features: readonly Feature[];
   /** Counters the hot path moves (no database call): inbound outcomes, handling time, the features' counts. */
   metrics?: Metrics;
+  /** Wakes whoever waits for a message's handling in this process (passive replies), after the commit. */
+  signal?: Pick<SettleSignal, 'settle'>;
 }
 
 export type { AcceptResult };
@@ -45,6 +48,8 @@ export const WELCOME = '您好，欢迎！我是服务助手，发送 /帮助 �
  * permission → run → reply. Dedupe, the command's effects, the audit trail and the reply's outbox rows
  * commit in one transaction, so a retried delivery has no second effect and nothing is half-written.
  */
+const notifySettled = (tx: Db, key: string) => tx.execute(sql`select pg_notify(${INBOUND_SETTLED_CHANNEL}, ${key})`);
+
 export function createChat(opts: ChatOptions) {
   const { db, log, clock } = opts;
   const features = opts.features;
@@ -292,7 +297,7 @@ export function createChat(opts: ChatOptions) {
       let handled = 0;
       for (let i = 0; i < limit; i++) {
         const started = performance.now();
-        const did = await db.transaction(async (tx): Promise<false | { platform: string; outcome: 'done' | 'retry' | 'failed' }> => {
+        const did = await db.transaction(async (tx): Promise<false | { platform: string; outcome: 'done' | 'retry' | 'failed'; key: string }> => {
           const [row] = await tx
             .select()
             .from(inboundMessages)
@@ -307,6 +312,7 @@ export function createChat(opts: ChatOptions) {
             .for('update', { skipLocked: true });
           if (!row) return false;
           const msg = revive(row.payload!);
+          const key = settleKey(row.platform, row.messageId);
           try {
             await tx.transaction(async (inner) => {
               await run(inner as unknown as Db, msg);
@@ -315,7 +321,9 @@ export function createChat(opts: ChatOptions) {
               .update(inboundMessages)
               .set({ status: 'done', payload: null })
               .where(and(eq(inboundMessages.platform, row.platform), eq(inboundMessages.messageId, row.messageId)));
-            return { platform: row.platform, outcome: 'done' };
+            // Delivered at commit, to every instance's listener: a request waiting elsewhere wakes (passive-replies.ts).
+            await notifySettled(tx, key);
+            return { platform: row.platform, outcome: 'done', key };
           } catch (err) {
             const attempts = row.attempts + 1;
             log.error({ err, msgId: row.messageId, attempts }, 'handling an inbound message failed');
@@ -338,11 +346,13 @@ export function createChat(opts: ChatOptions) {
                 now: clock(),
               });
             }
-            return { platform: row.platform, outcome: failed ? 'failed' : 'retry' };
+            if (failed) await notifySettled(tx, key);
+            return { platform: row.platform, outcome: failed ? 'failed' : 'retry', key };
           }
         });
         if (!did) break;
-        metrics?.handling.observe(did, (performance.now() - started) / 1000);
+        metrics?.handling.observe({ platform: did.platform, outcome: did.outcome }, (performance.now() - started) / 1000);
+        if (did.outcome !== 'retry') opts.signal?.settle(did.key);
         handled++;
       }
       return handled;

@@ -5,8 +5,8 @@ import type { OutboundMessage, Platform } from './types';
 
 /**
  * Replies answered in the callback's own HTTP response (the WeCom AI bot's passive reply): the chat
- * core queued them held until `replyHoldUntil`; the callback route waits a little for the message to be
- * handled, then claims the held rows (marks them sent) and puts them in its answer. Rows it does not
+ * core queued them held until `replyHoldUntil`; the callback route waits — woken by the handling's own
+ * signal (SettleSignal below), never by polling — for the message to be handled, then claims the held rows (marks them sent) and puts them in its answer. Rows it does not
  * claim in time are sent by the outbox worker when the hold ends, through the usual channels
  * (response_url …). A row is claimed only while its hold is untouched (next_attempt_at still equals
  * the hold), under a row lock, so the route and the worker never both send it.
@@ -22,22 +22,72 @@ export interface PassiveReplies {
   ): Promise<OutboundMessage[] | null>;
 }
 
-const POLL_MS = 40;
+/**
+ * Wakes the requests waiting for a message's handling (no polling): the handler that committed the
+ * message calls `settle` in this process, and another instance's commit arrives as a PostgreSQL
+ * NOTIFY on `INBOUND_SETTLED_CHANNEL` (one listening connection per process, app.ts), which calls
+ * `settle` too. Keys are `<platform>:<message id>`; settling a key nobody waits for costs nothing.
+ */
+export interface SettleSignal {
+  /** Resolves when `key` is settled or at `deadline` (epoch ms, wall clock), whichever comes first. */
+  wait(key: string, deadline: number): { settled: Promise<void>; cancel(): void };
+  settle(key: string): void;
+}
 
-export function createPassiveReplies(deps: { db: Db; clock: () => Date; pollMs?: number }): PassiveReplies {
-  const { db, clock } = deps;
-  const pollMs = deps.pollMs ?? POLL_MS;
+/** The NOTIFY channel the handling transaction signals on (payload: the settle key). */
+export const INBOUND_SETTLED_CHANNEL = 'inbound_settled';
+
+export const settleKey = (platform: string, messageId: string) => `${platform}:${messageId}`;
+
+export function createSettleSignal(): SettleSignal {
+  const waiting = new Map<string, Set<() => void>>();
+  return {
+    wait(key, deadline) {
+      let wake!: () => void;
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const settled = new Promise<void>((resolve) => {
+        wake = () => {
+          if (timer) clearTimeout(timer);
+          const set = waiting.get(key);
+          set?.delete(wake);
+          if (set?.size === 0) waiting.delete(key);
+          resolve();
+        };
+      });
+      let set = waiting.get(key);
+      if (!set) waiting.set(key, (set = new Set()));
+      set.add(wake);
+      timer = setTimeout(wake, Math.max(0, deadline - Date.now()));
+      return { settled, cancel: wake };
+    },
+    settle(key) {
+      for (const wake of [...(waiting.get(key) ?? [])]) wake();
+    },
+  };
+}
+
+export function createPassiveReplies(deps: { db: Db; clock: () => Date; signal: SettleSignal }): PassiveReplies {
+  const { db, clock, signal } = deps;
+  const status = async (q: { platform: Platform; messageId: string }) =>
+    (
+      await db
+        .select({ status: inboundMessages.status })
+        .from(inboundMessages)
+        .where(and(eq(inboundMessages.platform, q.platform), eq(inboundMessages.messageId, q.messageId)))
+    )[0]?.status;
   return {
     async collect(q, fits) {
-      for (;;) {
-        const [row] = await db
-          .select({ status: inboundMessages.status })
-          .from(inboundMessages)
-          .where(and(eq(inboundMessages.platform, q.platform), eq(inboundMessages.messageId, q.messageId)));
-        if (row?.status === 'done') break;
-        if (!row || row.status === 'failed') return null;
-        if (Date.now() + pollMs >= q.deadline) return null;
-        await new Promise((r) => setTimeout(r, pollMs));
+      // Listen first, then look once: a handling that commits in between still wakes us.
+      const waiter = signal.wait(settleKey(q.platform, q.messageId), q.deadline);
+      try {
+        let now = await status(q);
+        if (now === 'pending') {
+          await waiter.settled;
+          now = await status(q);
+        }
+        if (now !== 'done') return null;
+      } finally {
+        waiter.cancel();
       }
       return db.transaction(async (tx) => {
         const rows = await tx

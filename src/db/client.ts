@@ -24,6 +24,11 @@ export interface Database {
   /** Connections the pool may open (postgres.js does not say how many are in use). */
   poolSize?: number;
   migrate(): Promise<void>;
+  /**
+   * PostgreSQL only: LISTEN on `channel` over the pool's one listening connection (postgres.js reconnects
+   * it); `onPayload` gets each NOTIFY's payload. PGlite has a single process, so nothing to listen for.
+   */
+  listen?(channel: string, onPayload: (payload: string) => void): Promise<void>;
   /** Can the database take a write: 'read-only' for a standby or a database set read-only. */
   health(): Promise<DatabaseHealth>;
   close(): Promise<void>;
@@ -92,6 +97,9 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
           // Closing the session also releases the lock if the migration failed.
           await lock.end({ timeout: 3 });
         }
+      },
+      listen: async (channel, onPayload) => {
+        await sqlClient.listen(channel, onPayload);
       },
       health: async () => {
         try {

@@ -1,0 +1,115 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createSettleSignal } from '../../src/core/passive-replies';
+import { postAibotCallback, type AibotKeys } from '../fakes/fake-wecom-aibot-caller';
+import { WECOM_PATHS } from '../fakes/fake-wecom-api';
+import { drivers, openTwoInstances, postgresDriver } from '../helpers/databases';
+import { startPlatformApp, type PlatformApp } from '../helpers/platform-app';
+
+/**
+ * Issue 24, item 1: a callback waiting for its passive reply is woken by the handling itself — in this
+ * process by the chat core's signal, from another instance by PostgreSQL NOTIFY — never by polling.
+ * The window is WeCom's longest (4 s); an answer well inside it can only come from a wake-up (without
+ * one the request would sleep to the deadline and answer after 4 s).
+ */
+const WINDOW_MS = 4000;
+
+describe('the settle signal (pure, in process)', () => {
+  it('wakes every waiter of a key at once, leaves other keys waiting, and ends at the deadline', async () => {
+    const s = createSettleSignal();
+    const woke: string[] = [];
+    const a1 = s.wait('wecom:a', Date.now() + 60_000);
+    const a2 = s.wait('wecom:a', Date.now() + 60_000);
+    const b = s.wait('wecom:b', Date.now() + 60_000);
+    void a1.settled.then(() => woke.push('a1'));
+    void a2.settled.then(() => woke.push('a2'));
+    void b.settled.then(() => woke.push('b'));
+    s.settle('wecom:a');
+    s.settle('wecom:nobody');
+    await Promise.resolve();
+    await Promise.resolve();
+    expect(woke.sort()).toEqual(['a1', 'a2']);
+    b.cancel();
+    await b.settled;
+    expect(woke).toContain('b');
+    const late = s.wait('wecom:c', Date.now());
+    await late.settled; // a deadline already passed resolves at once
+  });
+});
+
+const message = (p: PlatformApp, msgid: string, text: string) => ({
+  msgid,
+  aibotid: 'aibot-fake',
+  chatid: 'wx-wakeup',
+  chattype: 'group',
+  from: { userid: 'liu' },
+  response_url: p.wecom.responseUrl(`rc-${msgid}`),
+  msgtype: 'text',
+  text: { content: `@服务助手 ${text}` },
+});
+
+/** Handle on `handler` until `pending` settles (the other instance's inbound loop). */
+async function handledBy<T>(handler: PlatformApp, pending: Promise<T>): Promise<T> {
+  let done = false;
+  const r = pending.finally(() => (done = true));
+  while (!done) if ((await handler.app.chat.processPending()) === 0) await new Promise((res) => setTimeout(res, 10));
+  return r;
+}
+
+describe.each(drivers)('passive reply woken in process on $name', (driver) => {
+  let p: PlatformApp;
+  let close: () => Promise<void>;
+  beforeAll(async () => {
+    const database = await driver.open();
+    p = await startPlatformApp({ database, env: { WECOM_AIBOT_PASSIVE_MS: String(WINDOW_MS) } });
+    close = async () => {
+      await p.close();
+      await database.close();
+    };
+  });
+  afterAll(async () => close?.());
+
+  it('answers inside the HTTP response as soon as the handling commits, long before the window ends', async () => {
+    const keys: AibotKeys = { token: p.secrets.aibotToken, encodingAesKey: p.secrets.aibotAesKey };
+    const started = Date.now();
+    const answer = await handledBy(p, postAibotCallback(`${p.app.url}/wecom/aibot`, keys, message(p, 'wake-1', '/帮助'), p.clock()));
+    const took = Date.now() - started;
+    expect(answer.status).toBe(200);
+    expect(answer.reply?.stream).toMatchObject({ id: 'reply-wake-1', finish: true });
+    expect(took).toBeLessThan(WINDOW_MS - 1000);
+    expect(p.wecom.requestsTo(WECOM_PATHS.aibotResponse)).toHaveLength(0);
+  });
+});
+
+describe.runIf(postgresDriver)('passive reply woken by NOTIFY from another instance (PostgreSQL)', () => {
+  let a: PlatformApp;
+  let b: PlatformApp;
+  let close: () => Promise<void>;
+  beforeAll(async () => {
+    const two = await openTwoInstances(postgresDriver!);
+    a = await startPlatformApp({ database: two.a, env: { WECOM_AIBOT_PASSIVE_MS: String(WINDOW_MS) } });
+    b = await startPlatformApp({ database: two.b, env: { WECOM_AIBOT_PASSIVE_MS: String(WINDOW_MS) } });
+    close = async () => {
+      await a.close();
+      await b.close();
+      await two.close();
+    };
+  });
+  afterAll(async () => close?.());
+
+  it('instance A waits, instance B handles, A answers with the reply at once, exactly one delivery', async () => {
+    const keys: AibotKeys = { token: a.secrets.aibotToken, encodingAesKey: a.secrets.aibotAesKey };
+    const started = Date.now();
+    const answer = await handledBy(b, postAibotCallback(`${a.app.url}/wecom/aibot`, keys, message(a, 'wake-2', '/帮助'), a.clock()));
+    const took = Date.now() - started;
+    expect(answer.status).toBe(200);
+    expect(answer.reply?.stream).toMatchObject({ id: 'reply-wake-2', finish: true });
+    expect(took).toBeLessThan(WINDOW_MS - 1000);
+    // The reply went out once: in A's answer, never through either instance's outbox.
+    await a.app.outbox.drain();
+    await b.app.outbox.drain();
+    expect(a.wecom.requestsTo(WECOM_PATHS.aibotResponse)).toHaveLength(0);
+    expect(b.wecom.requestsTo(WECOM_PATHS.aibotResponse)).toHaveLength(0);
+    expect(await a.count('outbox', "reply_to = 'wake-2' and status = 'sent'")).toBeGreaterThan(0);
+    expect(await a.count('outbox', "reply_to = 'wake-2' and status = 'pending'")).toBe(0);
+  });
+});
