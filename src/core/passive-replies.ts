@@ -1,7 +1,8 @@
 import { and, asc, eq, inArray } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { chatLog, inboundMessages, outbox } from '../db/schema';
-import type { OutboundMessage, Platform } from './types';
+import type { InboundMessage, OutboundMessage, Platform } from './types';
+import { SLASHES } from './tokenize';
 
 /**
  * Replies answered in the callback's own HTTP response (the WeCom AI bot's passive reply): the chat
@@ -20,6 +21,23 @@ export interface PassiveReplies {
     q: { platform: Platform; messageId: string; holdUntil: number; deadline: number },
     fits: (replies: OutboundMessage[]) => boolean,
   ): Promise<OutboundMessage[] | null>;
+}
+
+/**
+ * Whether a message can be answered in place, decided from the message alone (no database): a command,
+ * a card click, an arrival, a picture or file (the once-an-hour hint) or anything in a one-to-one chat.
+ * Plain group text is only seen by the features' watchers, whose notices go to other groups: its
+ * callback is acknowledged at once instead of waiting. Should a watcher answer it in place after all,
+ * the answer is not lost: it goes out through the usual channels (response_url …), just not passively.
+ */
+export function expectsReply(msg: InboundMessage): boolean {
+  return (
+    msg.event !== undefined ||
+    msg.cardToken !== undefined ||
+    (msg.attachment !== undefined && !msg.text.trim()) ||
+    msg.conversationType === 'single' ||
+    SLASHES.test(msg.text.trim())
+  );
 }
 
 /**

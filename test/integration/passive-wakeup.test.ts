@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createSettleSignal } from '../../src/core/passive-replies';
+import { createSettleSignal, expectsReply } from '../../src/core/passive-replies';
 import { postAibotCallback, type AibotKeys } from '../fakes/fake-wecom-aibot-caller';
 import { WECOM_PATHS } from '../fakes/fake-wecom-api';
 import { drivers, openTwoInstances, postgresDriver } from '../helpers/databases';
@@ -33,6 +33,20 @@ describe('the settle signal (pure, in process)', () => {
     expect(woke).toContain('b');
     const late = s.wait('wecom:c', Date.now());
     await late.settled; // a deadline already passed resolves at once
+  });
+});
+
+describe('expectsReply (from the message alone)', () => {
+  const base = { platform: 'wecom' as const, conversationId: 'c', senderId: 'u', messageId: 'm', mentions: [], receivedAt: new Date(0) };
+  it('commands, cards, arrivals, attachments and one-to-one chats wait; plain group text does not', () => {
+    expect(expectsReply({ ...base, text: '/帮助' })).toBe(true);
+    expect(expectsReply({ ...base, text: ' ／查 D1' })).toBe(true);
+    expect(expectsReply({ ...base, text: '', cardToken: 'b1234567890abcdefg' })).toBe(true);
+    expect(expectsReply({ ...base, text: '', event: 'welcome' })).toBe(true);
+    expect(expectsReply({ ...base, text: '', attachment: 'image' })).toBe(true);
+    expect(expectsReply({ ...base, text: '在吗', conversationType: 'single' })).toBe(true);
+    expect(expectsReply({ ...base, text: '收到，谢谢' })).toBe(false);
+    expect(expectsReply({ ...base, text: '你们再这样我就找律师了' })).toBe(false);
   });
 });
 
@@ -77,6 +91,20 @@ describe.each(drivers)('passive reply woken in process on $name', (driver) => {
     expect(answer.reply?.stream).toMatchObject({ id: 'reply-wake-1', finish: true });
     expect(took).toBeLessThan(WINDOW_MS - 1000);
     expect(p.wecom.requestsTo(WECOM_PATHS.aibotResponse)).toHaveLength(0);
+  });
+
+  it('acknowledges plain group text at once (nothing to answer in place), without waiting for its handling', async () => {
+    const keys: AibotKeys = { token: p.secrets.aibotToken, encodingAesKey: p.secrets.aibotAesKey };
+    const started = Date.now();
+    // Nobody handles it here: a request that waited would answer only at the window's end.
+    const answer = await postAibotCallback(`${p.app.url}/wecom/aibot`, keys, message(p, 'plain-1', '收到，谢谢'), p.clock());
+    expect(Date.now() - started).toBeLessThan(WINDOW_MS - 2000);
+    expect(answer.status).toBe(200);
+    expect(answer.reply ?? null).toBeNull();
+    expect(await p.count('inbound_messages', "message_id = 'plain-1' and status = 'pending'")).toBe(1);
+    // A command in the same state does wait for its reply (the signal wakes it when handled).
+    const cmd = await handledBy(p, postAibotCallback(`${p.app.url}/wecom/aibot`, keys, message(p, 'cmd-1', '/帮助'), p.clock()));
+    expect(cmd.reply?.stream).toMatchObject({ id: 'reply-cmd-1', finish: true });
   });
 });
 

@@ -8,7 +8,7 @@ import { contentTypeAllowed, readRawBody } from '../http/read-raw-body';
 import { countingRejects } from '../http/reject-with';
 import { parseQuery } from '../verification';
 import type { InboundMessage } from '../../core/types';
-import type { PassiveReplies } from '../../core/passive-replies';
+import { expectsReply, type PassiveReplies } from '../../core/passive-replies';
 import { decodeAibotCallback, decodeAppCallback, verifyUrlCheck, type WecomDecoded, type WecomKeys } from './wecom-callback';
 import { fitsStream, passiveReplyBody, sealPassiveReply } from './wecom-passive-reply';
 import type { Metrics } from '../../core/metrics';
@@ -95,7 +95,7 @@ export function createWecomRouter(opts: WecomRouterOptions): Router {
       const outcome = await deliverInbound(onInbound, d.message, routeLog, timeoutMs, outage);
       retryLater(outcome);
       if (answeredRetryLater(ctx, outcome, 'retry later')) return;
-      const passive = outcome === 'accepted' && answer ? await answer(d.message, startedAt).catch(() => null) : null;
+      const passive = outcome === 'accepted' && answer && d.message.replyHoldUntil !== undefined ? await answer(d.message, startedAt).catch(() => null) : null;
       ctx.status = 200;
       if (passive) {
         ctx.type = 'application/json';
@@ -118,7 +118,8 @@ export function createWecomRouter(opts: WecomRouterOptions): Router {
     const decode = (raw: { query: Record<string, string>; body: string }, now: Date): WecomDecoded => {
       const d = decodeAibotCallback(keys, raw, now, botName);
       // Held for the passive answer: the chat core queues the replies due only after the window.
-      if (passive && d.ok && d.kind === 'message') d.message.replyHoldUntil = now.getTime() + passive.windowMs + HOLD_MARGIN_MS;
+      // Only what can be answered in place waits (expectsReply); plain group text is acknowledged at once.
+      if (passive && d.ok && d.kind === 'message' && expectsReply(d.message)) d.message.replyHoldUntil = now.getTime() + passive.windowMs + HOLD_MARGIN_MS;
       return d;
     };
     // Passive reply when the message is handled within the window; otherwise an empty 200 and the answer
