@@ -279,7 +279,7 @@ export async function startApp(opts: AppOptions): Promise<App> {
   if (platforms.wecomApp) callbackPaths.push(config.WECOM_CALLBACK_PATH);
   if (platforms.wecomAibot) callbackPaths.push(config.WECOM_AIBOT_PATH);
   if (platforms.wecomApp || platforms.wecomAibot) {
-    const passive = { replies: createPassiveReplies({ db, clock, signal: settled }), windowMs: config.WECOM_AIBOT_PASSIVE_MS };
+    const passive = { replies: createPassiveReplies({ db, clock, signal: settled }), windowMs: config.WECOM_AIBOT_PASSIVE_MS, streamAfterMs: config.WECOM_AIBOT_STREAM_AFTER_MS };
     // Another instance may handle the message: its commit's NOTIFY wakes the request waiting here.
     if (platforms.wecomAibot && passive.windowMs > 0) await database.listen?.(INBOUND_SETTLED_CHANNEL, (key) => settled.settle(key));
     routers.push(createWecomRouter({ config, clock, onInbound, log, passive, metrics, outage }));

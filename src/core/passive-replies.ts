@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { chatLog, inboundMessages, outbox } from '../db/schema';
 import type { InboundMessage, OutboundMessage, Platform } from './types';
@@ -14,14 +14,26 @@ import { SLASHES } from './tokenize';
  */
 export interface PassiveReplies {
   /**
-   * Wait until `deadline` (epoch ms, wall clock: the platform's HTTP window) for the message to be
-   * handled; then claim its held replies if `fits` accepts them. null: nothing claimed.
+   * Wait until `deadline` (epoch ms, wall clock: the platform's HTTP window; a past deadline looks once)
+   * for the message to be handled; then claim its held replies if `fits` accepts them, or release them
+   * to the outbox at once when they do not fit. `holdUntil`: the hold the replies were queued with;
+   * without it (a later stream refresh) any reply still held and never tried is claimed.
    */
   collect(
-    q: { platform: Platform; messageId: string; holdUntil: number; deadline: number },
+    q: { platform: Platform; messageId: string; holdUntil?: number; deadline: number },
     fits: (replies: OutboundMessage[]) => boolean,
-  ): Promise<OutboundMessage[] | null>;
+  ): Promise<Collected>;
 }
+
+export type Collected =
+  /** Claimed (marked sent): put them in the answer. */
+  | { state: 'claimed'; replies: OutboundMessage[] }
+  /** Not handled yet by the deadline. */
+  | { state: 'pending' }
+  /** Handled (or given up on): nothing held for this answer. */
+  | { state: 'none' }
+  /** Handled, but too big for the answer: released to the outbox, which sends them now. */
+  | { state: 'released' };
 
 /**
  * Whether a message can be answered in place, decided from the message alone (no database): a command,
@@ -94,51 +106,52 @@ export function createPassiveReplies(deps: { db: Db; clock: () => Date; signal: 
         .where(and(eq(inboundMessages.platform, q.platform), eq(inboundMessages.messageId, q.messageId)))
     )[0]?.status;
   return {
-    async collect(q, fits) {
+    async collect(q, fits): Promise<Collected> {
       // Listen first, then look once: a handling that commits in between still wakes us.
       const waiter = signal.wait(settleKey(q.platform, q.messageId), q.deadline);
       try {
         let now = await status(q);
-        if (now === 'pending') {
+        if (now === 'pending' && q.deadline > Date.now()) {
           await waiter.settled;
           now = await status(q);
         }
-        if (now !== 'done') return null;
+        if (now === 'pending') return { state: 'pending' };
+        if (now !== 'done') return { state: 'none' };
       } finally {
         waiter.cancel();
       }
-      return db.transaction(async (tx) => {
+      return db.transaction(async (tx): Promise<Collected> => {
+        const now = clock();
+        const held = and(
+          eq(outbox.platform, q.platform),
+          eq(outbox.replyTo, q.messageId),
+          eq(outbox.status, 'pending'),
+          q.holdUntil !== undefined ? eq(outbox.nextAttemptAt, new Date(q.holdUntil)) : and(eq(outbox.attempts, 0), gt(outbox.nextAttemptAt, now)),
+        );
         const rows = await tx
           .select({ id: outbox.id, payload: outbox.payload, conversationId: outbox.conversationId })
           .from(outbox)
-          .where(
-            and(
-              eq(outbox.platform, q.platform),
-              eq(outbox.replyTo, q.messageId),
-              eq(outbox.status, 'pending'),
-              eq(outbox.nextAttemptAt, new Date(q.holdUntil)),
-            ),
-          )
+          .where(held)
           .orderBy(asc(outbox.id))
           .for('update', { skipLocked: true });
-        if (rows.length === 0) return null;
+        if (rows.length === 0) return { state: 'none' };
+        const ids = inArray(outbox.id, rows.map((r) => r.id));
         const replies = rows.map((r) => ({
           text: r.payload.text,
           mentions: r.payload.mentions,
           ...(r.payload.markdown !== undefined ? { markdown: r.payload.markdown } : {}),
           ...(r.payload.buttons?.length ? { buttons: r.payload.buttons } : {}),
         }));
-        if (!fits(replies)) return null;
-        const now = clock();
-        await tx
-          .update(outbox)
-          .set({ status: 'sent', sentAt: now, attempts: 1, lastError: null })
-          .where(inArray(outbox.id, rows.map((r) => r.id)));
+        if (!fits(replies)) {
+          await tx.update(outbox).set({ nextAttemptAt: now }).where(ids);
+          return { state: 'released' };
+        }
+        await tx.update(outbox).set({ status: 'sent', sentAt: now, attempts: 1, lastError: null }).where(ids);
         // The conversation's record, as the outbox worker writes it for what it sends.
         await tx.insert(chatLog).values(
           rows.map((r) => ({ platform: q.platform, conversationId: r.conversationId, direction: 'out' as const, sender: 'bot', text: r.payload.text, mentions: r.payload.mentions ?? [], at: now })),
         );
-        return replies;
+        return { state: 'claimed', replies };
       });
     },
   };

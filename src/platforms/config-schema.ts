@@ -51,6 +51,8 @@ export const platformEnvShape = {
    * the HTTP response (passive reply); 0 = always through response_url. WeCom re-delivers after 5 s.
    */
   WECOM_AIBOT_PASSIVE_MS: z.coerce.number().int().min(0).max(4000).default(3000),
+  /** Past this, a slow reply is answered with an open stream and finished on WeCom's refresh callbacks; 0: wait the whole window. */
+  WECOM_AIBOT_STREAM_AFTER_MS: z.coerce.number().int().min(0).max(4000).default(300),
   /** 智能机器人 long connection (长连接, docs path/101463): Bot ID and Secret; no public URL needed. */
   WECOM_AIBOT_BOT_ID: optionalString,
   WECOM_AIBOT_SECRET: optionalString,

@@ -74,7 +74,7 @@ describe.each(drivers)('passive reply woken in process on $name', (driver) => {
   let close: () => Promise<void>;
   beforeAll(async () => {
     const database = await driver.open();
-    p = await startPlatformApp({ database, env: { WECOM_AIBOT_PASSIVE_MS: String(WINDOW_MS) } });
+    p = await startPlatformApp({ database, env: { WECOM_AIBOT_PASSIVE_MS: String(WINDOW_MS), WECOM_AIBOT_STREAM_AFTER_MS: '0' } });
     close = async () => {
       await p.close();
       await database.close();
@@ -114,8 +114,8 @@ describe.runIf(postgresDriver)('passive reply woken by NOTIFY from another insta
   let close: () => Promise<void>;
   beforeAll(async () => {
     const two = await openTwoInstances(postgresDriver!);
-    a = await startPlatformApp({ database: two.a, env: { WECOM_AIBOT_PASSIVE_MS: String(WINDOW_MS) } });
-    b = await startPlatformApp({ database: two.b, env: { WECOM_AIBOT_PASSIVE_MS: String(WINDOW_MS) } });
+    a = await startPlatformApp({ database: two.a, env: { WECOM_AIBOT_PASSIVE_MS: String(WINDOW_MS), WECOM_AIBOT_STREAM_AFTER_MS: '0' } });
+    b = await startPlatformApp({ database: two.b, env: { WECOM_AIBOT_PASSIVE_MS: String(WINDOW_MS), WECOM_AIBOT_STREAM_AFTER_MS: '0' } });
     close = async () => {
       await a.close();
       await b.close();
@@ -139,5 +139,76 @@ describe.runIf(postgresDriver)('passive reply woken by NOTIFY from another insta
     expect(b.wecom.requestsTo(WECOM_PATHS.aibotResponse)).toHaveLength(0);
     expect(await a.count('outbox', "reply_to = 'wake-2' and status = 'sent'")).toBeGreaterThan(0);
     expect(await a.count('outbox', "reply_to = 'wake-2' and status = 'pending'")).toBe(0);
+  });
+});
+
+/**
+ * Issue 24, item 3: a reply not ready within the stream budget is answered at once with an open stream
+ * (`finish: false`) and finished on WeCom's stream refresh callbacks (docs path/100719); when the refresh
+ * stops, response_url after the stream's life. One delivery on every path.
+ */
+describe.each(drivers)('stream replies for slow work on $name', (driver) => {
+  let p: PlatformApp;
+  let keys: AibotKeys;
+  let close: () => Promise<void>;
+  beforeAll(async () => {
+    const database = await driver.open();
+    p = await startPlatformApp({ database, env: { WECOM_AIBOT_PASSIVE_MS: '3000', WECOM_AIBOT_STREAM_AFTER_MS: '300' } });
+    keys = { token: p.secrets.aibotToken, encodingAesKey: p.secrets.aibotAesKey };
+    close = async () => {
+      await p.close();
+      await database.close();
+    };
+  });
+  afterAll(async () => close?.());
+
+  const refresh = (streamId: string, msgid: string) =>
+    postAibotCallback(`${p.app.url}/wecom/aibot`, keys, { msgid, aibotid: 'aibot-fake', chatid: 'wx-wakeup', chattype: 'group', from: { userid: 'liu' }, msgtype: 'stream', stream: { id: streamId } }, p.clock());
+  const toResponseUrl = (msgid: string) => p.wecom.requestsTo(WECOM_PATHS.aibotResponse).filter((r) => r.query.response_code === `rc-${msgid}`);
+
+  it('answers an open stream when nobody has handled it yet, then finishes it on refresh with the reply, once', async () => {
+    const open = await postAibotCallback(`${p.app.url}/wecom/aibot`, keys, message(p, 'slow-1', '/帮助'), p.clock()); // not handled yet
+    expect(open.status).toBe(200);
+    expect(open.reply?.msgtype).toBe('stream');
+    expect(open.reply?.stream).toMatchObject({ id: 'reply-slow-1', finish: false });
+    // WeCom refreshes before the handling: still open.
+    const early = await refresh('reply-slow-1', 'rf-1');
+    expect(early.reply?.stream).toMatchObject({ id: 'reply-slow-1', finish: false });
+    await p.app.chat.processPending();
+    const done = await refresh('reply-slow-1', 'rf-2');
+    expect(done.reply?.stream?.finish).toBe(true);
+    expect(done.reply?.stream?.content).toContain('/帮助');
+    // A later refresh finds nothing more: finished again, no second copy of the reply.
+    const again = await refresh('reply-slow-1', 'rf-3');
+    expect(again.reply?.stream?.finish).toBe(true);
+    expect(again.reply?.stream?.content).not.toContain('/帮助');
+    // The outbox has nothing left to send for it, even after the hold.
+    p.clock.advance(10 * 60_000);
+    await p.app.outbox.drain();
+    expect(toResponseUrl('slow-1')).toHaveLength(0);
+    expect(await p.count('outbox', "reply_to = 'slow-1' and status <> 'sent'")).toBe(0);
+  });
+
+  it('without refreshes the reply goes through response_url once the stream has expired, exactly once', async () => {
+    const open = await postAibotCallback(`${p.app.url}/wecom/aibot`, keys, message(p, 'slow-2', '/帮助'), p.clock());
+    expect(open.reply?.stream).toMatchObject({ finish: false });
+    await p.app.chat.processPending();
+    await p.app.outbox.drain();
+    expect(toResponseUrl('slow-2')).toHaveLength(0); // still held for the stream
+    p.clock.advance(6 * 60_000);
+    await p.app.outbox.drain();
+    expect(toResponseUrl('slow-2')).toHaveLength(1);
+    // A refresh that comes after all finds the reply already sent.
+    const late = await refresh('reply-slow-2', 'rf-4');
+    expect(late.reply?.stream?.finish).toBe(true);
+    await p.app.outbox.drain();
+    expect(toResponseUrl('slow-2')).toHaveLength(1);
+  });
+
+  it('a refresh of a stream that is not ours is finished empty-handed, nothing stored', async () => {
+    const r = await refresh('someone-else', 'rf-5');
+    expect(r.status).toBe(200);
+    expect(r.reply?.stream).toMatchObject({ id: 'someone-else', finish: true });
+    expect(await p.count('inbound_messages', "message_id = 'rf-5'")).toBe(0);
   });
 });

@@ -21,7 +21,8 @@ describe.each(drivers)('WeCom AI bot passive replies on $name', (driver) => {
   let seq = 0;
   beforeAll(async () => {
     database = await driver.open();
-    p = await startPlatformApp({ database, env: { WECOM_AIBOT_PASSIVE_MS: '2500' } });
+    // The whole-window mode (no open stream): the stream path has its own tests (passive-wakeup.test.ts).
+    p = await startPlatformApp({ database, env: { WECOM_AIBOT_PASSIVE_MS: '2500', WECOM_AIBOT_STREAM_AFTER_MS: '0' } });
     keys = { token: p.secrets.aibotToken, encodingAesKey: p.secrets.aibotAesKey };
     url = `${p.app.url}/wecom/aibot`;
   });

@@ -205,8 +205,9 @@ export function createWecomAibotWs(opts: AibotWsOptions): WecomAibotWs {
       log.warn({ reason: d.reason }, 'long-connection callback malformed; dropped');
       return;
     }
-    if (d.kind === 'ignored') {
-      log.info({ reason: d.reason }, 'long-connection callback ignored');
+    // A long connection answers with its own stream frames: nothing to refresh here.
+    if (d.kind === 'ignored' || d.kind === 'stream-refresh') {
+      log.info({ reason: d.kind === 'ignored' ? d.reason : 'stream-refresh' }, 'long-connection callback ignored');
       return;
     }
     const message = d.message;

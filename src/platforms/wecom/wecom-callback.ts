@@ -26,8 +26,10 @@ export interface WecomRawRequest {
 
 export type WecomDecoded =
   | { ok: true; kind: 'message'; message: InboundMessage }
-  /** Valid and authentic, but nothing for the bot: acknowledge and drop (events, images, stream refresh). */
+  /** Valid and authentic, but nothing for the bot: acknowledge and drop (other events). */
   | { ok: true; kind: 'ignored'; reason: string; id?: string }
+  /** WeCom asks for a stream's current content (docs path/100719 流式消息刷新): `streamId` is ours (`reply-<msgid>`). */
+  | { ok: true; kind: 'stream-refresh'; streamId: string; id?: string }
   | Rejection;
 
 /** WeCom does not document a freshness window; one hour bounds replays and tolerates its 3 retries. */
@@ -172,7 +174,7 @@ function mixedText(mixed: AibotMessage['mixed']): string {
  * One decrypted AI-bot callback (HTTP API mode) or the `body` of a long-connection frame: the same
  * JSON either way (docs path/100719, 101463). text, voice (recognised text) and mixed (its text parts)
  * are messages; image/file/video are attachments; the enter_chat event is a welcome; a stream refresh
- * and other events are acknowledged and ignored.
+ * asks for a stream's content; other events are acknowledged and ignored.
  */
 export function decodeAibotJson(inner: unknown, now: Date, botName?: string): WecomDecoded {
   const kind = (inner as { msgtype?: unknown } | null)?.msgtype;
@@ -181,6 +183,11 @@ export function decodeAibotJson(inner: unknown, now: Date, botName?: string): We
   if (id !== undefined && !isPlatformId(id)) return reject(400, 'bad_fields');
   if (typeof kind === 'string' && !isPlatformKind(kind)) return reject(400, 'bad_fields');
   const known = kind === 'text' || kind === 'mixed' || kind === 'voice' || kind === 'event' || (typeof kind === 'string' && kind in ATTACHMENTS);
+  if (kind === 'stream') {
+    const streamId = (inner as { stream?: { id?: unknown } }).stream?.id;
+    if (!isPlatformId(streamId)) return reject(400, 'bad_fields');
+    return { ok: true, kind: 'stream-refresh', streamId, id };
+  }
   if (!known) return { ok: true, kind: 'ignored', reason: `msgtype:${String(kind)}`, id };
   const p = aibotMessage.safeParse(inner);
   if (!p.success) return reject(400, schemaFailureReason(p.error));

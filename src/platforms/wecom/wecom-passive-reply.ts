@@ -28,6 +28,10 @@ export function fitsStream(replies: OutboundMessage[]): boolean {
   return Buffer.byteLength(streamContent(replies), 'utf8') <= AIBOT_STREAM_MAX_BYTES;
 }
 
+/** Our stream ids name the message they answer. */
+export const streamIdOf = (messageId: string) => `reply-${messageId}`;
+export const messageIdOfStream = (streamId: string): string | null => (streamId.startsWith('reply-') && streamId.length > 6 ? streamId.slice(6) : null);
+
 /**
  * Plaintext of the passive reply: text for a welcome (enter_chat), a finished stream otherwise. When a
  * reply has buttons, the stream carries them as a button_interaction card in the one answer the
@@ -36,7 +40,7 @@ export function fitsStream(replies: OutboundMessage[]): boolean {
  */
 export function passiveReplyBody(kind: 'welcome' | 'message', messageId: string, replies: OutboundMessage[]): Record<string, unknown> {
   if (kind === 'welcome') return { msgtype: 'text', text: { content: replies.map((r) => r.text).join('\n') } };
-  const stream = { id: `reply-${messageId}`, finish: true, content: streamContent(replies) };
+  const stream = { id: streamIdOf(messageId), finish: true, content: streamContent(replies) };
   const withButtons = replies.find((r) => r.buttons?.length);
   if (!withButtons) return { msgtype: 'stream', stream };
   return { msgtype: 'stream_with_template_card', stream, template_card: buttonCard(withButtons.text, withButtons.buttons!).template_card };

@@ -10,7 +10,7 @@ import { parseQuery } from '../verification';
 import type { InboundMessage } from '../../core/types';
 import { expectsReply, type PassiveReplies } from '../../core/passive-replies';
 import { decodeAibotCallback, decodeAppCallback, verifyUrlCheck, type WecomDecoded, type WecomKeys } from './wecom-callback';
-import { fitsStream, passiveReplyBody, sealPassiveReply } from './wecom-passive-reply';
+import { fitsStream, messageIdOfStream, passiveReplyBody, sealPassiveReply, streamIdOf } from './wecom-passive-reply';
 import type { Metrics } from '../../core/metrics';
 
 export interface WecomRouterOptions {
@@ -27,10 +27,19 @@ export interface WecomRouterOptions {
    * `windowMs` of its arrival; otherwise the replies go out later through response_url. Absent or
    * windowMs 0: never passive.
    */
-  passive?: { replies: PassiveReplies; windowMs: number };
+  passive?: { replies: PassiveReplies; windowMs: number; streamAfterMs?: number };
   /** Refusals, 503 answers and passive replies counted on /metrics. */
   metrics?: Metrics;
 }
+
+/**
+ * A stream stays open for 6 minutes from the user's message (docs path/100719): replies are held for a
+ * little less, then go out through response_url should WeCom have stopped asking.
+ */
+const STREAM_HOLD_MS = 5 * 60_000 + 30_000;
+const STREAM_WAITING = '正在处理，请稍候…';
+const STREAM_DONE = '已处理完毕。';
+const STREAM_RELEASED = '回复较长，已另行发送，请查看下一条消息。';
 
 /** How long past the passive window the replies stay held, so the route's claim never races the worker. */
 const HOLD_MARGIN_MS = 1000;
@@ -60,6 +69,7 @@ export function createWecomRouter(opts: WecomRouterOptions): Router {
     contentTypes: string[],
     okBody: string,
     answer?: (message: InboundMessage, startedAt: number) => Promise<Record<string, unknown> | null>,
+    refresh?: (streamId: string) => Promise<Record<string, unknown>>,
   ) => {
     const routeLog = log.child({ callback: kind });
 
@@ -86,6 +96,16 @@ export function createWecomRouter(opts: WecomRouterOptions): Router {
 
       const d = decode({ query, body: body.text }, clock());
       if (!d.ok) return reject(ctx, routeLog, d.status, d.reason);
+      if (d.kind === 'stream-refresh') {
+        ctx.status = 200;
+        if (!refresh) {
+          ctx.body = okBody;
+          return;
+        }
+        ctx.type = 'application/json';
+        ctx.body = await refresh(d.streamId);
+        return;
+      }
       if (d.kind === 'ignored') {
         routeLog.info({ messageId: d.id, reason: d.reason }, 'callback acknowledged and ignored');
         ctx.status = 200;
@@ -115,29 +135,61 @@ export function createWecomRouter(opts: WecomRouterOptions): Router {
     const keys = { token: config.WECOM_AIBOT_TOKEN!, encodingAesKey: config.WECOM_AIBOT_ENCODING_AES_KEY!, receiveId: '' };
     const botName = config.WECOM_BOT_NAME;
     const passive = opts.passive && opts.passive.windowMs > 0 ? opts.passive : null;
+    // Slow work is answered at once with an open stream, finished on WeCom's refresh callbacks.
+    const streamAfter = passive?.streamAfterMs ?? 0;
     const decode = (raw: { query: Record<string, string>; body: string }, now: Date): WecomDecoded => {
       const d = decodeAibotCallback(keys, raw, now, botName);
-      // Held for the passive answer: the chat core queues the replies due only after the window.
       // Only what can be answered in place waits (expectsReply); plain group text is acknowledged at once.
-      if (passive && d.ok && d.kind === 'message' && expectsReply(d.message)) d.message.replyHoldUntil = now.getTime() + passive.windowMs + HOLD_MARGIN_MS;
+      // Held for the passive answer (or the stream): the chat core queues the replies due only after it.
+      if (passive && d.ok && d.kind === 'message' && expectsReply(d.message)) {
+        const streams = streamAfter > 0 && d.message.event !== 'welcome';
+        d.message.replyHoldUntil = now.getTime() + (streams ? STREAM_HOLD_MS : passive.windowMs + HOLD_MARGIN_MS);
+      }
       return d;
     };
-    // Passive reply when the message is handled within the window; otherwise an empty 200 and the answer
-    // goes later through response_url or the webhook.
+    const sealed = (body: Record<string, unknown>) => ({ ...sealPassiveReply(keys, body, clock()) });
+    const sentPassive = (messageId: string, n: number, how: string) => {
+      log.info({ messageId, parts: n }, how);
+      opts.metrics?.sends.inc({ platform: 'wecom', channel: 'passive', result: 'sent' }, n);
+    };
+    // Passive reply when the message is handled within the window (or the stream budget: then an open
+    // stream); otherwise an empty 200 and the answer goes later through response_url or the webhook.
     const answer = passive
       ? async (message: InboundMessage, startedAt: number) => {
           const kind = message.event === 'welcome' ? 'welcome' : 'message';
-          const replies = await passive.replies.collect(
-            { platform: 'wecom', messageId: message.messageId, holdUntil: message.replyHoldUntil!, deadline: startedAt + passive.windowMs },
+          const streams = streamAfter > 0 && kind === 'message';
+          const r = await passive.replies.collect(
+            { platform: 'wecom', messageId: message.messageId, holdUntil: message.replyHoldUntil!, deadline: startedAt + (streams ? Math.min(streamAfter, passive.windowMs) : passive.windowMs) },
             kind === 'welcome' ? () => true : fitsStream,
           );
-          if (!replies?.length) return null;
-          log.info({ messageId: message.messageId, parts: replies.length }, 'answered in the passive reply');
-          opts.metrics?.sends.inc({ platform: 'wecom', channel: 'passive', result: 'sent' }, replies.length);
-          return { ...sealPassiveReply(keys, passiveReplyBody(kind, message.messageId, replies), clock()) };
+          if (r.state === 'claimed' && r.replies.length) {
+            sentPassive(message.messageId, r.replies.length, 'answered in the passive reply');
+            return sealed(passiveReplyBody(kind, message.messageId, r.replies));
+          }
+          if (r.state === 'pending' && streams) {
+            log.info({ messageId: message.messageId }, 'answered with an open stream; finished on refresh');
+            return sealed({ msgtype: 'stream', stream: { id: streamIdOf(message.messageId), finish: false, content: STREAM_WAITING } });
+          }
+          return null;
         }
       : undefined;
-    mount(config.WECOM_AIBOT_PATH, 'aibot', keys, decode, JSON_TYPES, '', answer);
+    // A refresh of one of our streams: its content now (finished once the message is handled).
+    const refresh =
+      passive && streamAfter > 0
+        ? async (streamId: string) => {
+            const messageId = messageIdOfStream(streamId);
+            const r = messageId
+              ? await passive.replies.collect({ platform: 'wecom', messageId, deadline: 0 }, fitsStream)
+              : ({ state: 'none' } as const);
+            if (r.state === 'pending') return sealed({ msgtype: 'stream', stream: { id: streamId, finish: false, content: STREAM_WAITING } });
+            if (r.state === 'claimed' && r.replies.length) {
+              sentPassive(messageId!, r.replies.length, 'stream finished on refresh');
+              return sealed(passiveReplyBody('message', messageId!, r.replies));
+            }
+            return sealed({ msgtype: 'stream', stream: { id: streamId, finish: true, content: r.state === 'released' ? STREAM_RELEASED : STREAM_DONE } });
+          }
+        : undefined;
+    mount(config.WECOM_AIBOT_PATH, 'aibot', keys, decode, JSON_TYPES, '', answer, refresh);
   }
   return router;
 }
