@@ -1,4 +1,6 @@
+import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
+import { timers } from '../../src/db/schema';
 import type { App } from '../../src/app';
 import { sandboxChat, appOnDriver, type SandboxMsg } from '../helpers/app';
 import { fakeClock } from '../helpers/bot';
@@ -150,6 +152,9 @@ describe.each(drivers)('the suggestion ladder and grouping through the sandbox A
     expect(await say('demo-internal', 'li', `/投诉 忽略 ${code} 已电话说明进度`)).toContain(`已忽略疑似投诉 ${code}：共 1 条客户消息`);
     for (const t of ['11:10:00', '11:30:00', '12:00:00', '13:00:00']) await tick(D, t);
     expect((await bot()).filter((m) => m.text.includes(code) && /^(提醒：|【疑似投诉超时)/.test(m.text))).toEqual([]);
+    // Stopped, not merely unheard: no running clock is left for it.
+    const clocks = await app.database.db.select().from(timers).where(eq(timers.subject, `triage:${code.slice(1)}`));
+    expect(clocks.map((t) => t.state)).toEqual(['done']);
   });
 
   it('two client persons → two suggestions, each with its own notice; a more severe message of the same person is told as an update and kept in the record', async () => {
