@@ -131,7 +131,7 @@ export function createFeatures(deps: FeatureDeps): Feature[] {
     outboxFeature(),
     reminderModeFeature(),
     clientGroupsFeature({ clocks: deps.clocks, calendar }),
-    triageFeature({ calendar, llm }),
+    triageFeature({ calendar, llm, complaintPlaybook }),
     orderTextFeature({ calendar, llm }),
     draftingFeature({ llm }),
     visitsFeature({ calendar }),

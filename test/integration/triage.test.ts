@@ -58,13 +58,16 @@ describe.each(drivers)('complaint triage with rules on $name', (driver) => {
     expect((await outboxTo('demo-client')).length).toBe(before);
   });
 
-  it('more messages from the same client (any of its contacts) within the window join the one suggestion', async () => {
+  it('more messages from the same client person about the same order within the window join the one suggestion', async () => {
     at('2026-11-23T10:02:00');
-    await bot.say('client-a2', '打了三个电话都没人接，再这样我们就要求退款', { group: 'demo-client' });
+    await bot.say('client-a', '打了三个电话都没人接，再这样我们就要求退款', { group: 'demo-client', name: '赵总' });
     const all = await suggestions();
     expect(all).toHaveLength(1);
     expect(all[0]!.messages).toHaveLength(2);
     expect(all[0]!.level).toBe('B'); // raised by the refund
+    const raised = (await outboxTo('demo-internal')).filter((r) => r.payload.text.startsWith('疑似投诉 X1 升级为 B 级：「'));
+    expect(raised).toHaveLength(1);
+    expect(raised[0]!.payload.mentions).toEqual(['zhang', 'li']);
     expect(all[0]!.firstAt.toISOString()).toBe('2026-11-23T02:00:00.000Z');
   });
 
@@ -102,7 +105,7 @@ describe.each(drivers)('complaint triage with rules on $name', (driver) => {
     expect(await bot.say('li', '/投诉 确认 X1')).toContain('X1 已确认为投诉 T1');
   });
 
-  it('an unconfirmed suggestion is reminded once to the supervisor after 10 minutes; /投诉 忽略 files no complaint', async () => {
+  it('an unconfirmed suggestion is reminded once to the supervisor after 10 minutes, then climbs to the head and 总经办; /投诉 忽略 files no complaint', async () => {
     at('2026-11-23T14:00:00');
     await bot.say('client-b', '负责人态度太差了，我要投诉', { group: 'demo-client' });
     const s = (await suggestions()).at(-1)!;
@@ -111,15 +114,18 @@ describe.each(drivers)('complaint triage with rules on $name', (driver) => {
     at('2026-11-23T14:09:59');
     await bot.scheduler.tick();
     expect(await db().select().from(outbox).where(like(outbox.dedupeKey, `timer:${t!.id}:%`))).toHaveLength(0);
-    for (const x of ['2026-11-23T14:10:00', '2026-11-23T14:11:00', '2026-11-23T15:00:00']) {
+    for (const x of ['2026-11-23T14:10:00', '2026-11-23T14:11:00', '2026-11-23T14:30:00', '2026-11-23T14:31:00', '2026-11-23T15:00:00', '2026-11-23T16:00:00']) {
       at(x);
       await bot.scheduler.tick();
     }
-    const reminders = await db().select().from(outbox).where(like(outbox.dedupeKey, `timer:${t!.id}:%`));
-    expect(reminders).toHaveLength(1);
+    const reminders = await db().select().from(outbox).where(like(outbox.dedupeKey, `timer:${t!.id}:%`)).orderBy(asc(outbox.id));
+    // 14:10 the supervisor, 14:30 the department head, 15:00 总经办: each once.
+    expect(reminders.map((r) => r.dedupeKey)).toEqual([`timer:${t!.id}:due`, `timer:${t!.id}:overdue_head`, `timer:${t!.id}:overdue_management`]);
     expect(reminders[0]!.payload.mentions).toEqual(['li']);
     expect(reminders[0]!.conversationId).toBe('demo-internal');
     expect(reminders[0]!.payload.text).toContain('/投诉 确认 X2');
+    expect(reminders[1]!.payload.mentions).toEqual(['liu', 'li']);
+    expect(reminders[2]!.payload.mentions).toEqual(['liu', 'boss']);
 
     const n = async () => (await db().select({ n: sql<number>`count(*)::int` }).from(complaints))[0]!.n;
     const before = await n();

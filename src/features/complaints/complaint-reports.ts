@@ -34,6 +34,8 @@ export const COMPLAINT_EVENT_NAMES: Record<string, string> = {
   reminder: '提醒',
   reminder_held: '提醒未发出',
   breach: '超时',
+  client_message: '客户追加消息',
+  triage_told: '疑似投诉阶段已通报',
 };
 
 /** What is on record: /投诉 列表, /投诉率 (4.4.3) and /查 T7. */

@@ -2,7 +2,7 @@ import { and, eq, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { clients, complaintEvents, complaints, events, groups, people } from '../../db/schema';
 import type { WorkCalendar } from '../../domain/calendar';
-import { buildComplaintReminder, complaintCode, type ComplaintPlaybook } from '../../domain/complaints';
+import { buildComplaintReminder, complaintCode, type ComplaintPlaybook, type ComplaintRule } from '../../domain/complaints';
 import { formatInstantInChinese } from '../../domain/calendar';
 import type { MentionRole } from '../../domain/playbooks';
 import { type TimerRow } from '../../core/clocks/clock-store';
@@ -144,30 +144,36 @@ export function complaintTimerSubject(pb: ComplaintPlaybook): TimerSubject {
               },
             });
           }
-          if (rule.breach && steps.some((s) => s.step === 'due')) {
-            const due = formatInstantInChinese(t.dueAt, cal, { now });
-            await tx.insert(complaintEvents).values({
-              complaintId,
-              at: now,
-              kind: 'breach',
-              note: `「${rule.step}」超过期限 ${due}（${rule.clause}）`,
-              data: { rule: rule.id, dueAt: t.dueAt.toISOString(), timer: row.id },
-            });
-            if (rule.id === 'complaint.callback' || rule.id === 'complaint.callback-head') {
-              await tx
-                .update(complaints)
-                .set({ breachedAt: sql`coalesce(${complaints.breachedAt}, ${now.toISOString()}::timestamptz)` })
-                .where(eq(complaints.id, complaintId));
-            }
-            await writeAudit(tx, {
-              at: now,
-              action: 'complaint.breach',
-              subject: `complaint:${complaintId}`,
-              data: { code: complaintCode(complaintId), rule: rule.id, clause: rule.clause, dueAt: t.dueAt.toISOString() },
-            });
-          }
+          if (rule.breach && steps.some((s) => s.step === 'due')) await recordBreach(tx, complaintId, rule, t.dueAt, now, cal, row.id);
         },
       };
     },
   };
+}
+
+/**
+ * A clock whose rule says `breach` reached its due time without the obligation met: the breach on the
+ * complaint's timeline, its callback breach time, and the audit trail.
+ */
+export async function recordBreach(tx: Db, complaintId: number, rule: ComplaintRule, dueAt: Date, now: Date, cal: WorkCalendar, timerId: number) {
+  const due = formatInstantInChinese(dueAt, cal, { now });
+  await tx.insert(complaintEvents).values({
+    complaintId,
+    at: now,
+    kind: 'breach',
+    note: `「${rule.step}」超过期限 ${due}（${rule.clause}）`,
+    data: { rule: rule.id, dueAt: dueAt.toISOString(), timer: timerId },
+  });
+  if (rule.id === 'complaint.callback' || rule.id === 'complaint.callback-head') {
+    await tx
+      .update(complaints)
+      .set({ breachedAt: sql`coalesce(${complaints.breachedAt}, ${now.toISOString()}::timestamptz)` })
+      .where(eq(complaints.id, complaintId));
+  }
+  await writeAudit(tx, {
+    at: now,
+    action: 'complaint.breach',
+    subject: `complaint:${complaintId}`,
+    data: { code: complaintCode(complaintId), rule: rule.id, clause: rule.clause, dueAt: dueAt.toISOString() },
+  });
 }

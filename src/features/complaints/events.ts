@@ -44,3 +44,24 @@ export type LevelReading = { level: ComplaintLevel; why: string } | null;
 
 /** Emitted while a complaint is filed: subscribers read its level from the words (none: no reading). */
 export const complaintLevelAsked = defineEvent<{ content: string }, LevelReading>('complaints.level-asked');
+
+/** A client's further message, read as a complaint, about complaints that may still be open (newest first). */
+export interface ClientFollowUpInput {
+  complaintIds: number[];
+  message: { id: string; at: Date; text: string; senderName: string | null };
+}
+
+/**
+ * Attaches a client's message to the first of these complaints that is still open: a timeline entry and
+ * a notice to its handler with real @. Answers the complaint, or null when none is open (then the
+ * caller raises a suggestion as usual). The same message attached twice is one entry and one notice.
+ */
+export const attachClientMessage = defineEvent<ClientFollowUpInput, { id: number; code: string } | null>('complaints.client-message');
+
+/**
+ * A confirmed suggestion's clock continues as the complaint's: the suggestion's ladder already told its
+ * rungs up to `toldUntil` (the department head at minute 30, …), so the complaint's clocks counted from
+ * the same client message mark their steps up to then as told (a breach is still recorded), never
+ * posting a rung twice.
+ */
+export const continueTriageClock = defineEvent<{ complaintId: number; toldUntil: Date; suggestion: string }, void>('complaints.continue-triage-clock');

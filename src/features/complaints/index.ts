@@ -9,12 +9,13 @@ import { createComplaintCommands } from './complaint-commands';
 import { createRateReview } from './complaint-rate-review';
 import { COMPLAINT_COMMANDS } from './complaint-specs';
 import { complaintTimerSubject } from './complaint-subject';
-import { complaintLevelAsked, fileComplaint } from './events';
+import { attachClientMessage, complaintLevelAsked, continueTriageClock, fileComplaint } from './events';
+import { createContinuation } from './complaint-continuation';
 
 export { COMPLAINT_COMMANDS } from './complaint-specs';
 export { COMPLAINT_EVENT_NAMES } from './complaint-reports';
 export { rateOf, rateSpan } from './complaint-rate-review';
-export { complaintLevelAsked, fileComplaint, type FileComplaintInput, type FileComplaintRequest, type LevelReading } from './events';
+export { attachClientMessage, complaintLevelAsked, continueTriageClock, fileComplaint, type ClientFollowUpInput, type FileComplaintInput, type FileComplaintRequest, type LevelReading } from './events';
 
 /**
  * 投诉 as one feature: its commands, `/查 T7`, and the scheduler's complaint timers with the year-end
@@ -25,6 +26,7 @@ export { complaintLevelAsked, fileComplaint, type FileComplaintInput, type FileC
 export function complaintsFeature(deps: { playbook: ComplaintPlaybook; calendar: CalendarProvider }): Feature {
   const clocks = createComplaintClocks(deps);
   const commands = createComplaintCommands({ playbook: deps.playbook, clocks });
+  const continuation = createContinuation(deps);
   const timerSubject: TimerSubject = { ...complaintTimerSubject(deps.playbook), housekeeping: createRateReview(deps) };
   return {
     name: 'complaints',
@@ -37,6 +39,10 @@ export function complaintsFeature(deps: { playbook: ComplaintPlaybook; calendar:
     refs: { T: { noun: '投诉', example: 'T7', show: (ctx: ChatContext, id: number) => commands.show(ctx, id) } },
     timerSubjects: [timerSubject],
     emits: [complaintLevelAsked],
-    on: [on(fileComplaint, (_e, r) => commands.fileComplaint(r.chat, r.input))],
+    on: [
+      on(fileComplaint, (_e, r) => commands.fileComplaint(r.chat, r.input)),
+      on(attachClientMessage, continuation.attachClientMessage),
+      on(continueTriageClock, continuation.continueTriageClock),
+    ],
   };
 }

@@ -2,12 +2,12 @@ import { eq } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { clients, groups, orders, timers, triageSuggestions } from '../../db/schema';
 import { formatInstantInChinese } from '../../domain/calendar';
-import { completeTimer } from '../../domain/timers';
+import { completeTimer, ladder } from '../../domain/timers';
 import { activeTimers, fromRow, toRow } from '../../core/clocks/clock-store';
 import type { ParsedArgs } from '../../core/command-parser';
 import type { ChatContext } from '../../core/context';
 import { request } from '../../core/events';
-import { fileComplaint } from '../complaints';
+import { continueTriageClock, fileComplaint } from '../complaints';
 import { factsOfSuggestion, mustSee, ownerOfClient } from '../roster';
 import { UserInputError } from '../../core/errors';
 import { LEVEL_NAMES, MODEL_DECIDER, personById, subjectOf, suggestionCode, type Suggestion, type TriageEnv } from './shared';
@@ -26,12 +26,22 @@ export function triageHandlers(env: TriageEnv) {
     return s;
   }
 
-  async function stopReminder(tx: Db, id: number, now: Date) {
+  /**
+   * Stops the suggestion's clock; returns when its ladder's last posted rung was due (the complaint's
+   * clock, counted from the same message, does not post a rung up to then again), or null.
+   */
+  async function stopReminder(tx: Db, id: number, now: Date): Promise<Date | null> {
     const cal = await deps.calendar(tx);
+    let toldUntil: Date | null = null;
     for (const row of await activeTimers(tx, subjectOf(id))) {
-      const t = completeTimer(fromRow(row), now);
+      const before = fromRow(row);
+      for (const step of ladder(before, rule, cal)) {
+        if (before.stepsSent.includes(step.step) && (!toldUntil || step.at > toldUntil)) toldUntil = step.at;
+      }
+      const t = completeTimer(before, now);
       await tx.update(timers).set({ ...toRow(t, rule, cal), updatedAt: now }).where(eq(timers.id, row.id));
     }
+    return toldUntil;
   }
 
   async function confirm(ctx: ChatContext, args: ParsedArgs) {
@@ -58,7 +68,10 @@ export function triageHandlers(env: TriageEnv) {
       .update(triageSuggestions)
       .set({ status: 'confirmed', complaintId: filed.id, decidedBy: ctx.actor.displayName, decidedAt: ctx.now })
       .where(eq(triageSuggestions.id, s.id));
-    await stopReminder(ctx.tx, s.id, ctx.now);
+    // The same clock goes on as the complaint's (its callback deadline counts from s.firstAt): a rung
+    // the suggestion's ladder already posted is not posted again.
+    const toldUntil = await stopReminder(ctx.tx, s.id, ctx.now);
+    if (toldUntil) await request(ctx.emit, { tx: ctx.tx, now: ctx.now, actor: ctx.actor }, continueTriageClock, { complaintId: filed.id, toldUntil, suggestion: suggestionCode(s.id) });
     await ctx.audit('triage.confirmed', subjectOf(s.id), { complaint: filed.code, source: s.source, version: s.version, level: args.level ?? null });
     env.count('confirmed');
     ctx.reply(`${suggestionCode(s.id)} 已确认为投诉 ${filed.code}，回电期限从客户发消息时算起。谢谢！`);
@@ -72,9 +85,10 @@ export function triageHandlers(env: TriageEnv) {
       .set({ status: 'dismissed', dismissReason: reason, decidedBy: ctx.actor.displayName, decidedAt: ctx.now })
       .where(eq(triageSuggestions.id, s.id));
     await stopReminder(ctx.tx, s.id, ctx.now);
-    await ctx.audit('triage.dismissed', subjectOf(s.id), { reason, source: s.source, version: s.version });
+    const n = s.messages.length;
+    await ctx.audit('triage.dismissed', subjectOf(s.id), { reason, source: s.source, version: s.version, messages: n });
     env.count('dismissed');
-    ctx.reply(`已忽略疑似投诉 ${suggestionCode(s.id)}（原因：${reason}），谢谢！`);
+    ctx.reply(`已忽略疑似投诉 ${suggestionCode(s.id)}：共 ${n} 条客户消息${n > 1 ? `（${s.senderName ?? s.senderId}，/查 ${suggestionCode(s.id)} 可看全部）` : ''}，原因：${reason}。提醒已停止，谢谢！`);
   }
 
   async function show(ctx: ChatContext, id: number) {

@@ -1,7 +1,7 @@
 import { writeAudit } from '../../core/context';
 import { on } from '../../core/events';
 import type { Feature } from '../../core/feature';
-import { complaintLevelAsked, fileComplaint } from '../complaints';
+import { attachClientMessage, complaintLevelAsked, continueTriageClock, fileComplaint } from '../complaints';
 import { classifyMessage } from './classify';
 import { triageHandlers } from './handlers';
 import { triageModelWorker } from './model-worker';
@@ -27,9 +27,9 @@ export function readComplaintLevel(text: string): { level: 'A' | 'B' | 'C' | 'D'
  * supervisor, and becomes a complaint with one `/投诉 确认`. The client group hears nothing of it.
  */
 export function triageFeature(deps: TriageDeps): Feature {
-  const pb = deps.playbook ?? parseTriagePlaybook();
+  const pb = deps.playbook ?? parseTriagePlaybook(undefined, deps.complaintPlaybook);
   const rule = pb.reminder;
-  const env: TriageEnv = { deps, pb, rule, count: () => {} };
+  const env: TriageEnv = { deps, pb, rule, count: () => {}, emit: async () => [] };
   const { record, watch } = triageWatcher(env);
   const { worker } = triageModelWorker(env, record);
   const { confirm, dismiss, show } = triageHandlers(env);
@@ -42,11 +42,12 @@ export function triageFeature(deps: TriageDeps): Feature {
     refs: { X: { noun: '疑似投诉', example: 'X3', show } },
     timerSubjects: [timerSubject],
     watch,
-    emits: [fileComplaint],
+    emits: [fileComplaint, attachClientMessage, continueTriageClock],
     on: [on(complaintLevelAsked, async (_e, p) => readComplaintLevel(p.content))],
     ...(deps.llm ? { worker } : {}),
     init: (engine) => {
       env.count = engine.count;
+      env.emit = engine.emit;
     },
   };
 }

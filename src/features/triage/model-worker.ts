@@ -1,30 +1,17 @@
 import { eq } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { clients, groups, people, triageJobs, triageSuggestions } from '../../db/schema';
-import { writeAudit, type Person } from '../../core/context';
-import { holdNotice } from '../roster';
+import { writeAudit } from '../../core/context';
 import type { FeatureWorker, RouteContext } from '../../core/feature';
 import { triageText, type TriageDecision } from './model-triage';
-import { contextOf, LEVEL_NAMES, personById, postWith, routeOf, subjectOf, suggestionCode, type Io, type Suggestion, type TriageEnv } from './shared';
+import { contextOf, LEVEL_NAMES, postWith, subjectOf, suggestionCode, type Io, type TriageEnv } from './shared';
+import { postAbout } from './notices';
 import type { Recorder } from './watcher';
 import { createTriageWorker, type TriageJob } from './worker';
 
 /** The model's side of the triage: the worker that asks the model for each job and applies its reading. */
 export function triageModelWorker(env: TriageEnv, record: Recorder) {
   const { deps } = env;
-
-  /** The people a suggestion concerns, for a follow-up notice's real @. */
-  async function whoOf(tx: Db, s: Suggestion) {
-    return [await personById(tx, s.handlerId), await personById(tx, s.supervisorId)].filter((p): p is Person => !!p);
-  }
-
-  async function postAbout(io: Io, s: Suggestion, text: string, key: string) {
-    const who = await whoOf(io.tx, s);
-    const payload = { text: `${text}${who.length ? `\n${who.map((p) => `@${p.name}`).join(' ')}` : ''}`, mentions: who.map((p) => p.userid) };
-    const route = await routeOf(io.tx, s);
-    if (route.kind === 'unrouted') await holdNotice(io.tx, s.departmentId, payload, io.now, key);
-    else await io.post({ platform: route.group.platform, conversationId: route.group.conversationId }, payload, key);
-  }
 
   /**
    * The model's reading of one job's message, applied in the worker's short transaction (exactly once):
@@ -76,8 +63,8 @@ export function triageModelWorker(env: TriageEnv, record: Recorder) {
         outcome = 'decided-already';
       } else if (group) {
         const r = await record(io, group, job, { triage: { ...t, level }, source: 'model', version: d.version }, `triage-job:${job.id}`);
-        outcome = r.merged ? 'merged' : 'created';
-        await io.tx.update(triageJobs).set({ ruleSuggestionId: r.id }).where(eq(triageJobs.id, job.id));
+        outcome = r.attached ? 'attached' : r.merged ? 'merged' : 'created';
+        if (r.id !== null) await io.tx.update(triageJobs).set({ ruleSuggestionId: r.id }).where(eq(triageJobs.id, job.id));
       } else {
         outcome = 'no-group';
       }

@@ -9,6 +9,8 @@ import type { Person } from '../../core/context';
 import { noticeRoute } from '../roster';
 import type { WatchContext } from '../../core/feature';
 import type { PlaybookRule } from '../../domain/playbooks';
+import type { ComplaintPlaybook } from '../../domain/complaints';
+import type { Emit } from '../../core/events';
 import type { Level, Triage } from './classify';
 import type { TriagePlaybook } from './triage-playbook';
 
@@ -38,6 +40,8 @@ export interface TriageDeps {
   /** Lease of a claimed model job (default 120 s: longer than a model call with its retries). */
   jobLeaseMs?: number;
   playbook?: TriagePlaybook;
+  /** The complaint playbook the suggestion's ladder reads its rungs from (default: the built-in one). */
+  complaintPlaybook?: ComplaintPlaybook;
 }
 
 /** The feature's dependencies with its playbook and the reminder rule read from it. */
@@ -46,7 +50,9 @@ export interface TriageEnv {
   pb: TriagePlaybook;
   rule: PlaybookRule;
   /** Counts a triage event on /metrics (Engine.count; set by init, a no-op before). */
-  count: (event: 'suggested' | 'merged' | 'confirmed' | 'dismissed') => void;
+  count: (event: 'suggested' | 'merged' | 'raised' | 'attached' | 'confirmed' | 'dismissed') => void;
+  /** The engine's event bus (set by init): the complaints feature's requests. */
+  emit: Emit;
 }
 
 export async function personById(tx: Db, id: number | null | undefined): Promise<Person | null> {

@@ -24,7 +24,7 @@ export const TRIAGE_COMMANDS: CommandDef[] = [
     id: 'triage.dismiss',
     zh: ['投诉', '忽略'],
     en: ['complain', 'dismiss'],
-    summary: '判断疑似投诉不是投诉，登记原因',
+    summary: '判断疑似投诉不是投诉，登记原因，停止提醒',
     usage: '/投诉 忽略 <疑似投诉编号> <原因>',
     example: '/投诉 忽略 X3 客户只是在催进度，已电话说明',
     args: { positional: [ref], rest: { name: 'reason', label: '原因' } },
