@@ -9,6 +9,8 @@ export interface LabelledMessage {
 export interface TriageFigures {
   messages: number;
   complaints: number;
+  /** Labelled complaints the classifier found. */
+  found: number;
   precision: number;
   recall: number;
   /** Among the complaints found: the labelled level is the suggested one, or one of the two of a range. */
@@ -39,6 +41,7 @@ export function figuresOf(rows: readonly { m: LabelledMessage; r: Answer }[]): T
   return {
     messages: rows.length,
     complaints,
+    found: found.length,
     precision: found.length / Math.max(1, found.length + fp),
     recall: found.length / Math.max(1, complaints),
     levelAccuracy: levelOk / Math.max(1, found.length),

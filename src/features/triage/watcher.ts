@@ -8,7 +8,8 @@ import type { Group, Person } from '../../core/context';
 import { holdNotice } from '../roster';
 import type { WatchContext } from '../../core/feature';
 import { classifyMessage } from './classify';
-import { contextOf, LEVEL_NAMES, routeOf, subjectOf, suggestionCode, type ClientMessage, type Decided, type Io, type TriageEnv } from './shared';
+import { suggestedLevelText } from './levels';
+import { contextOf, routeOf, subjectOf, suggestionCode, type ClientMessage, type Decided, type Io, type TriageEnv } from './shared';
 
 /** The message watcher of client groups and the recording of a complaint reading (the rules' or the model's). */
 export function triageWatcher(env: TriageEnv) {
@@ -81,7 +82,7 @@ export function triageWatcher(env: TriageEnv) {
     const lines = [
       `疑似投诉 ${code}：${cx.client?.name ?? group.title ?? '客户'}${cx.order ? `（${orderCode(cx.order.id)}，${cx.order.serviceType}）` : ''}「${t.evidenceQuote}」`,
       `发消息的客户：${msg.senderName ?? msg.senderId}　时间：${formatInstantInChinese(msg.receivedAt, await deps.calendar(io.tx), { now: io.now })}`,
-      `建议级别 ${t.level}（${LEVEL_NAMES[t.level]}）${t.summary ? `：${t.summary}` : ''}`,
+      `${suggestedLevelText(t.level, t.levelRange)}${t.summary ? `：${t.summary}` : ''}`,
       `确认后按投诉处理，30 分钟回电期限从客户发消息时算起（4.3.3）。`,
       `确认：/投诉 确认 ${code}　忽略：/投诉 忽略 ${code} <原因>`,
     ];
