@@ -74,7 +74,7 @@ describe('rule-based complaint triage on the labelled set', () => {
 
   it('names two levels where the words allow both, and one where they decide', () => {
     // 4.2 A 个别偶发 vs 4.2 B 投诉的数量比较多: a bare 又 does not say whether the client complained before.
-    expect(classifyMessage('🙄 又拖了')).toMatchObject({ isComplaint: true, level: 'B', levelRange: ['A', 'B'] });
+    expect(classifyMessage('🙄 又拖了')).toMatchObject({ isComplaint: true, level: 'A', levelRange: ['A', 'B'] });
     // ...but 第二次 does (审计 3.2 B 2).
     expect(classifyMessage('😡 发票又开错了，这是第二次')).toMatchObject({ level: 'B', levelRange: null });
     // A regulator without money lost: 4.2 C (声誉) or D (重大的经济损失).
@@ -156,13 +156,16 @@ describe('rule-based complaint triage on the held-out sets', () => {
 });
 
 describe('level ranges', () => {
-  it('levelOf: the highest level, a range only when every signal at it allows a lower one', () => {
+  it('levelOf: the highest level as before, and a range when the signals together allow two', () => {
     expect(levelOf([{ level: 'A' }])).toEqual({ level: 'A', levelRange: null });
-    expect(levelOf([{ level: 'A' }, { level: 'B', orLevel: 'A' }])).toEqual({ level: 'B', levelRange: ['A', 'B'] });
-    expect(levelOf([{ level: 'B' }, { level: 'B', orLevel: 'A' }])).toEqual({ level: 'B', levelRange: null });
+    // 又 (A or B) beside a slow answer (A): A or B, the rules' own reading A.
+    expect(levelOf([{ level: 'A' }, { level: 'A', orLevel: 'B' }])).toEqual({ level: 'A', levelRange: ['A', 'B'] });
+    // ...beside 第二次 (B): B.
+    expect(levelOf([{ level: 'B' }, { level: 'A', orLevel: 'B' }])).toEqual({ level: 'B', levelRange: null });
+    // A regulator (D or C) beside an ultimatum (B): C or D.
     expect(levelOf([{ level: 'B' }, { level: 'D', orLevel: 'C' }])).toEqual({ level: 'D', levelRange: ['C', 'D'] });
-    // The lower end is raised to another signal's level (reputation C + a D that allows B: C or D).
-    expect(levelOf([{ level: 'C' }, { level: 'D', orLevel: 'B' }])).toEqual({ level: 'D', levelRange: ['C', 'D'] });
+    // ...beside money lost (D): D.
+    expect(levelOf([{ level: 'D' }, { level: 'D', orLevel: 'C' }])).toEqual({ level: 'D', levelRange: null });
     expect(levelOf([])).toEqual({ level: 'A', levelRange: null });
   });
 

@@ -1,7 +1,7 @@
-import { asc, eq } from 'drizzle-orm';
+import { and, asc, eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/client';
-import { outbox, triageSuggestions } from '../../src/db/schema';
+import { events, outbox, triageSuggestions } from '../../src/db/schema';
 import { demoBot, fakeClock, REFUSED } from '../helpers/bot';
 import { drivers } from '../helpers/databases';
 
@@ -56,6 +56,8 @@ describe.each(drivers)('triage level ranges and irony on $name', (driver) => {
     expect(all).toHaveLength(2);
     expect(all[1]!.level).toBe('D');
     expect(await noticeOf(all[1]!.id)).toContain('建议级别 C 或 D（重大或严重，确认时请定级）');
+    const [audit] = await db().select().from(events).where(and(eq(events.subject, `triage:${all[1]!.id}`), eq(events.action, 'triage.suggested')));
+    expect(audit!.data).toMatchObject({ level: 'D', levelRange: ['C', 'D'] });
   });
 
   it('emoji-only anger is a suggestion', async () => {

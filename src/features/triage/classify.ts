@@ -17,7 +17,7 @@ export interface Triage {
   level: Level | null;
   /**
    * [lower, higher] when the words cannot tell two levels apart (又拖了: a one-off A or a repeat B; a regulator
-   * named without any money lost: C or D). `level` is then the higher one. Absent or null: one level.
+   * named without any money lost: C or D). `level` (the rules' own reading) is one of the two. Absent or null: one level.
    */
   levelRange?: [Level, Level] | null;
   /** A short Chinese summary of what the client is unhappy about. */
@@ -45,7 +45,7 @@ const rulesSchema = z.object({
         clause: z.string().min(1),
         weight: z.number().positive(),
         level: z.enum(COMPLAINT_LEVELS),
-        /** A lower level the standards allow for these words alone (see `Triage.levelRange`). */
+        /** Another level the standards allow for these words alone (see `Triage.levelRange`). */
         orLevel: z.enum(COMPLAINT_LEVELS).optional(),
         pattern: z.string().min(1),
         /** Not counted when the words just before it match (我们财务换人了: the client's own staff). */
@@ -83,19 +83,24 @@ export const RULES_VERSION = `${BUILT_IN.rules.version}+${BUILT_IN_LEXICON.lexic
 const rank = levelRank;
 
 /**
- * The level: the highest among the counted signals. When every signal at that level carries a lower
- * `orLevel` (the standards allow either for these words), the answer is the range [lower, highest], the lower
- * end raised to the next signal's level if that is higher.
+ * The level: the highest among the counted signals, as before ranges existed. A signal with an `orLevel` allows
+ * either of its two levels (the standards cannot tell them apart for these words); when the signals together allow
+ * two levels, the answer also names both: [the highest of each signal's lower level, the highest of each signal's
+ * higher level]. `level` is always within it.
  */
 export function levelOf(hits: readonly { level: Level; orLevel?: Level }[]): { level: Level; levelRange: [Level, Level] | null } {
   let level: Level = 'A';
-  for (const h of hits) if (rank(h.level) > rank(level)) level = h.level;
-  const top = hits.filter((h) => h.level === level);
-  if (!top.length || top.some((h) => !h.orLevel || rank(h.orLevel) >= rank(level))) return { level, levelRange: null };
-  let lower: Level = 'A';
-  for (const h of top) if (rank(h.orLevel!) > rank(lower)) lower = h.orLevel!;
-  for (const h of hits) if (h.level !== level && rank(h.level) > rank(lower)) lower = h.level;
-  return { level, levelRange: lower === level ? null : [lower, level] };
+  let lo: Level = 'A';
+  let hi: Level = 'A';
+  const max = (x: Level, y: Level) => (rank(y) > rank(x) ? y : x);
+  const min = (x: Level, y: Level) => (rank(y) < rank(x) ? y : x);
+  for (const h of hits) {
+    level = max(level, h.level);
+    const alt = h.orLevel ?? h.level;
+    lo = max(lo, min(h.level, alt));
+    hi = max(hi, max(h.level, alt));
+  }
+  return { level, levelRange: lo === hi ? null : [lo, hi] };
 }
 const SENTENCE = /[。！？!?；;\n]+/;
 

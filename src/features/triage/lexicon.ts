@@ -23,7 +23,7 @@ const lexiconSchema = z.object({
         kind: z.enum(['core', 'context']),
         weight: z.number().positive(),
         level: z.enum(COMPLAINT_LEVELS),
-        /** A lower level the standards allow for these words alone (see `Triage.levelRange` in classify.ts). */
+        /** Another level the standards allow for these words alone (see `Triage.levelRange` in classify.ts). */
         orLevel: z.enum(COMPLAINT_LEVELS).optional(),
         pattern: z.string().min(1),
         ownStaffGuard: z.boolean().optional(),

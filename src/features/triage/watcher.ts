@@ -106,6 +106,7 @@ export function triageWatcher(env: TriageEnv) {
     await io.audit('triage.suggested', subjectOf(s!.id), {
       code,
       level: t.level,
+      ...(t.levelRange ? { levelRange: t.levelRange } : {}),
       confidence: t.confidence,
       source: d.source,
       version: d.version,
