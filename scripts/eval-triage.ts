@@ -53,14 +53,15 @@ async function main() {
     });
   const version = classifyMessage('').version;
   console.log(figures('rules', version, byRules(set), { set: 'labelled' }));
-  // messages, heldOut, heldOut2, held-out-3 and held-out-4 were all used to tune rules-4 + lexicon-1 (the scoring layer).
+  // messages, heldOut, heldOut2, held-out-3 and held-out-4 were all used to tune rules-4 + lexicon-1 (the scoring layer);
+  // rules-5 + lexicon-2 were tuned on messages (with its issue-25 cases) only.
   console.log(figures('rules', version, byRules(labelled.heldOut), { set: 'held-out-1 (tuning)' }));
   console.log(figures('rules', version, byRules(labelled.heldOut2), { set: 'held-out-2 (tuning)' }));
   console.log(figures('rules', version, byRules(heldOut3.messages), { set: 'held-out-3 (tuning)' }));
   console.log(figures('rules', version, byRules(heldOut4.messages), { set: 'held-out-4 (tuning for lexicon-1; unseen by rules-3)' }));
   // held-out-5 (test/fixtures/triage-heldout5.json) was written and committed before the scoring layer and never
-  // used to tune it: the honest figure for wordings nobody tuned on.
-  console.log(figures('rules', version, byRules(heldOut5.messages), { set: 'held-out-5 (unseen)' }));
+  // used to tune it; its error analysis (docs/benchmarks.md) was read before rules-5, so it is no longer a blind figure.
+  console.log(figures('rules', version, byRules(heldOut5.messages), { set: 'held-out-5 (not tuned on; its error analysis was read before rules-5)' }));
   // held-out-6 was written (by the engineer who wrote rules-5 + lexicon-2) and committed before them, and run once
   // after they were frozen: its wording was known to the rule writer, so its figure is optimistic.
   console.log(figures('rules', version, byRules(heldOut6.messages), { set: 'held-out-6 (not run while tuning, wording known)' }));
