@@ -17,6 +17,8 @@ const score = (set: { text: string; complaint: boolean; level: string | null }[]
  * The rule-based triage on the labelled set (test/fixtures/triage-labelled.json, written from the
  * standards' complaint examples and everyday client talk). A regression guard, not a quality claim: the
  * set was written alongside the rules. The unseen figure is held-out-5's (below; docs/benchmarks.md).
+ * Issue 25 added sarcasm, rhetorical questions, emoji anger and look-alikes (each with `why`, its clause),
+ * labelled before rules-5 + lexicon-2 were written; the floors there (P/R ≥ 0.95, level ≥ 0.8) are the issue's.
  * The floors leave room for edits to the phrases. Precision is
  * held higher than recall: a false alarm costs a supervisor's attention in the internal group, a miss
  * leaves the complaint to staff as before (they can still type /投诉).
@@ -116,9 +118,10 @@ describe('rule-based complaint triage on the labelled set', () => {
 });
 
 /**
- * Floors a little below what rules-4 + lexicon-1 (the scoring layer) measures (docs/benchmarks.md). heldOut,
+ * Floors a little below what rules-4 + lexicon-1 (the scoring layer) measured (docs/benchmarks.md). heldOut,
  * heldOut2, held-out-3 and held-out-4 were all used to tune it. held-out-5 was written and committed before the
- * scoring layer and run once after it was frozen: the honest figure (P 0.95, R 0.95, level 0.632).
+ * scoring layer and run once after it was frozen (P 0.95, R 0.95, level 0.632); rules-5 + lexicon-2 did not tune
+ * on it (0.95 / 0.95 / 0.737 with ranges credited, 0.632 exact), but its error analysis was read first.
  */
 describe('rule-based complaint triage on the held-out sets', () => {
   it('heldOut and heldOut2 (tuning data): precision ≥ 0.9, recall ≥ 0.9, level ≥ 0.85', () => {
