@@ -72,6 +72,11 @@ describe('rule-based complaint triage on the labelled set', () => {
     expect(classifyMessage('这就是你们说的那个表吧？我填好发过来').isComplaint).toBe(false);
     expect(classifyMessage('😂😂😂').isComplaint).toBe(false);
     expect(classifyMessage('等了一周终于批下来了，太开心了🎉').isComplaint).toBe(false);
+    // Irony needs a named lapse, not a bare 没/还/又; a rhetorical question needs to end the message.
+    expect(classifyMessage('真是谢谢你们了，没有你们我们真不知道怎么办').isComplaint).toBe(false);
+    expect(classifyMessage('真是辛苦你们了，还要麻烦你们周末加班').isComplaint).toBe(false);
+    expect(classifyMessage('你们觉得这样合理吗？我们想把两个商标一起报').isComplaint).toBe(false);
+    expect(classifyMessage('一个简单的变更要两个月，你们觉得合理吗？').isComplaint).toBe(true);
   });
 
   it('names two levels where the words allow both, and one where they decide', () => {
