@@ -12,28 +12,31 @@ import labelled from '../test/fixtures/triage-labelled.json';
 import heldOut3 from '../test/fixtures/triage-heldout3.json';
 import heldOut4 from '../test/fixtures/triage-heldout4.json';
 import heldOut5 from '../test/fixtures/triage-heldout5.json';
+import heldOut6 from '../test/fixtures/triage-heldout6.json';
+import { figuresOf, type LabelledMessage } from '../test/helpers/triage-figures';
+import type { Level } from '../src/features/triage/levels';
 
 interface Row {
-  complaint: boolean;
-  level: string | null;
-  got: { isComplaint: boolean; level: string | null };
+  m: LabelledMessage;
+  r: { isComplaint: boolean; level: Level | null; levelRange?: [Level, Level] | null };
   ms: number;
 }
 
 function figures(engine: string, version: string, rows: Row[], extra: Record<string, unknown> = {}) {
-  const tp = rows.filter((r) => r.complaint && r.got.isComplaint).length;
-  const fp = rows.filter((r) => !r.complaint && r.got.isComplaint).length;
-  const fn = rows.filter((r) => r.complaint && !r.got.isComplaint).length;
-  const levelOk = rows.filter((r) => r.complaint && r.got.isComplaint && r.got.level === r.level).length;
+  const f = figuresOf(rows);
   const round = (x: number) => Math.round(x * 1000) / 1000;
   return JSON.stringify({
     engine,
     version,
-    messages: rows.length,
-    complaints: rows.filter((r) => r.complaint).length,
-    precision: round(tp / Math.max(1, tp + fp)),
-    recall: round(tp / Math.max(1, tp + fn)),
-    levelAccuracy: round(levelOk / Math.max(1, tp)),
+    messages: f.messages,
+    complaints: f.complaints,
+    precision: round(f.precision),
+    recall: round(f.recall),
+    // Among complaints found; a range (建议级别 B 或 C) counts when the label is one of the two.
+    levelAccuracy: round(f.levelAccuracy),
+    levelAccuracyAll: round(f.levelAccuracyAll),
+    levelExact: round(f.levelExact),
+    ranges: f.ranges,
     meanLatencyMs: round(rows.reduce((n, r) => n + r.ms, 0) / rows.length),
     ...extra,
   });
@@ -42,22 +45,26 @@ function figures(engine: string, version: string, rows: Row[], extra: Record<str
 async function main() {
   const config = loadConfig();
   const set = labelled.messages;
-  const byRules = (list: typeof set): Row[] =>
+  const byRules = (list: readonly LabelledMessage[]): Row[] =>
     list.map((m) => {
       const t0 = performance.now();
-      const got = classifyMessage(m.text);
-      return { complaint: m.complaint, level: m.level, got, ms: performance.now() - t0 };
+      const r = classifyMessage(m.text);
+      return { m, r, ms: performance.now() - t0 };
     });
   const version = classifyMessage('').version;
   console.log(figures('rules', version, byRules(set), { set: 'labelled' }));
-  // messages, heldOut, heldOut2, held-out-3 and held-out-4 were all used to tune rules-4 + lexicon-1 (the scoring layer).
+  // messages, heldOut, heldOut2, held-out-3 and held-out-4 were all used to tune rules-4 + lexicon-1 (the scoring layer);
+  // rules-5 + lexicon-2 were tuned on messages (with its issue-25 cases) only.
   console.log(figures('rules', version, byRules(labelled.heldOut), { set: 'held-out-1 (tuning)' }));
   console.log(figures('rules', version, byRules(labelled.heldOut2), { set: 'held-out-2 (tuning)' }));
   console.log(figures('rules', version, byRules(heldOut3.messages), { set: 'held-out-3 (tuning)' }));
   console.log(figures('rules', version, byRules(heldOut4.messages), { set: 'held-out-4 (tuning for lexicon-1; unseen by rules-3)' }));
   // held-out-5 (test/fixtures/triage-heldout5.json) was written and committed before the scoring layer and never
-  // used to tune it: the honest figure for wordings nobody tuned on.
-  console.log(figures('rules', version, byRules(heldOut5.messages), { set: 'held-out-5 (unseen)' }));
+  // used to tune it; its error analysis (docs/benchmarks.md) was read before rules-5, so it is no longer a blind figure.
+  console.log(figures('rules', version, byRules(heldOut5.messages), { set: 'held-out-5 (not tuned on; its error analysis was read before rules-5)' }));
+  // held-out-6 was written (by the engineer who wrote rules-5 + lexicon-2) and committed before them, and run once
+  // after they were frozen: its wording was known to the rule writer, so its figure is optimistic.
+  console.log(figures('rules', version, byRules(heldOut6.messages), { set: 'held-out-6 (not run while tuning, wording known)' }));
 
   if (config.LLM_BASE_URL) {
     const log = pino({ level: 'silent' });
@@ -73,7 +80,7 @@ async function main() {
       const d = await triageText(m.text, { llm, clientName: '客户', log });
       if (d.source === 'rules') fallbacks++;
       else version = d.version;
-      rows.push({ complaint: m.complaint, level: m.level, got: d.triage, ms: performance.now() - t0 });
+      rows.push({ m, r: d.triage, ms: performance.now() - t0 });
     }
     console.log(figures('model', version || 'none', rows, { model: config.LLM_MODEL, fallbacksToRules: fallbacks }));
   }

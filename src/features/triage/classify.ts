@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import rulesDocument from './triage-rules.json';
 import { aboutOwnStaff, BUILT_IN_LEXICON, explainsOwnSide, scoreLexicon, type CompiledLexicon } from './lexicon';
-import { COMPLAINT_LEVELS, type Level } from './levels';
+import { COMPLAINT_LEVELS, levelRank, type Level } from './levels';
 
 /**
  * Rule-based complaint triage: a pure function of the text (no model, no database). Phrases and
@@ -15,6 +15,11 @@ export interface Triage {
   isComplaint: boolean;
   /** Suggested level (A 轻微 … D 严重); null when not a complaint. */
   level: Level | null;
+  /**
+   * [lower, higher] when the words cannot tell two levels apart (又拖了: a one-off A or a repeat B; a regulator
+   * named without any money lost: C or D). `level` (the rules' own reading) is one of the two. Absent or null: one level.
+   */
+  levelRange?: [Level, Level] | null;
   /** A short Chinese summary of what the client is unhappy about. */
   summary: string;
   /** The client's own words that show it (a substring of the message). */
@@ -40,6 +45,8 @@ const rulesSchema = z.object({
         clause: z.string().min(1),
         weight: z.number().positive(),
         level: z.enum(COMPLAINT_LEVELS),
+        /** Another level the standards allow for these words alone (see `Triage.levelRange`). */
+        orLevel: z.enum(COMPLAINT_LEVELS).optional(),
         pattern: z.string().min(1),
         /** Not counted when the words just before it match (我们财务换人了: the client's own staff). */
         unlessBefore: z.string().optional(),
@@ -73,7 +80,28 @@ const BUILT_IN = compileRules(rulesDocument);
 /** The phrase lists' version plus the scoring layer's (recorded with every decision). */
 export const RULES_VERSION = `${BUILT_IN.rules.version}+${BUILT_IN_LEXICON.lexicon.version}`;
 
-const rank = (l: Level) => COMPLAINT_LEVELS.indexOf(l);
+const rank = levelRank;
+
+/**
+ * The level: the highest among the counted signals, as before ranges existed. A signal with an `orLevel` allows
+ * either of its two levels (the standards cannot tell them apart for these words); when the signals together allow
+ * two levels, the answer also names both: [the highest of each signal's lower level, the highest of each signal's
+ * higher level]. `level` is always within it.
+ */
+export function levelOf(hits: readonly { level: Level; orLevel?: Level }[]): { level: Level; levelRange: [Level, Level] | null } {
+  let level: Level = 'A';
+  let lo: Level = 'A';
+  let hi: Level = 'A';
+  const max = (x: Level, y: Level) => (rank(y) > rank(x) ? y : x);
+  const min = (x: Level, y: Level) => (rank(y) < rank(x) ? y : x);
+  for (const h of hits) {
+    level = max(level, h.level);
+    const alt = h.orLevel ?? h.level;
+    lo = max(lo, min(h.level, alt));
+    hi = max(hi, max(h.level, alt));
+  }
+  return { level, levelRange: lo === hi ? null : [lo, hi] };
+}
 const SENTENCE = /[。！？!?；;\n]+/;
 
 /** The sentence (clause run) of `text` around index `at`, trimmed to 80 characters. */
@@ -99,7 +127,7 @@ function clauseBefore(text: string, at: number): string {
 export function classifyMessage(text: string, compiled: Compiled = BUILT_IN, lexicon: CompiledLexicon = BUILT_IN_LEXICON): RuleTriage {
   const version = `${compiled.rules.version}+${lexicon.lexicon.version}`;
   const t = text.replace(/\s+/g, ' ').trim();
-  const hits: { id: string; label: string; weight: number; level: Level; at: number }[] = [];
+  const hits: { id: string; label: string; weight: number; level: Level; orLevel?: Level; at: number }[] = [];
   for (const s of compiled.signals) {
     s.re.lastIndex = 0;
     for (const m of t.matchAll(s.re)) {
@@ -107,7 +135,7 @@ export function classifyMessage(text: string, compiled: Compiled = BUILT_IN, lex
       const before = t.slice(Math.max(0, m.index! - 4), m.index!);
       if (compiled.negation.test(before)) continue;
       if (s.unless && s.unless.test(clauseBefore(t, m.index!))) continue;
-      hits.push({ id: s.id, label: s.label, weight: s.weight, level: s.level, at: m.index! });
+      hits.push({ id: s.id, label: s.label, weight: s.weight, level: s.level, ...(s.orLevel ? { orLevel: s.orLevel } : {}), at: m.index! });
       break;
     }
   }
@@ -116,23 +144,25 @@ export function classifyMessage(text: string, compiled: Compiled = BUILT_IN, lex
   const ownSide = explainsOwnSide(t, lexicon);
   for (let i = hits.length - 1; i >= 0; i--) if (hits[i]!.weight < 3 && (ownSide || aboutOwnStaff(t, hits[i]!.at, lexicon))) hits.splice(i, 1);
   let score = hits.reduce((n, h) => n + h.weight, 0);
-  // Thanks and "no problem" soften a single weak signal (谢谢，资料寄错地址了我再发一次 is not a complaint).
   const cushioned = compiled.softenUnless?.test(t) ?? false;
-  if (hits.length && compiled.neutral.test(t) && !cushioned && hits.every((h) => h.weight < 3)) score -= 1;
   // The scoring layer (triage-lexicon.json): general dissatisfaction signals for wordings the phrase lists miss.
   const lex = scoreLexicon(t, { phraseCore: hits.some((h) => h.weight >= 2), negation: compiled.negation, cushioned }, lexicon);
+  // Thanks and "no problem" soften a single weak signal (谢谢，资料寄错地址了我再发一次 is not a complaint),
+  // unless the thanks is irony (辛苦你们了，一拖再拖).
+  const ironic = lex.hits.some((h) => h.ironic);
+  if (hits.length && compiled.neutral.test(t) && !cushioned && !ironic && hits.every((h) => h.weight < 3)) score -= 1;
   score += lex.score;
-  for (const h of lex.hits) hits.push({ id: h.id, label: h.label, weight: h.weight, level: h.level, at: h.at });
+  for (const h of lex.hits) hits.push({ id: h.id, label: h.label, weight: h.weight, level: h.level, ...(h.orLevel ? { orLevel: h.orLevel } : {}), at: h.at });
   const isComplaint = score >= compiled.rules.threshold;
   if (!isComplaint) {
-    return { isComplaint: false, level: null, summary: '', evidenceQuote: '', confidence: hits.length ? 0.4 : 0.9, signals: hits.map((h) => h.id), version };
+    return { isComplaint: false, level: null, levelRange: null, summary: '', evidenceQuote: '', confidence: hits.length ? 0.4 : 0.9, signals: hits.map((h) => h.id), version };
   }
-  let level: Level = 'A';
-  for (const h of hits) if (rank(h.level) > rank(level)) level = h.level;
+  const { level, levelRange } = levelOf(hits);
   const strongest = [...hits].sort((a, b) => b.weight - a.weight || a.at - b.at)[0]!;
   return {
     isComplaint: true,
     level,
+    levelRange,
     summary: [...new Set(hits.map((h) => h.label))].join('；'),
     evidenceQuote: sentenceAt(t, strongest.at) || t.slice(0, 80),
     confidence: Math.min(0.95, 0.5 + 0.1 * score),

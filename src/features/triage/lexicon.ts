@@ -23,8 +23,12 @@ const lexiconSchema = z.object({
         kind: z.enum(['core', 'context']),
         weight: z.number().positive(),
         level: z.enum(COMPLAINT_LEVELS),
+        /** Another level the standards allow for these words alone (see `Triage.levelRange` in classify.ts). */
+        orLevel: z.enum(COMPLAINT_LEVELS).optional(),
         pattern: z.string().min(1),
         ownStaffGuard: z.boolean().optional(),
+        /** Praise or thanks said in irony (效率真高啊，一个月了还没动静): thanks and calm words do not cancel the layer. */
+        ironic: z.boolean().optional(),
       }),
     )
     .min(1),
@@ -70,8 +74,10 @@ export interface LexiconHit {
   label: string;
   weight: number;
   level: Level;
+  orLevel?: Level;
   kind: 'core' | 'context';
   at: number;
+  ironic?: boolean;
 }
 
 /** The client explains their own side (刚才在开会，晚点回您) and does not address us: weak cues do not count. */
@@ -116,12 +122,12 @@ export function scoreLexicon(
     if ((c.ownStaffGuard || c.kind === 'core') && aboutOwnStaff(t, at, compiled)) continue;
     // 刚才在开会，晚点回您 / 我们这边资料有问题: the client explains their own side.
     if (selfSide && c.weight < 3) continue;
-    hits.push({ id: c.id, label: c.label, weight: c.weight, level: c.level, kind: c.kind, at });
+    hits.push({ id: c.id, label: c.label, weight: c.weight, level: c.level, ...(c.orLevel ? { orLevel: c.orLevel } : {}), kind: c.kind, at, ...(c.ironic ? { ironic: true } : {}) });
   }
   const core = hits.filter((h) => h.kind === 'core');
   const context = hits.filter((h) => h.kind === 'context');
-  // Thanks, closing politeness or calm words with no strong cue: the layer says nothing.
-  const strong = core.some((h) => h.weight >= 3);
+  // Thanks, closing politeness or calm words with no strong cue: the layer says nothing (unless the thanks is irony).
+  const strong = core.some((h) => h.weight >= 3 || h.ironic);
   if (!strong && !opts.cushioned && (compiled.thanks.test(t) || compiled.calm.test(t))) return { score: 0, hits: [] };
   const coreScore = core.reduce((n, h) => n + h.weight, 0);
   const contextScore = context.reduce((n, h) => n + h.weight, 0);

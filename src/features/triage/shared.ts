@@ -17,7 +17,7 @@ import type { TriagePlaybook } from './triage-playbook';
 // What the triage's parts share: the feature's types, numbers, codes and look-ups.
 
 export type Suggestion = typeof triageSuggestions.$inferSelect;
-export const LEVEL_NAMES = { A: '轻微', B: '一般', C: '重大', D: '严重' } as const;
+export { LEVEL_NAMES } from './levels';
 export const suggestionCode = (id: number) => `X${id}`;
 export const subjectOf = (id: number) => `triage:${id}`;
 /** decidedBy of a suggestion an earlier version let the model dismiss (rows may still exist): staff may still confirm it. */

@@ -11,6 +11,7 @@ import { holdNotice, mention } from '../roster';
 import type { WatchContext } from '../../core/feature';
 import { classifyMessage } from './classify';
 import { ladderLine, postAbout } from './notices';
+import { suggestedLevelText } from './levels';
 import { contextOf, LEVEL_NAMES, routeOf, subjectOf, suggestionCode, type ClientMessage, type Decided, type Io, type TriageEnv } from './shared';
 
 /** The message watcher of client groups and the recording of a complaint reading (the rules' or the model's). */
@@ -126,7 +127,7 @@ export function triageWatcher(env: TriageEnv) {
     const lines = [
       `疑似投诉 ${code}：${cx.client?.name ?? group.title ?? '客户'}${cx.order ? `（${orderCode(cx.order.id)}，${cx.order.serviceType}）` : ''}「${t.evidenceQuote}」`,
       `发消息的客户：${msg.senderName ?? msg.senderId}　时间：${formatInstantInChinese(msg.receivedAt, cal, { now: io.now })}`,
-      `建议级别 ${t.level}（${LEVEL_NAMES[t.level]}）${t.summary ? `：${t.summary}` : ''}`,
+      `${suggestedLevelText(t.level, t.levelRange)}${t.summary ? `：${t.summary}` : ''}`,
       `按投诉计时，30 分钟回电期限从客户发消息时算起（4.3.3）${timer ? `；未确认时 ${ladderLine(timer, rule, cal, io.now)}` : ''}。确认后期限不变。`,
       `确认：/投诉 确认 ${code}　忽略：/投诉 忽略 ${code} <原因>`,
     ];
@@ -147,6 +148,7 @@ export function triageWatcher(env: TriageEnv) {
     await io.audit('triage.suggested', subjectOf(s!.id), {
       code,
       level: t.level,
+      ...(t.levelRange ? { levelRange: t.levelRange } : {}),
       confidence: t.confidence,
       source: d.source,
       version: d.version,
