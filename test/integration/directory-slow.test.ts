@@ -8,28 +8,9 @@ import { WecomDirectory } from '../../src/platforms/wecom/wecom-directory';
 import { startFakeDirectoryApi, type FakeDirectoryApi } from '../fakes/fake-directory-apis';
 import { sandboxChat, startTestApp } from '../helpers/app';
 import { fakeClock, silentLog } from '../helpers/bot';
+import { settlesWithin, until } from '../helpers/waits';
 
 const creds = { corpId: 'ww-slow', corpSecret: 'slow-secret', appKey: 'ding-slow', appSecret: 'ding-slow-secret' };
-
-/** Waits for something the test does not control the timing of (a request reaching the fake); fails after `ms`. */
-async function until(what: string, cond: () => boolean, ms = 5000) {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
-/** Whether `p` settles within `ms` (a guard against a test that would otherwise hang when the code is wrong). */
-async function settlesWithin<T>(p: Promise<T>, ms: number): Promise<{ settled: true; value: T } | { settled: false }> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const guard = new Promise<{ settled: false }>((r) => (timer = setTimeout(() => r({ settled: false }), ms)));
-  try {
-    return await Promise.race([p.then((value) => ({ settled: true as const, value })), guard]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /**
  * Issue 26 #11: `/成员 同步` reads the platform's directory with no database transaction open, then
