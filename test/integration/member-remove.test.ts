@@ -83,6 +83,9 @@ describe.each(drivers)('/成员 删除 and namesakes through the sandbox API on 
     expect(await say('sun', '/单 列表')).toBe(CLIENT_REFUSAL);
     expect(await say('boss', '/成员 列表 软件部')).not.toContain('孙经理');
     expect(await say('boss', '/成员 删除 @孙经理')).toContain('名册里没有找到「孙经理」');
+    // /帮助 lists it under 管理 with its form.
+    expect(await say('boss', '/帮助 管理')).toContain('/成员 删除');
+    expect(await say('boss', '/帮助 成员 删除')).toContain('/成员 删除 <人员>');
   });
 
   it('a second 「张工」 is not added without a warning: a distinguishing name, or 确认', async () => {
