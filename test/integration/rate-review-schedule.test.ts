@@ -105,3 +105,49 @@ describe.each(drivers)('the year-end complaint-rate review on a first start late
     expect(await say('sun', '/投诉率', 'rr-software')).toContain(`2027 年的年终检讨已于 ${formatInstantInChinese(review2027, cal, { now: clock() })} 进行`);
   });
 });
+
+describe.each(drivers)('the year-end complaint-rate review after a start before the review date on $name', (driver) => {
+  let database: Database;
+  const clock = fakeClock('2026-11-20T02:00:00Z'); // 2026-11-20 10:00 in Shanghai
+  let bot: Awaited<ReturnType<typeof demoBot>>;
+  const db = () => database.db;
+  const at = (local: string) => clock.set(new Date(`${local}+08:00`).toISOString());
+  const marks = () => db().select().from(events).where(and(eq(events.subject, 'complaint-rate:2026'), eq(events.action, 'complaint.rate_review')));
+
+  beforeAll(async () => {
+    database = await driver.open();
+    bot = await demoBot(database.db, { clock });
+    const [sw] = await db().select().from(departments).where(eq(departments.name, '软件部'));
+    await db().insert(groups).values({ platform: 'sandbox', conversationId: 'rr2-software', title: '软件部群', kind: 'internal', departmentId: sw!.id });
+    const [sales] = await db().select().from(people).where(eq(people.userid, 'wang'));
+    for (const name of ['十一月客户甲', '十一月客户乙']) {
+      const [cl] = await db().insert(clients).values({ name, salespersonId: sales!.id }).returning();
+      await db().insert(orders).values({ clientId: cl!.id, serviceType: '软件', departmentId: sw!.id, status: 'assigned', createdAt: clock(), updatedAt: clock() });
+    }
+  });
+  afterAll(async () => database?.close());
+
+  it('a tick before the date only waits; a bot stopped over the review time reviews at its first tick after, over the data up to the review time', async () => {
+    expect(await bot.say('sun', '/投诉 客户=十一月客户甲 负责人=@周工 回复慢', { group: 'rr2-software' })).toMatch(/T\d+/);
+    await bot.scheduler.tick();
+    expect(await marks()).toHaveLength(0);
+    const cal = await bot.calendar(db());
+    const reviewAt = rateReviewAt(2026, complaintPlaybook.rate.review, cal);
+    // The bot is down over the review time; a complaint comes in after it, before the bot ticks again.
+    at('2026-12-02T09:00:00');
+    expect(await bot.say('sun', '/投诉 客户=十一月客户乙 负责人=@周工 回复慢', { group: 'rr2-software' })).toMatch(/T\d+/);
+    expect(await bot.say('sun', '/投诉率', { group: 'rr2-software' })).toContain('已到，稍后进行');
+    at('2026-12-03T10:00:00');
+    await bot.scheduler.tick();
+    const [mark, ...more] = await marks();
+    expect(more).toHaveLength(0);
+    expect(mark!.at.toISOString()).toBe(clock().toISOString());
+    expect((mark!.data as { span: { to: string } }).span.to).toBe(reviewAt.toISOString());
+    const [sw] = await db().select().from(departments).where(eq(departments.name, '软件部'));
+    const figures = (mark!.data as { figures: { department: number; complaints: number; clientsServed: number }[] }).figures;
+    expect(figures.find((f) => f.department === sw!.id)).toMatchObject({ complaints: 1, clientsServed: 2 }); // not the one of 12-02
+    const [notice] = await db().select().from(outbox).where(like(outbox.dedupeKey, `notice:complaint-rate:${sw!.id}:2026:%`));
+    expect(notice!.payload.text).toContain(`截至 ${formatInstantInChinese(reviewAt, cal)}`);
+    expect(notice!.payload.text).toContain('50.0%');
+  });
+});
