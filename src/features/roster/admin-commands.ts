@@ -77,7 +77,7 @@ export async function memberAdd(ctx: ChatContext, args: ParsedArgs) {
   ctx.reply(
     `${existing ? '已更新' : '已登记'}成员：${values.name}（${userid}），${dept.name}，${ROLE_NAMES[role]}` +
       `${supervisor ? '，上级 ' + supervisor.name : ''}${values.isAdmin ? '，管理员' : ''}。` +
-      (same.length ? `与 ${same.map((s) => s.userid).join('、')} 同名：命令里提到这两位时请写 userid。` : '') +
+      (same.length ? `与 ${same.map((s) => s.userid).join('、')} 同名：命令里提到同名的同事时请写 userid 区分。` : '') +
       '谢谢！',
   );
 }
