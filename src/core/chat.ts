@@ -10,6 +10,7 @@ import { capInbound, isTooLong, TOO_LONG_REPLY } from './message-limits';
 import type { CommandDef } from './commands';
 import { enqueue, writeAudit, type Actor, type ChatContext, type Group, type HandlerArgs } from './context';
 import { createRegistry } from './registry';
+import { createPrepare, type Prepared } from './prepare';
 import { PermissionError, UserInputError } from './errors';
 import type { Feature, Handler } from './feature';
 import type { Metrics } from './metrics';
@@ -60,6 +61,8 @@ export function createChat(opts: ChatOptions) {
   const metrics = opts.metrics;
   const registry = createRegistry(features, metrics ? { count: (feature, event) => metrics.featureEvents.inc({ feature, event }) } : {});
   const { specs, handlers, emit } = registry;
+  // A command's slow outside work (a model call) runs before the message's transaction opens.
+  const prepare = createPrepare({ db, log, clock, registry, identify });
 
 
   /**
@@ -152,6 +155,8 @@ export function createChat(opts: ChatOptions) {
     reply: ChatContext['reply'];
     /** Drops the replies queued so far (a refused command answers with its reason only). */
     clear(): void;
+    /** The command's preparation (FeatureCommand.prepare), made before the transaction for this message. */
+    prepared?: unknown;
   }
 
   /**
@@ -189,12 +194,13 @@ export function createChat(opts: ChatOptions) {
       post: postFrom(tx, now),
       audit: (action, subject, data) => writeAudit(tx, { at: now, actor, action, subject, message: msg, data }),
       dispatch: () => Promise.reject(new Error('dispatch is bound to the handler transaction')),
+      ...(t.prepared !== undefined ? { prepared: t.prepared } : {}),
     };
     // A command offered by another (a confirmed draft): same parse, gates and handler, in the caller's savepoint.
     const dispatchIn = (itx: Db) => async (commandText: string) => {
       const p = parseCommand(commandText, specs, registry.kinds);
       if (!p.ok) throw new Error(`dispatch: not a command the registry knows: ${commandText.slice(0, 40)}`);
-      await authorizeAndRun(p.command as CommandDef, p.args, { ...t, tx: itx });
+      await authorizeAndRun(p.command as CommandDef, p.args, { ...t, tx: itx, prepared: undefined });
     };
     try {
       await tx.transaction(async (inner) => {
@@ -214,7 +220,7 @@ export function createChat(opts: ChatOptions) {
   }
 
   /** Runs one message inside `tx`. Returns the replies (also queued in the outbox). */
-  async function run(tx: Db, inbound: InboundMessage): Promise<OutboundMessage[]> {
+  async function run(tx: Db, inbound: InboundMessage, prep: Prepared | null = null): Promise<OutboundMessage[]> {
     const now = clock();
     const msg = await clickedCommand(tx, inbound);
     if (!msg) return [];
@@ -264,7 +270,8 @@ export function createChat(opts: ChatOptions) {
         await watch(tx, msg, group, actor, now, mlog);
       }
     } else {
-      const outcome = await authorizeAndRun(parsed.command as CommandDef, parsed.args, { tx, msg, group, actor, now, mlog, reply, clear: () => void (replies.length = 0) });
+      const prepared = prep && prep.platform === msg.platform && prep.messageId === msg.messageId ? prep.value : undefined;
+      const outcome = await authorizeAndRun(parsed.command as CommandDef, parsed.args, { tx, msg, group, actor, now, mlog, reply, clear: () => void (replies.length = 0), prepared });
       internalReplies = outcome.internal;
     }
     for (const [i, r] of replies.entries()) {
@@ -295,27 +302,20 @@ export function createChat(opts: ChatOptions) {
     /** Handle accepted messages. Safe to run from any number of instances (row locks, SKIP LOCKED). */
     async processPending(limit = 20): Promise<number> {
       let handled = 0;
+      const due = () => and(eq(inboundMessages.status, 'pending'), or(isNull(inboundMessages.nextAttemptAt), lte(inboundMessages.nextAttemptAt, clock())));
       for (let i = 0; i < limit; i++) {
         const started = performance.now();
+        // The next message's preparation (a model call) is made before its claim's transaction opens.
+        const [next] = registry.preparers.size ? await db.select({ payload: inboundMessages.payload }).from(inboundMessages).where(due()).orderBy(asc(inboundMessages.receivedAt)).limit(1) : [];
+        const prep = next?.payload ? await prepare(revive(next.payload)) : null;
         const did = await db.transaction(async (tx): Promise<false | { platform: string; outcome: 'done' | 'retry' | 'failed'; key: string }> => {
-          const [row] = await tx
-            .select()
-            .from(inboundMessages)
-            .where(
-              and(
-                eq(inboundMessages.status, 'pending'),
-                or(isNull(inboundMessages.nextAttemptAt), lte(inboundMessages.nextAttemptAt, clock())),
-              ),
-            )
-            .orderBy(asc(inboundMessages.receivedAt))
-            .limit(1)
-            .for('update', { skipLocked: true });
+          const [row] = await tx.select().from(inboundMessages).where(due()).orderBy(asc(inboundMessages.receivedAt)).limit(1).for('update', { skipLocked: true });
           if (!row) return false;
           const msg = revive(row.payload!);
           const key = settleKey(row.platform, row.messageId);
           try {
             await tx.transaction(async (inner) => {
-              await run(inner as unknown as Db, msg);
+              await run(inner as unknown as Db, msg, prep);
             });
             await tx
               .update(inboundMessages)
@@ -362,6 +362,7 @@ export function createChat(opts: ChatOptions) {
     async handleNow(message: InboundMessage): Promise<{ duplicate: boolean; replies: OutboundMessage[] }> {
       const msg = capInbound(message);
       const started = performance.now();
+      const prep = await prepare(msg);
       const r = await db.transaction(async (tx) => {
         const rows = await tx
           .insert(inboundMessages)
@@ -369,7 +370,7 @@ export function createChat(opts: ChatOptions) {
           .onConflictDoNothing()
           .returning({ id: inboundMessages.messageId });
         if (!rows.length) return { duplicate: true, replies: [] };
-        return { duplicate: false, replies: await run(tx, msg) };
+        return { duplicate: false, replies: await run(tx, msg, prep) };
       });
       metrics?.inbound.inc({ platform: msg.platform, outcome: r.duplicate ? 'duplicate' : 'accepted' });
       if (!r.duplicate) metrics?.handling.observe({ platform: msg.platform, outcome: 'done' }, (performance.now() - started) / 1000);

@@ -61,4 +61,6 @@ export interface ChatContext {
   /** Post into another conversation through the outbox (same transaction as the change). */
   post(target: { platform: string; conversationId: string }, msg: OutboundMessage, dedupeKey?: string): Promise<void>;
   audit(action: string, subject: string | null, data?: Record<string, unknown>): Promise<void>;
+  /** What the command's `prepare` produced before the transaction opened (FeatureCommand.prepare); undefined when none. */
+  prepared?: unknown;
 }

@@ -6,7 +6,7 @@ import type { CalendarProvider, TimerRow } from './clocks/clock-store';
 import type { TimerSubject } from './clocks/scheduler';
 import type { ArgKind } from './command-parser';
 import type { CommandDef } from './commands';
-import type { Actor, FeatureRef, Group, Handler, HelpTopicDef } from './context';
+import type { Actor, FeatureRef, Group, Handler, HandlerArgs, HelpTopicDef } from './context';
 import type { Emit, EventDef, Subscription } from './events';
 import type { OutboundHook } from './outbound-hook';
 import type { InboundMessage, OutboundMessage } from './types';
@@ -24,7 +24,25 @@ export type { FeatureRef, Handler, HelpTopicDef } from './context';
 export interface FeatureCommand {
   spec: CommandDef;
   handler: Handler;
+  /**
+   * Slow work outside the database (a model call) done before the message's transaction opens, for a
+   * sender who passes the command's gates; the handler finds the result in `ctx.prepared`. Absent
+   * there (a failed or skipped preparation) the handler must do without it: no network call is ever
+   * made inside the transaction.
+   */
+  prepare?: Preparer;
 }
+
+/** What a command's `prepare` gets: the database with no transaction open (plain reads only). */
+export interface PrepareContext {
+  db: Db;
+  message: InboundMessage;
+  actor: Actor;
+  now: Date;
+  log: Logger;
+}
+
+export type Preparer = (ctx: PrepareContext, args: HandlerArgs) => Promise<unknown>;
 
 /** What a watcher sees of a plain (non-command) message, after dedupe and identification. */
 export interface WatchContext {

@@ -5,7 +5,7 @@ import type { ArgKind, ArgKinds } from './command-parser';
 import type { CommandDef } from './commands';
 import type { Actor, CommandRegistry, FeatureRef, Group, Handler, HelpTopicDef } from './context';
 import { createEventBus, type Emit } from './events';
-import { withTopic, type AccessPolicy, type Feature } from './feature';
+import { withTopic, type AccessPolicy, type Feature, type Preparer } from './feature';
 
 /** Argument kinds the parser reads itself (command-parser.ts); the features add theirs. */
 const BUILT_IN_KINDS = new Set(['text', 'word', 'ref', 'date']);
@@ -18,6 +18,8 @@ const BUILT_IN_KINDS = new Set(['text', 'word', 'ref', 'date']);
 export interface Registry extends CommandRegistry {
   readonly features: readonly Feature[];
   readonly handlers: ReadonlyMap<string, Handler>;
+  /** Commands with work to do before the message's transaction (FeatureCommand.prepare). */
+  readonly preparers: ReadonlyMap<string, Preparer>;
   readonly kinds: ArgKinds;
   readonly watchers: readonly Feature[];
   readonly emit: Emit;
@@ -36,6 +38,7 @@ export function createRegistry(features: readonly Feature[], services: { count?:
 
   const specs: CommandDef[] = [];
   const handlers = new Map<string, Handler>();
+  const preparers = new Map<string, Preparer>();
   const refs = new Map<string, FeatureRef>();
   const topics: HelpTopicDef[] = [];
   const kinds = new Map<string, ArgKind>();
@@ -47,6 +50,7 @@ export function createRegistry(features: readonly Feature[], services: { count?:
       if (handlers.has(c.spec.id)) throw new Error(`two handlers for ${c.spec.id}`);
       specs.push(c.spec);
       handlers.set(c.spec.id, c.handler);
+      if (c.prepare) preparers.set(c.spec.id, c.prepare);
     }
     for (const [letter, ref] of Object.entries(f.refs ?? {})) {
       const key = letter.toUpperCase();
@@ -94,6 +98,7 @@ export function createRegistry(features: readonly Feature[], services: { count?:
     topics,
     refs,
     handlers,
+    preparers,
     kinds,
     watchers: features.filter((f) => f.watch),
     emit: createEventBus(subscriptions),

@@ -26,10 +26,11 @@ export type Reply = { status: number; json?: unknown; hang?: boolean };
  * - 'rate-limit': the platform's "too fast" answer
  * - 'expired-token': the platform's "access token expired" answer
  * - 'hang': never answer (to exercise the client timeout)
+ * - 'hold': answer normally, but only when the test calls releaseHeld() (a slow platform)
  * - { errcode }: that errcode with HTTP 200
  */
 /** 'pass': let this call through (to script a failure on a later call: fail(p, 1, 'pass'); fail(p, 1, 'http500')). */
-export type Failure = 'pass' | 'http500' | 'rate-limit' | 'expired-token' | 'hang' | { errcode: number; errmsg?: string };
+export type Failure = 'pass' | 'http500' | 'rate-limit' | 'expired-token' | 'hang' | 'hold' | { errcode: number; errmsg?: string };
 
 /** Shared machinery of the fakes: loopback listener, request log, failure script. */
 export class FakeHttpServer {
@@ -37,6 +38,7 @@ export class FakeHttpServer {
   baseUrl = '';
   private readonly script = new Map<string, Failure[]>();
   private readonly hanging = new Set<ServerResponse>();
+  private readonly held: (() => void)[] = [];
   protected server = createServer((req, res) => void this.onRequest(req, res));
 
   constructor(private readonly route: (req: RecordedRequest, failure: Failure | undefined) => Reply) {}
@@ -64,7 +66,20 @@ export class FakeHttpServer {
     return this.requests.filter((r) => r.path === path);
   }
 
+  /** Requests a 'hold' failure is holding now. */
+  get heldCount(): number {
+    return this.held.length;
+  }
+
+  /** Answers every request held by a 'hold' failure, as the endpoint would have (the slow platform answers at last). */
+  releaseHeld(): number {
+    const n = this.held.length;
+    for (const answer of this.held.splice(0)) answer();
+    return n;
+  }
+
   async close(): Promise<void> {
+    this.held.length = 0;
     for (const res of this.hanging) res.destroy();
     this.server.closeAllConnections();
     await new Promise<void>((resolve) => this.server.close(() => resolve()));
@@ -95,8 +110,19 @@ export class FakeHttpServer {
     };
     this.requests.push(rec);
     const scripted = this.script.get(rec.path)?.shift();
+    if (scripted === 'hold') {
+      this.hanging.add(res);
+      this.held.push(() => {
+        this.hanging.delete(res);
+        this.write(rec, res, this.route(rec, undefined));
+      });
+      return;
+    }
     const failure = scripted === 'pass' ? undefined : scripted;
-    const reply = this.route(rec, failure);
+    this.write(rec, res, this.route(rec, failure));
+  }
+
+  private write(rec: RecordedRequest, res: ServerResponse, reply: Reply): void {
     if (!reply.hang) {
       const b = reply.json as { errcode?: number; code?: string } | undefined;
       rec.answered = { status: reply.status, errcode: b?.errcode ?? b?.code };

@@ -17,6 +17,11 @@ export interface FakeOpenAi {
   requests: RecordedRequest[];
   calls(): RecordedRequest[];
   script(...answers: FakeAnswer[]): void;
+  /** Hold the next call (a slow model) until releaseHeld(), which answers it as the next answer would. */
+  hold(): void;
+  releaseHeld(): number;
+  /** Calls held now. */
+  readonly heldCount: number;
   /** Forget the scripted answers not used yet and the request log. */
   reset(): void;
   close(): Promise<void>;
@@ -54,6 +59,11 @@ export async function startFakeOpenAi(opts: { defaultContent?: (req: RecordedReq
     requests: server.requests,
     calls: () => server.requestsTo(CHAT_PATH),
     script: (...answers) => queue.push(...answers),
+    hold: () => server.fail(CHAT_PATH, 1, 'hold'),
+    releaseHeld: () => server.releaseHeld(),
+    get heldCount() {
+      return server.heldCount;
+    },
     reset: () => {
       queue.length = 0;
       server.requests.length = 0;

@@ -45,12 +45,39 @@ export async function managementGroups(tx: Db) {
 
 export const rateReviewSubject = (year: number) => `complaint-rate:${year}`;
 
+/** The span a year's review covers: from 1 January up to its review time (the same figures whenever it runs). */
+export function reviewSpan(year: number, at: Date, cal: WorkCalendar): { from: Date; to: Date } {
+  return { from: cal.at(`${year}-01-01`, '00:00'), to: at };
+}
+
 /**
- * The year-end review of 4.4.3, run by the scheduler's tick: once the review time of the year has come
- * (playbook `rate.review`, first working day of December by default), each department over the
- * threshold is told — its head and 总经办, in the department's group and the 总经办 group — once.
- * The review is marked in the audit trail (`complaint.rate_review`, subject `complaint-rate:<year>`);
- * the outbox keys make each notice exactly-once even when two instances review at the same moment.
+ * Whether the bot holds any of `year`'s complaint data before its review time: a client served (an
+ * order active in the span) or a complaint received. A first start late in the year (after the review
+ * date, on an empty or new database) has none: the year is not reviewed, and not marked reviewed.
+ */
+export async function yearHasData(tx: Db, from: Date, to: Date): Promise<boolean> {
+  const since = from.toISOString();
+  const until = to.toISOString();
+  const [row] = rowsOf<{ n: number }>(await tx.execute(sql`
+    select (
+      exists (select 1 from ${orders} where created_at < ${until}::timestamptz
+        and (updated_at >= ${since}::timestamptz or status in ('new', 'assigned', 'paused')))
+      or exists (select 1 from ${complaints} where received_at >= ${since}::timestamptz and received_at < ${until}::timestamptz)
+    )::int as n`));
+  return Number(row?.n ?? 0) > 0;
+}
+
+/**
+ * The year-end review of 4.4.3, run by the scheduler's tick. It is due at the year's review time
+ * (playbook `rate.review`, first working day of December by default): before that time a tick only
+ * waits for it (a start before the review date schedules it). From that time on, once the year's
+ * complaint data exist (yearHasData over 1 January → review time), it figures each department over that
+ * span and tells each department over the threshold — its head and 总经办, in the department's group
+ * and the 总经办 group — once. A start after the review date with none of the year's data (a first
+ * start late in the year) reviews nothing and marks nothing: the next review is next year's.
+ * The review is marked in the audit trail (`complaint.rate_review`, subject `complaint-rate:<year>`),
+ * under a transaction-scoped advisory lock on that subject: two instances ticking at the same moment
+ * review once (the second waits, then sees the mark); the outbox keys make each notice exactly-once too.
  */
 export function createRateReview(deps: { playbook: ComplaintPlaybook; calendar: CalendarProvider }) {
   const pb = deps.playbook;
@@ -63,18 +90,26 @@ export function createRateReview(deps: { playbook: ComplaintPlaybook; calendar: 
     const cal = await deps.calendar(db);
     const year = Number(cal.dateOf(now).slice(0, 4));
     const at = rateReviewAt(year, pb.rate.review, cal);
-    if (reviewed === year || now.getTime() < at.getTime()) {
-      nextLook = Math.min(now.getTime() + 3_600_000, reviewed === year ? Infinity : at.getTime());
+    const hourLater = now.getTime() + 3_600_000;
+    if (reviewed === year) {
+      nextLook = cal.at(`${year + 1}-01-01`, '00:00').getTime();
       return 0;
     }
-    const sent = await db.transaction(async (tx) => {
+    if (now.getTime() < at.getTime()) {
+      nextLook = Math.min(hourLater, at.getTime());
+      return 0;
+    }
+    const outcome = await db.transaction(async (tx) => {
+      await tx.execute(sql`select pg_advisory_xact_lock(hashtext(${rateReviewSubject(year)}))`);
       const [done] = await tx
         .select({ id: events.id })
         .from(events)
         .where(and(eq(events.subject, rateReviewSubject(year)), eq(events.action, 'complaint.rate_review')))
         .limit(1);
-      if (done) return 0;
-      const { from, to } = rateSpan(year, now, cal);
+      if (done) return { done: true, posted: 0 };
+      const { from, to } = reviewSpan(year, at, cal);
+      // No data of the year yet: nothing reviewed, nothing marked (looked at again hourly: data may be entered late).
+      if (!(await yearHasData(tx, from, to))) return { done: false, posted: 0 };
       const mgmtGroups = await managementGroups(tx);
       const mgmt = await tx.select().from(people).where(and(eq(people.role, 'management'), eq(people.active, true))).orderBy(asc(people.id));
       const figures: Record<string, unknown>[] = [];
@@ -90,7 +125,7 @@ export function createRateReview(deps: { playbook: ComplaintPlaybook; calendar: 
           .orderBy(asc(people.id));
         const who = [...heads, ...mgmt];
         const text =
-          `【投诉率年终检讨】${d.name} ${year} 年截至 ${formatInstantInChinese(now, cal)} 共收到投诉 ${rate.complaints} 件，服务客户 ${rate.clientsServed} 家，` +
+          `【投诉率年终检讨】${d.name} ${year} 年截至 ${formatInstantInChinese(at, cal)} 共收到投诉 ${rate.complaints} 件，服务客户 ${rate.clientsServed} 家，` +
           `投诉率 ${formatRate(rate)}，超过 ${Math.round(pb.rate.threshold * 100)}%。按服务标准 ${pb.rate.clause}，请部门负责人在年终总结中检讨，并请总经办知悉。谢谢！\n` +
           who.map((p) => `@${p.name}`).join(' ');
         const targets = [await departmentGroup(tx, d.id), ...mgmtGroups].filter((g): g is NonNullable<typeof g> => !!g && g.platform !== undefined);
@@ -109,10 +144,18 @@ export function createRateReview(deps: { playbook: ComplaintPlaybook; calendar: 
           if (inserted) posted++;
         }
       }
-      await writeAudit(tx, { at: now, action: 'complaint.rate_review', subject: rateReviewSubject(year), data: { year, reviewAt: at.toISOString(), figures } });
-      return posted;
+      await writeAudit(tx, {
+        at: now,
+        action: 'complaint.rate_review',
+        subject: rateReviewSubject(year),
+        data: { year, reviewAt: at.toISOString(), span: { from: from.toISOString(), to: to.toISOString() }, figures },
+      });
+      return { done: true, posted };
     });
-    reviewed = year;
-    return sent;
+    if (outcome.done) {
+      reviewed = year;
+      nextLook = cal.at(`${year + 1}-01-01`, '00:00').getTime();
+    } else nextLook = hourLater;
+    return outcome.posted;
   };
 }

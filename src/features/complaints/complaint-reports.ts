@@ -8,7 +8,7 @@ import { type ChatContext } from '../../core/context';
 import { accessScope, COMPLAINT_FACTS, factsOfComplaint, findDepartment, mustSee, readerOf, scopeInWords, scopeWhere } from '../roster';
 import { UserInputError } from '../../core/errors';
 import { formatInstant } from '../../domain/calendar/format-instant';
-import { rateOf, rateReviewSubject, rateSpan } from './complaint-rate-review';
+import { rateOf, rateReviewSubject, rateSpan, reviewSpan, yearHasData } from './complaint-rate-review';
 import { nameLadderSteps } from '../../domain/playbooks/ladder-step-names';
 import { personById, type ComplaintKit } from './complaint-kit';
 
@@ -118,8 +118,18 @@ export function createReportCommands(kit: ComplaintKit) {
       ? `${year} 年的年终检讨已于 ${formatInstantInChinese(done.at, cal, { now: ctx.now })} 进行，超过 ${pct}% 的部门已通知部门负责人和总经办。`
       : reviewAt.getTime() > ctx.now.getTime()
         ? `年终检讨时间：${formatInstantInChinese(reviewAt, cal, { now: ctx.now })}，届时投诉率超过 ${pct}% 的部门会通知部门负责人和总经办，此前不单独提醒。`
-        : `${year} 年没有进行年终检讨的记录（检讨时间 ${formatInstantInChinese(reviewAt, cal, { now: ctx.now })} 时本系统未运行）。`;
+        : await missedReview(ctx, cal, year, reviewAt);
     return { lines, review, span };
+  }
+
+  /** The year's review time has passed with no mark: either it is about to run, or there were none of the year's data. */
+  async function missedReview(ctx: ChatContext, cal: WorkCalendar, year: number, reviewAt: Date): Promise<string> {
+    const when = formatInstantInChinese(reviewAt, cal, { now: ctx.now });
+    const span = reviewSpan(year, reviewAt, cal);
+    if (await yearHasData(ctx.tx, span.from, span.to)) return `${year} 年的年终检讨时间（${when}）已到，稍后进行，届时超过 ${Math.round(pb.rate.threshold * 100)}% 的部门会通知部门负责人和总经办。`;
+    const thisYear = Number(cal.dateOf(ctx.now).slice(0, 4));
+    const next = year === thisYear ? `下一次年终检讨：${formatInstantInChinese(rateReviewAt(year + 1, pb.rate.review, cal), cal, { now: ctx.now })}。` : '';
+    return `${year} 年没有进行年终检讨：检讨时间（${when}）之前本系统还没有该年的投诉数据（服务客户或投诉记录），这一年不作检讨。${next}`;
   }
 
   async function complaintRateCmd(ctx: ChatContext, args: ParsedArgs) {

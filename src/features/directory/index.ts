@@ -13,6 +13,7 @@ import { departments, directorySyncs, orders, people } from '../../db/schema';
 import { orderCode } from '../../domain/orders';
 import { ROLE_NAMES } from '../../domain/roles';
 import { emptyPlan, planDirectorySync, type RosterEntry, type SyncPlan } from './directory-plan';
+import { DirectoryReadTimeout, readWithin } from './read';
 
 /** A proposal can be confirmed for one day; after that the directory is read again. */
 export type { DirectoryDepartment, DirectoryMember, DirectorySource } from './source';
@@ -24,6 +25,8 @@ const DAILY_EVERY_MS = 20 * 60 * 60 * 1000;
 const REQUEST_LEASE_MS = 2 * 60_000;
 /** Reads of one request before the bot gives up and says so. */
 const REQUEST_MAX_ATTEMPTS = 3;
+/** The bound on one whole read of the directories (below REQUEST_LEASE_MS). */
+export const DIRECTORY_READ_TIMEOUT_MS = 60_000;
 const EMPTY_DIRECTORY = '抱歉，通讯录没有读到任何成员（可能是应用没有通讯录读取权限）。名册未做任何修改，请检查权限后再试。';
 
 const SYNC: CommandDef = {
@@ -45,12 +48,6 @@ async function rosterOf(tx: Db): Promise<RosterEntry[]> {
     .leftJoin(departments, eq(departments.id, people.departmentId))
     .orderBy(asc(people.id));
   return rows.map((r) => ({ userid: r.p.userid, name: r.p.name, department: r.dept, role: r.p.role, isAdmin: r.p.isAdmin, active: r.p.active }));
-}
-
-async function readAll(sources: readonly DirectorySource[]): Promise<DirectorySnapshot[]> {
-  const snaps: DirectorySnapshot[] = [];
-  for (const s of sources) snaps.push(await s.read());
-  return snaps;
 }
 
 /** The plan in Chinese, one line per change. */
@@ -165,10 +162,10 @@ async function apply(ctx: ChatContext, plan: SyncPlan): Promise<string[]> {
  * change; `/成员 同步 确认` applies the latest proposal. `proposeDaily` is the daily job: it stores a
  * proposal and tells the management group, once a day across instances (the outbox dedupe key).
  */
-export function directoryFeature(deps: { sources: readonly DirectorySource[] }): Feature {
+export function directoryFeature(deps: { sources: readonly DirectorySource[]; readTimeoutMs?: number }): Feature {
   return {
     name: 'directory',
-    ...(deps.sources.length ? { worker: (wc: RouteContext) => directoryWorker(wc, deps.sources) } : {}),
+    ...(deps.sources.length ? { worker: (wc: RouteContext) => directoryWorker(wc, deps.sources, { readTimeoutMs: deps.readTimeoutMs }) } : {}),
     help: { topic: '管理', words: ['通讯录', '同步'] },
     commands: [
       {
@@ -216,7 +213,7 @@ export function directoryFeature(deps: { sources: readonly DirectorySource[] }):
  * and tell the management group (once a day across instances: the outbox dedupe key). Returns the
  * proposal id.
  */
-export async function proposeDirectoryChanges(db: Db, sources: readonly DirectorySource[], now: Date): Promise<number | null> {
+export async function proposeDirectoryChanges(db: Db, sources: readonly DirectorySource[], now: Date, readTimeoutMs = DIRECTORY_READ_TIMEOUT_MS): Promise<number | null> {
   if (!sources.length) return null;
   // Once a day: every instance runs the job. Checked before reading, and again when storing.
   const recent = async (t: Db) =>
@@ -228,7 +225,7 @@ export async function proposeDirectoryChanges(db: Db, sources: readonly Director
         .limit(1)
     ).length > 0;
   if (await recent(db)) return null;
-  const snaps = await readAll(sources);
+  const snaps = await readWithin(sources, readTimeoutMs);
   return db.transaction(async (tx) => {
     const t = tx as unknown as Db;
     // Two instances that read at the same moment: the advisory lock lets one store the day's proposal.
@@ -262,8 +259,9 @@ type SyncRow = typeof directorySyncs.$inferSelect;
  * the lease, so a request is answered once even when a slow read outlives its lease. A read that keeps
  * failing is given up after REQUEST_MAX_ATTEMPTS with a polite answer; the roster is never touched.
  */
-export function directoryWorker(wc: RouteContext, sources: readonly DirectorySource[]): FeatureWorker {
+export function directoryWorker(wc: RouteContext, sources: readonly DirectorySource[], opts: { readTimeoutMs?: number | undefined } = {}): FeatureWorker {
   const { db, clock, log } = wc;
+  const readTimeoutMs = opts.readTimeoutMs ?? DIRECTORY_READ_TIMEOUT_MS;
 
   async function claim(): Promise<SyncRow[]> {
     const now = clock();
@@ -294,13 +292,13 @@ export function directoryWorker(wc: RouteContext, sources: readonly DirectorySou
     });
   }
 
-  async function answer(tx: Db, job: SyncRow, text: string, now: Date) {
+  async function answer(tx: Db, job: SyncRow, text: string, now: Date, key = `directory-request:${job.id}`) {
     const [who] = await tx.select().from(people).where(eq(people.userid, job.requestedBy));
     await enqueue(tx, {
       platform: job.platform!,
       conversationId: job.conversationId!,
       payload: { text: who ? `${text}\n${mention(who)}` : text, mentions: who ? [who.userid] : [], internal: true },
-      dedupeKey: `directory-request:${job.id}`,
+      dedupeKey: key,
       now,
     });
   }
@@ -312,14 +310,26 @@ export function directoryWorker(wc: RouteContext, sources: readonly DirectorySou
       for (const job of jobs) {
         let snaps: DirectorySnapshot[];
         try {
-          snaps = await readAll(sources);
+          snaps = await readWithin(sources, readTimeoutMs);
         } catch (err) {
-          const error = safeErrorMessage(err);
+          const timedOut = err instanceof DirectoryReadTimeout;
+          const error = timedOut ? err.message : safeErrorMessage(err);
+          const why = timedOut ? `通讯录接口超过 ${Math.max(1, Math.ceil(readTimeoutMs / 1000))} 秒没有读完` : '平台接口暂时不可用或应用权限不足';
           const giveUp = job.attempts >= REQUEST_MAX_ATTEMPTS;
           log.warn({ directorySync: job.id, attempts: job.attempts, err: error }, giveUp ? 'reading the directories failed; request given up' : 'reading the directories failed; will retry');
           await commit(job, async (tx, now) => {
             await tx.update(directorySyncs).set({ lastError: error, ...(giveUp ? { status: 'failed' as const } : {}) }).where(eq(directorySyncs.id, job.id));
-            if (giveUp) await answer(tx, job, '抱歉，多次读取通讯录都没有成功（平台接口暂时不可用或应用权限不足），名册未做任何修改。请稍后再发送 /成员 同步，或继续用 /成员 添加 逐个登记。', now);
+            if (giveUp) await answer(tx, job, `抱歉，多次读取通讯录都没有成功（${why}），名册未做任何修改。请稍后再发送 /成员 同步，或继续用 /成员 添加 逐个登记。`, now);
+            // The first failure is said at once (once per request): the group is not left waiting in silence.
+            else if (job.attempts === 1) {
+              await answer(
+                tx,
+                job,
+                `抱歉，这次读取通讯录没有成功（${why}），名册未做任何修改。约 ${Math.round(REQUEST_LEASE_MS / 60_000)} 分钟后会自动重试（最多 ${REQUEST_MAX_ATTEMPTS} 次），读完后在本群列出变更。`,
+                now,
+                `directory-request:${job.id}:retry`,
+              );
+            }
           });
           continue;
         }

@@ -7,7 +7,7 @@ import { fillPrompt, loadPrompt } from '../../llm/prompts';
 import type { ParsedArgs } from '../../core/command-parser';
 import type { CommandDef } from '../../core/commands';
 import type { ChatContext } from '../../core/context';
-import type { Feature } from '../../core/feature';
+import type { Feature, PrepareContext } from '../../core/feature';
 import { forbiddenIn, templateDraft } from './polite-draft';
 
 export { templateDraft, forbiddenIn, FORBIDDEN_PHRASES } from './polite-draft';
@@ -35,28 +35,38 @@ const answerSchema = z.object({ draft: z.string().min(10).max(600) }).strict();
  * template writes it.
  */
 export function draftingFeature(deps: { llm?: LlmClient | null }): Feature {
+  /** The model's draft, asked before the message's transaction opens (FeatureCommand.prepare): reads only, no transaction. */
+  type ModelDraft = { ok: true; draft: string; version: string } | { ok: false; reason: string; version: string };
+  async function askModel(pc: PrepareContext, args: ParsedArgs): Promise<ModelDraft | undefined> {
+    if (!deps.llm) return undefined;
+    const points = String(args.points ?? '').trim();
+    const names = {
+      clients: (await pc.db.select({ n: clients.name }).from(clients)).map((r) => r.n),
+      people: (await pc.db.select({ n: people.name }).from(people)).map((r) => r.n),
+    };
+    const redaction = createRedaction(names, deps.llm.privacy);
+    const r = await deps.llm.structured(fillPrompt(loadPrompt('polite-draft'), { points: redaction.text(points) }), answerSchema);
+    return r.ok ? { ok: true, draft: redaction.restore(r.value.draft), version: r.prompt } : { ok: false, reason: r.reason, version: r.prompt };
+  }
+
   async function draft(ctx: ChatContext, args: ParsedArgs) {
     const points = String(args.points).trim();
     const [client] = ctx.group.clientId ? await ctx.tx.select().from(clients).where(eq(clients.id, ctx.group.clientId)) : [];
     const template = templateDraft({ points, clientName: client?.name ?? null });
     let text = template.draft;
     let source = 'template';
-    if (deps.llm) {
-      const names = {
-        clients: (await ctx.tx.select({ n: clients.name }).from(clients)).map((r) => r.n),
-        people: (await ctx.tx.select({ n: people.name }).from(people)).map((r) => r.n),
-      };
-      const redaction = createRedaction(names, deps.llm.privacy);
-      const r = await deps.llm.structured(fillPrompt(loadPrompt('polite-draft'), { points: redaction.text(points) }), answerSchema);
-      if (r.ok) {
-        const d = redaction.restore(r.value.draft);
+    // The model was asked before this transaction opened; without its draft the template writes it.
+    const m = ctx.prepared as ModelDraft | undefined;
+    if (deps.llm && m) {
+      if (m.ok) {
+        const d = m.draft;
         const bad = forbiddenIn(d);
         const invented = (d.match(/\d+/g) ?? []).filter((n) => !points.includes(n));
         if (!bad.length && !invented.length) {
           text = d;
-          source = r.prompt;
-        } else ctx.log.warn({ prompt: r.prompt, forbidden: bad.length, invented: invented.length }, 'model draft failed the check; the template draft is used');
-      } else ctx.log.warn({ prompt: r.prompt, reason: r.reason }, 'model draft failed; the template draft is used');
+          source = m.version;
+        } else ctx.log.warn({ prompt: m.version, forbidden: bad.length, invented: invented.length }, 'model draft failed the check; the template draft is used');
+      } else ctx.log.warn({ prompt: m.version, reason: m.reason }, 'model draft failed; the template draft is used');
     }
     await ctx.audit('draft.reply', null, { source });
     ctx.reply(
@@ -67,6 +77,6 @@ export function draftingFeature(deps: { llm?: LlmClient | null }): Feature {
   return {
     name: 'drafting',
     help: { topic: '讨论组', words: ['草拟回复', '草拟', 'draft'] },
-    commands: DRAFTING_COMMANDS.map((spec) => ({ spec, handler: draft })),
+    commands: DRAFTING_COMMANDS.map((spec) => ({ spec, handler: draft, ...(deps.llm ? { prepare: askModel } : {}) })),
   };
 }

@@ -11,7 +11,7 @@ import type { CommandDef } from '../../core/commands';
 import { ORDER_COMMANDS } from '../orders';
 import type { ChatContext } from '../../core/context';
 import { UserInputError } from '../../core/errors';
-import type { Feature } from '../../core/feature';
+import type { Feature, PrepareContext } from '../../core/feature';
 import { orderCommand, parseOrderText, type OrderFields } from './parse-order-text';
 
 export { parseOrderText, orderCommand, readDate, type OrderFields } from './parse-order-text';
@@ -70,30 +70,43 @@ const FIELD_NAMES: [keyof OrderFields, string][] = [
 export function orderTextFeature(deps: { calendar: CalendarProvider; timeZone?: string; llm?: LlmClient | null }): Feature {
   const orderNewSpec = ORDER_COMMANDS.find((c) => c.id === 'order.new')!;
 
+  /** The model's reading, asked before the message's transaction opens (FeatureCommand.prepare): reads only, no transaction. */
+  type ModelReading = { ok: true; value: z.infer<typeof answerSchema>; version: string } | { ok: false; reason: string; version: string };
+  async function askModel(pc: PrepareContext, args: ParsedArgs): Promise<ModelReading | undefined> {
+    const text = (args.text as string | undefined)?.trim();
+    if (!deps.llm || !text) return undefined;
+    const cal = await deps.calendar(pc.db);
+    const staffNames = (await pc.db.select({ n: people.name }).from(people).where(eq(people.active, true))).map((r) => r.n);
+    const clientNames = (await pc.db.select({ n: clients.name }).from(clients)).map((r) => r.n);
+    const redaction = createRedaction({ clients: clientNames, people: staffNames }, deps.llm.privacy);
+    const prompt = fillPrompt(loadPrompt('order-extract'), {
+      today: cal.dateOf(pc.now),
+      timeZone: deps.timeZone ?? 'Asia/Shanghai',
+      serviceTypes: SERVICE_TYPES.join('、'),
+      text: redaction.text(text),
+    });
+    const r = await deps.llm.structured(prompt, answerSchema);
+    return r.ok ? { ok: true, value: redaction.restoreDeep(r.value), version: r.prompt } : { ok: false, reason: r.reason, version: r.prompt };
+  }
+
   async function read(ctx: ChatContext, text: string): Promise<{ fields: OrderFields; source: 'rules' | 'model'; version: string }> {
     const cal = await deps.calendar(ctx.tx);
     const today = cal.dateOf(ctx.now);
     const deptNames = (await ctx.tx.select({ n: departments.name }).from(departments)).map((r) => r.n);
     const staffNames = (await ctx.tx.select({ n: people.name }).from(people).where(eq(people.active, true))).map((r) => r.n);
     const rules = { fields: parseOrderText(text, { today, departments: deptNames, people: staffNames }), source: 'rules' as const, version: 'order-rules-1' };
-    if (!deps.llm) return rules;
-    const clientNames = (await ctx.tx.select({ n: clients.name }).from(clients)).map((r) => r.n);
-    const redaction = createRedaction({ clients: clientNames, people: staffNames }, deps.llm.privacy);
-    const prompt = fillPrompt(loadPrompt('order-extract'), {
-      today,
-      timeZone: deps.timeZone ?? 'Asia/Shanghai',
-      serviceTypes: SERVICE_TYPES.join('、'),
-      text: redaction.text(text),
-    });
-    const r = await deps.llm.structured(prompt, answerSchema);
-    if (!r.ok) {
-      ctx.log.warn({ prompt: r.prompt, reason: r.reason }, 'model order reading failed; the rule-based reading is used');
+    // The model was asked before this transaction opened; without its reading (none configured, or it
+    // was not prepared) the rules read alone: no model call is made inside the transaction.
+    const m = ctx.prepared as ModelReading | undefined;
+    if (!deps.llm || !m) return rules;
+    if (!m.ok) {
+      ctx.log.warn({ prompt: m.version, reason: m.reason }, 'model order reading failed; the rule-based reading is used');
       return rules;
     }
-    const a = redaction.restoreDeep(r.value);
+    const a = m.value;
     // A model never adds what the rules found missing from nowhere: a client name must be in the text.
     if (a.client && !text.includes(a.client)) return rules;
-    return { fields: { ...a, paid: a.paid }, source: 'model', version: r.prompt };
+    return { fields: { ...a, paid: a.paid }, source: 'model', version: m.version };
   }
 
   async function fromText(ctx: ChatContext, args: ParsedArgs) {
@@ -158,6 +171,8 @@ export function orderTextFeature(deps: { calendar: CalendarProvider; timeZone?: 
   return {
     name: 'order-text',
     help: { topic: '分配单', words: ['一句话建单'] },
-    commands: ORDER_TEXT_COMMANDS.map((spec) => ({ spec, handler: spec.id === 'order.text' ? fromText : confirm })),
+    commands: ORDER_TEXT_COMMANDS.map((spec) =>
+      spec.id === 'order.text' ? { spec, handler: fromText, ...(deps.llm ? { prepare: askModel } : {}) } : { spec, handler: confirm },
+    ),
   };
 }

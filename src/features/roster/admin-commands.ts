@@ -6,6 +6,7 @@ import { parseRole, ROLE_NAMES } from '../../domain/roles';
 import type { ParsedArgs } from '../../core/command-parser';
 import { type ChatContext } from '../../core/context';
 import { findDepartment, resolvePerson } from './people';
+import { namesakes } from './member-remove';
 import { departmentGroup, groupName, managementGroup, releaseHeldNotices } from './department-group';
 import { PermissionError, UserInputError } from '../../core/errors';
 import type { RobotSetting, RouteDescription } from '../../core/types';
@@ -34,6 +35,17 @@ export async function memberAdd(ctx: ChatContext, args: ParsedArgs) {
         `如果确实要新建，请在命令末尾加上「新建部门」，或先用 /部门 添加 ${deptName} 业务=… 设置。`,
     );
   }
+  const name = String(args.name).trim();
+  // A second 「张工」 would make every @张工 ambiguous: warn, suggest a distinguishing name, or take 确认.
+  const same = await namesakes(ctx.tx, name, userid);
+  if (same.length && args.confirm !== true) {
+    const suggestion = same.some((s) => s.dept === deptName) ? `${name}${same.length + 1}` : `${name}（${deptName}）`;
+    throw new UserInputError(
+      `请注意：名册里已有${same.length > 1 ? ` ${same.length} 位` : ''}「${name}」：${same.map((s) => `${s.userid}，${s.dept ?? '未分部门'}，${ROLE_NAMES[s.role]}`).join('；')}。` +
+        `同名之后，命令里写「@${name}」将无法分辨是哪一位，只能改写 userid。\n` +
+        `请换一个能区分的姓名（例如 姓名=${suggestion}）重新发送；如果确实要用同一个姓名，请在命令末尾加上「确认」重新发送。`,
+    );
+  }
   if (!dept) {
     const [created] = await ctx.tx.insert(departments).values({ name: deptName, createdAt: ctx.now }).returning();
     dept = created!;
@@ -45,7 +57,7 @@ export async function memberAdd(ctx: ChatContext, args: ParsedArgs) {
   if (isAdmin && !actorIsTop) throw new PermissionError('抱歉，只有管理员或总经办可以设置管理员。');
   const existing = (await ctx.tx.select().from(people).where(eq(people.userid, userid)))[0];
   const values = {
-    name: String(args.name).trim(),
+    name,
     departmentId: dept.id,
     role,
     supervisorId: supervisor?.id ?? null,
@@ -59,11 +71,14 @@ export async function memberAdd(ctx: ChatContext, args: ParsedArgs) {
   }
   await ctx.audit(existing ? 'member.updated' : 'member.added', `person:${userid}`, {
     ...values,
+    ...(same.length ? { namesakes: same.map((s) => s.userid) } : {}),
     supervisor: supervisor?.userid ?? null,
   });
   ctx.reply(
     `${existing ? '已更新' : '已登记'}成员：${values.name}（${userid}），${dept.name}，${ROLE_NAMES[role]}` +
-      `${supervisor ? '，上级 ' + supervisor.name : ''}${values.isAdmin ? '，管理员' : ''}。谢谢！`,
+      `${supervisor ? '，上级 ' + supervisor.name : ''}${values.isAdmin ? '，管理员' : ''}。` +
+      (same.length ? `与 ${same.map((s) => s.userid).join('、')} 同名：命令里提到同名的同事时请写 userid 区分。` : '') +
+      '谢谢！',
   );
 }
 

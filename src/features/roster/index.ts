@@ -1,4 +1,5 @@
 import * as admin from './admin-commands';
+import { memberRemove } from './member-remove';
 import { rosterAccess } from './access';
 import { ROSTER_COMMANDS } from './specs';
 import { commandsFromTable } from '../../core/commands';
@@ -46,6 +47,7 @@ export function rosterFeature(deps: { robotSetting?: RobotSetting; describeRoute
   const handlers: Record<string, Handler> = {
     'member.add': admin.memberAdd,
     'member.list': admin.memberList,
+    'member.remove': memberRemove,
     'dept.add': admin.deptAdd,
     'dept.list': (ctx) => admin.deptList(ctx),
     'group.set': (ctx, a) => admin.groupSet(ctx, a, deps.robotSetting, deps.describeRoute),

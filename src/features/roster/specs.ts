@@ -8,7 +8,7 @@ export const ROSTER_COMMANDS: CommandDef[] = [
     zh: ['成员', '添加'],
     en: ['member', 'add'],
     summary: '把同事加入名册',
-    usage: '/成员 添加 <userid> 姓名=… 部门=… 角色=负责人|主管|部门负责人|业务员|总经办 [上级=<人员>] [管理员] [新建部门]',
+    usage: '/成员 添加 <userid> 姓名=… 部门=… 角色=负责人|主管|部门负责人|业务员|总经办 [上级=<人员>] [管理员] [新建部门] [确认]',
     example: '/成员 添加 zhangsan 姓名=张三 部门=专利部 角色=负责人 上级=@李主管',
     args: {
       positional: [{ name: 'userid', label: '成员的 userid', kind: 'word' }],
@@ -22,9 +22,22 @@ export const ROSTER_COMMANDS: CommandDef[] = [
       flags: [
         { key: 'admin', names: ['管理员', 'admin'] },
         { key: 'newDept', names: ['新建部门', 'new-dept'] },
+        // 确认: the name is already someone else's and is kept on purpose (commands then need the userid).
+        { key: 'confirm', names: ['确认', 'confirm'] },
       ],
     },
     gate: ['head', 'management'],
+    internal: true,
+  },
+  {
+    id: 'member.remove',
+    zh: ['成员', '删除'],
+    en: ['member', 'remove'],
+    summary: '把离开的同事移出名册（名下进行中的工作需先交接；历史记录保留）',
+    usage: '/成员 删除 <人员>',
+    example: '/成员 删除 @赵工',
+    args: { positional: [{ name: 'person', label: '人员', kind: 'person' }] },
+    gate: ['management'],
     internal: true,
   },
   {
