@@ -11,7 +11,7 @@ import type { CommandDef } from './commands';
 import { enqueue, writeAudit, type Actor, type ChatContext, type Group, type HandlerArgs } from './context';
 import { createRegistry } from './registry';
 import { PermissionError, UserInputError } from './errors';
-import type { Feature, Handler } from './feature';
+import type { Feature, Handler, WatchContext } from './feature';
 import type { Metrics } from './metrics';
 import type { InboundMessage, OutboundMessage } from './types';
 
@@ -32,6 +32,8 @@ export type { AcceptResult };
 
 /** The answer to someone outside the roster who types a command that is not for anyone. */
 export const CLIENT_REFUSAL = '您好！这条命令仅供本公司服务人员使用。如需帮助，请直接在群里留言，我们的同事会尽快回复您，谢谢！';
+/** A client's spelled command (CommandDef.clientWords) that no watcher answered: taken as a message, politely. */
+export const CLIENT_WORDS_NOTED = '您好，您的留言我们已经收到，相关同事会尽快与您联系，谢谢！';
 const INTERNAL_IN_CLIENT_GROUP = '抱歉，这条命令会显示内部信息，不能在客户群里使用。请到内部群或与我私聊时使用，谢谢！';
 const MAX_ATTEMPTS = 3;
 /** The answer to a picture, a file, a voice without recognised text …: said at most once per group per hour. */
@@ -113,8 +115,10 @@ export function createChat(opts: ChatOptions) {
    * watcher, so a watcher's writes commit with the chat log row, and a watcher that fails loses only its
    * own writes (logged); the message stays recorded.
    */
-  async function watch(tx: Db, msg: InboundMessage, group: Group, actor: Actor, now: Date, mlog: Logger) {
+  async function watch(tx: Db, msg: InboundMessage, group: Group, actor: Actor, now: Date, mlog: Logger, spelled?: WatchContext['spelled']): Promise<OutboundMessage[]> {
+    const answered: OutboundMessage[] = [];
     for (const f of registry.watchers) {
+      const said: OutboundMessage[] = [];
       try {
         await tx.transaction(async (inner) => {
           const itx = inner as unknown as Db;
@@ -129,12 +133,16 @@ export function createChat(opts: ChatOptions) {
             emit,
             post: postFrom(itx, now),
             audit: (action, subject, data) => writeAudit(itx, { at: now, actor, action, subject, message: msg, data }),
+            ...(spelled ? { spelled } : {}),
+            reply: (text, mentions = []) => void said.push({ text, mentions: [...new Set(mentions)] }),
           });
         });
+        answered.push(...said);
       } catch (err) {
         mlog.error({ err, feature: f.name }, 'a watcher failed; its writes were rolled back, the message is recorded');
       }
     }
+    return answered;
   }
 
   interface Turn {
@@ -236,6 +244,7 @@ export function createChat(opts: ChatOptions) {
       replies.push({ text, mentions: [...new Set(mentions)], ...(buttons?.length ? { buttons } : {}) });
     // Over the cap, a command is answered politely and not parsed; long plain text is only recorded.
     const parsed = isTooLong(msg.text) ? ({ ok: false, reason: 'too_long' } as const) : parseCommand(msg.text, specs, registry.kinds);
+    const spelled = spelledByClient(parsed, group, actor);
     if (msg.event === 'welcome') {
       reply(WELCOME);
     } else if (msg.attachment && !msg.text.trim()) {
@@ -250,6 +259,14 @@ export function createChat(opts: ChatOptions) {
         })
         .returning({ at: inboundNotices.lastAt });
       if (moved.length) reply(MEDIA_HINT);
+    } else if (spelled) {
+      // A client who writes `/投诉 …` is complaining: the watchers read it as the client's words and answer it.
+      const def = spelled;
+      const restName = def.args.rest?.name;
+      const free = parsed.ok && restName ? parsed.args[restName] : undefined;
+      const answers = await watch(tx, msg, group, actor, now, mlog, { command: def.id, text: typeof free === 'string' && free.trim() ? free.trim() : null });
+      if (answers.length) for (const a of answers) reply(a.text, a.mentions);
+      else reply(CLIENT_WORDS_NOTED);
     } else if (!parsed.ok) {
       if (parsed.reason === 'too_long' && /^\s*[/／]/.test(msg.text)) reply(TOO_LONG_REPLY, [msg.senderId]);
       if (parsed.reason === 'unknown') reply(actor.person || actor.isAdmin ? parsed.message : CLIENT_REFUSAL);
@@ -369,6 +386,13 @@ export function createChat(opts: ChatOptions) {
 }
 
 export type Chat = ReturnType<typeof createChat>;
+
+/** Someone outside the roster, in a client group, spelled (or misspelled the arguments of) a `clientWords` command. */
+function spelledByClient(parsed: { ok: boolean; reason?: string; command?: unknown }, group: Group, actor: Actor): CommandDef | null {
+  if (group.kind !== 'client' || actor.person || actor.isAdmin) return null;
+  const def = parsed.ok || parsed.reason === 'invalid' ? (parsed.command as CommandDef | undefined) : undefined;
+  return def?.clientWords ? def : null;
+}
 
 function revive(payload: Record<string, unknown>): InboundMessage {
   return { ...(payload as unknown as InboundMessage), receivedAt: new Date(String(payload.receivedAt)) };

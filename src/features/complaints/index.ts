@@ -14,6 +14,8 @@ import { complaintLevelAsked, fileComplaint } from './events';
 export { COMPLAINT_COMMANDS } from './complaint-specs';
 export { COMPLAINT_EVENT_NAMES } from './complaint-reports';
 export { rateOf, rateSpan } from './complaint-rate-review';
+export { countedComplaint } from './complaint-void';
+export { CLIENT_GROUP_ACK } from './complaint-kit';
 export { complaintLevelAsked, fileComplaint, type FileComplaintInput, type FileComplaintRequest, type LevelReading } from './events';
 
 /**

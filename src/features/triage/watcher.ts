@@ -4,7 +4,7 @@ import { formatInstantInChinese } from '../../domain/calendar';
 import { orderCode } from '../../domain/orders';
 import { startTimer } from '../../domain/timers';
 import { toRow } from '../../core/clocks/clock-store';
-import type { Group, Person } from '../../core/context';
+import type { Group } from '../../core/context';
 import { holdNotice } from '../roster';
 import type { WatchContext } from '../../core/feature';
 import { classifyMessage } from './classify';
@@ -77,7 +77,7 @@ export function triageWatcher(env: TriageEnv) {
       })
       .returning();
     const code = suggestionCode(s!.id);
-    const who = [cx.handler, cx.supervisor].filter((p): p is Person => !!p);
+    const who = cx.notify;
     const lines = [
       `疑似投诉 ${code}：${cx.client?.name ?? group.title ?? '客户'}${cx.order ? `（${orderCode(cx.order.id)}，${cx.order.serviceType}）` : ''}「${t.evidenceQuote}」`,
       `发消息的客户：${msg.senderName ?? msg.senderId}　时间：${formatInstantInChinese(msg.receivedAt, await deps.calendar(io.tx), { now: io.now })}`,
