@@ -117,13 +117,13 @@ export function createIntakeCommands(kit: ComplaintKit) {
     });
   }
 
-  /** The open complaint from the same group whose words already hold one of these client messages (newest first). */
-  async function openComplaintBehind(ctx: ChatContext, source: NonNullable<FileComplaintInput['source']>, words: string[]) {
+  /** The client's open complaint whose words already hold one of these client messages (newest first). */
+  async function openComplaintBehind(ctx: ChatContext, clientId: number, words: string[]) {
     const rows = await ctx.tx
       .select({ c: complaints, client: clients.name })
       .from(complaints)
       .innerJoin(clients, eq(clients.id, complaints.clientId))
-      .where(and(eq(complaints.status, 'open'), eq(complaints.sourcePlatform, source.platform), eq(complaints.sourceConversationId, source.conversationId)))
+      .where(and(eq(complaints.status, 'open'), eq(complaints.clientId, clientId)))
       .orderBy(desc(complaints.id))
       .limit(100);
     const holds = (content: string, w: string) => content === w || content.startsWith(`${w}\n`) || content.endsWith(`\n${w}`) || content.includes(`\n${w}\n`);
@@ -154,8 +154,8 @@ export function createIntakeCommands(kit: ComplaintKit) {
     const actor = ctx.actor.person;
     const cal = await clocks.calendar(ctx.tx);
     const { client, order, content, relayed, receivedAt } = input;
-    if (!input.forceNew && input.source && input.clientWords?.length) {
-      const dup = await openComplaintBehind(ctx, input.source, input.clientWords);
+    if (!input.forceNew && input.clientWords?.length) {
+      const dup = await openComplaintBehind(ctx, client.id, input.clientWords);
       if (dup) return answerDuplicate(ctx, input, dup);
     }
     const args = { handler: input.handler, dept: input.dept, level: input.level, unhappy: input.unhappy };

@@ -30,7 +30,7 @@ export interface FileComplaintInput {
   clientGroupAck: boolean;
   /**
    * The client's own messages this complaint is filed from (a quote, a suggestion's messages): when an
-   * open complaint from the same group already holds one of them, that complaint is named instead.
+   * open complaint of the same client already holds one of them, that complaint is named instead.
    */
   clientWords?: string[];
   /** 新: file it even so (another complaint in the same words). */
