@@ -10,6 +10,7 @@ import { capInbound, isTooLong, TOO_LONG_REPLY } from './message-limits';
 import type { CommandDef } from './commands';
 import { enqueue, writeAudit, type Actor, type ChatContext, type Group, type HandlerArgs } from './context';
 import { createRegistry } from './registry';
+import { CLIENT_WORDS_NOTED, spelledByClient } from './client-words';
 import { PermissionError, UserInputError } from './errors';
 import type { Feature, Handler, WatchContext } from './feature';
 import type { Metrics } from './metrics';
@@ -32,8 +33,6 @@ export type { AcceptResult };
 
 /** The answer to someone outside the roster who types a command that is not for anyone. */
 export const CLIENT_REFUSAL = '您好！这条命令仅供本公司服务人员使用。如需帮助，请直接在群里留言，我们的同事会尽快回复您，谢谢！';
-/** A client's spelled command (CommandDef.clientWords) that no watcher answered: taken as a message, politely. */
-export const CLIENT_WORDS_NOTED = '您好，您的留言我们已经收到，相关同事会尽快与您联系，谢谢！';
 const INTERNAL_IN_CLIENT_GROUP = '抱歉，这条命令会显示内部信息，不能在客户群里使用。请到内部群或与我私聊时使用，谢谢！';
 const MAX_ATTEMPTS = 3;
 /** The answer to a picture, a file, a voice without recognised text …: said at most once per group per hour. */
@@ -387,12 +386,6 @@ export function createChat(opts: ChatOptions) {
 
 export type Chat = ReturnType<typeof createChat>;
 
-/** Someone outside the roster, in a client group, spelled (or misspelled the arguments of) a `clientWords` command. */
-function spelledByClient(parsed: { ok: boolean; reason?: string; command?: unknown }, group: Group, actor: Actor): CommandDef | null {
-  if (group.kind !== 'client' || actor.person || actor.isAdmin) return null;
-  const def = parsed.ok || parsed.reason === 'invalid' ? (parsed.command as CommandDef | undefined) : undefined;
-  return def?.clientWords ? def : null;
-}
 
 function revive(payload: Record<string, unknown>): InboundMessage {
   return { ...(payload as unknown as InboundMessage), receivedAt: new Date(String(payload.receivedAt)) };
