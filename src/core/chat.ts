@@ -386,7 +386,6 @@ export function createChat(opts: ChatOptions) {
 
 export type Chat = ReturnType<typeof createChat>;
 
-
 function revive(payload: Record<string, unknown>): InboundMessage {
   return { ...(payload as unknown as InboundMessage), receivedAt: new Date(String(payload.receivedAt)) };
 }

@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { and, eq, isNull } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { clients, departments, groups, orders, timers, triageSuggestions } from '../../db/schema';
 import { formatInstantInChinese } from '../../domain/calendar';
@@ -54,7 +54,14 @@ export function triageHandlers(env: TriageEnv) {
       await ctx.audit('group.client_bound', `group:${source.id}`, { client: client.id, by: 'triage.confirm', suggestion: suggestionCode(s.id) });
       bound = source.title ?? source.conversationId;
     }
+    // This suggestion, and the group's other open ones bound to nobody, are this client's now.
     await ctx.tx.update(triageSuggestions).set({ clientId: client.id }).where(eq(triageSuggestions.id, s.id));
+    if (bound) {
+      await ctx.tx
+        .update(triageSuggestions)
+        .set({ clientId: client.id })
+        .where(and(eq(triageSuggestions.groupId, s.groupId), eq(triageSuggestions.status, 'open'), isNull(triageSuggestions.clientId)));
+    }
     return { client, bound };
   }
 
