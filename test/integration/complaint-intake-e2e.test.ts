@@ -131,6 +131,12 @@ describe.each(drivers)('complaint intake: unbound groups, a client’s /投诉, 
     expect(show).not.toContain('计时：');
     expect(show).toContain('撤销：与 T1');
     expect(await say('demo-internal', 'liu', '/投诉 列表')).not.toContain('T4');
+    // The export leaves it out too (one row per counted complaint of 专利部 this month).
+    const token = /\/exports\/([A-Za-z0-9_.-]+)/.exec(await say('demo-internal', 'liu', '/导出 投诉 2025-11'))![1]!;
+    const csv = await (await fetch(`${app.url}/exports/${token}`)).text();
+    expect(csv).toMatch(/^\uFEFF?编号,/);
+    expect(csv).toContain('T1,');
+    expect(csv).not.toContain('T4,');
     expect(await say('demo-internal', 'li', '/回电 T4 已回电')).toContain('T4 已撤销');
 
     // Past the 30 minutes: T3 (filed at 14:00, no callback) was escalated long ago; T4 never is.
