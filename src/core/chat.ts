@@ -11,8 +11,9 @@ import type { CommandDef } from './commands';
 import { enqueue, writeAudit, type Actor, type ChatContext, type Group, type HandlerArgs } from './context';
 import { createRegistry } from './registry';
 import { createPrepare, type Prepared } from './prepare';
+import { CLIENT_WORDS_NOTED, spelledByClient } from './client-words';
 import { PermissionError, UserInputError } from './errors';
-import type { Feature, Handler } from './feature';
+import type { Feature, Handler, WatchContext } from './feature';
 import type { Metrics } from './metrics';
 import type { InboundMessage, OutboundMessage } from './types';
 import { INBOUND_SETTLED_CHANNEL, settleKey, type SettleSignal } from './passive-replies';
@@ -121,8 +122,10 @@ export function createChat(opts: ChatOptions) {
    * watcher, so a watcher's writes commit with the chat log row, and a watcher that fails loses only its
    * own writes (logged); the message stays recorded.
    */
-  async function watch(tx: Db, msg: InboundMessage, group: Group, actor: Actor, now: Date, mlog: Logger) {
+  async function watch(tx: Db, msg: InboundMessage, group: Group, actor: Actor, now: Date, mlog: Logger, spelled?: WatchContext['spelled']): Promise<OutboundMessage[]> {
+    const answered: OutboundMessage[] = [];
     for (const f of registry.watchers) {
+      const said: OutboundMessage[] = [];
       try {
         await tx.transaction(async (inner) => {
           const itx = inner as unknown as Db;
@@ -137,12 +140,16 @@ export function createChat(opts: ChatOptions) {
             emit,
             post: postFrom(itx, now),
             audit: (action, subject, data) => writeAudit(itx, { at: now, actor, action, subject, message: msg, data }),
+            ...(spelled ? { spelled } : {}),
+            reply: (text, mentions = []) => void said.push({ text, mentions: [...new Set(mentions)] }),
           });
         });
+        answered.push(...said);
       } catch (err) {
         mlog.error({ err, feature: f.name }, 'a watcher failed; its writes were rolled back, the message is recorded');
       }
     }
+    return answered;
   }
 
   interface Turn {
@@ -247,6 +254,7 @@ export function createChat(opts: ChatOptions) {
       replies.push({ text, mentions: [...new Set(mentions)], ...(buttons?.length ? { buttons } : {}) });
     // Over the cap, a command is answered politely and not parsed; long plain text is only recorded.
     const parsed = isTooLong(msg.text) ? ({ ok: false, reason: 'too_long' } as const) : parseCommand(msg.text, specs, registry.kinds);
+    const spelled = spelledByClient(parsed, group, actor);
     if (msg.event === 'welcome') {
       reply(WELCOME);
     } else if (msg.attachment && !msg.text.trim()) {
@@ -261,6 +269,14 @@ export function createChat(opts: ChatOptions) {
         })
         .returning({ at: inboundNotices.lastAt });
       if (moved.length) reply(MEDIA_HINT);
+    } else if (spelled) {
+      // A client who writes `/投诉 …` is complaining: the watchers read it as the client's words and answer it.
+      const def = spelled;
+      const restName = def.args.rest?.name;
+      const free = parsed.ok && restName ? parsed.args[restName] : undefined;
+      const answers = await watch(tx, msg, group, actor, now, mlog, { command: def.id, text: typeof free === 'string' && free.trim() ? free.trim() : null });
+      if (answers.length) for (const a of answers) reply(a.text, a.mentions);
+      else reply(CLIENT_WORDS_NOTED);
     } else if (!parsed.ok) {
       if (parsed.reason === 'too_long' && /^\s*[/／]/.test(msg.text)) reply(TOO_LONG_REPLY, [msg.senderId]);
       if (parsed.reason === 'unknown') reply(actor.person || actor.isAdmin ? parsed.message : CLIENT_REFUSAL);

@@ -12,6 +12,12 @@ export interface CommandDef extends CommandSpec {
   gate: Gate;
   /** Shows internal detail: refused in a client group so clients never see it. */
   internal?: boolean;
+  /**
+   * Typed by someone outside the roster in a client group, this command is the client's own words
+   * (a client who writes `/投诉 …` is complaining): not refused, but offered to the watchers as a plain
+   * message (WatchContext.spelled), and answered by them.
+   */
+  clientWords?: boolean;
   /** The `/帮助` topic; set from the feature that adds the command unless the spec names one (feature.ts). */
   topic?: string;
 }

@@ -58,6 +58,16 @@ export interface WatchContext {
   emit: Emit;
   post(target: { platform: string; conversationId: string }, msg: OutboundMessage, dedupeKey?: string): Promise<void>;
   audit(action: string, subject: string | null, data?: Record<string, unknown>): Promise<void>;
+  /**
+   * A client's message that spells a command marked `clientWords`: its id and its free text as parsed
+   * (null: none, or it did not parse). Absent for a plain message.
+   */
+  spelled?: { command: string; text: string | null };
+  /**
+   * Answers the message in its conversation. Plain messages are not answered; a watcher answers a
+   * `spelled` command (the client expects a reply). Kept only when the watcher's writes commit.
+   */
+  reply(text: string, mentions?: string[]): void;
 }
 
 /**

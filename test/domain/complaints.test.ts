@@ -130,6 +130,9 @@ describe('closing', () => {
     expect(closeBlockers({ ...s, level: 'A', escalatedAt: new Date(), ownerNoteAt: new Date() })).toEqual([]);
     expect(closeBlockers({ ...s, level: 'A', callbackAt: new Date(), unhappy: true })).toEqual([expect.stringContaining('4.3.1')]);
     expect(closeBlockers({ ...s, status: 'closed' })).toEqual(['T7 已经结案了。']);
+    // The head's handling (/处理) suffices without an escalation, as /帮助 says; a voided complaint never closes.
+    expect(closeBlockers({ ...s, level: 'A', ownerNoteAt: new Date() })).toEqual([]);
+    expect(closeBlockers({ ...s, level: 'A', callbackAt: new Date(), status: 'voided' })).toEqual(['T7 已撤销，不再办理。']);
   });
 });
 

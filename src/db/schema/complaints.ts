@@ -4,7 +4,8 @@ import { clients, departments, people } from './core';
 
 export const COMPLAINT_CHANNEL_VALUES = ['phone', 'sales', 'boss', 'chat'] as const;
 export const COMPLAINT_LEVEL_VALUES = ['A', 'B', 'C', 'D'] as const;
-export const COMPLAINT_STATUSES = ['open', 'closed'] as const;
+/** voided: `/投诉 撤销` (a duplicate or a mistake): kept with its timeline, counted nowhere. */
+export const COMPLAINT_STATUSES = ['open', 'closed', 'voided'] as const;
 
 const ts = (name: string) => timestamp(name, { withTimezone: true });
 

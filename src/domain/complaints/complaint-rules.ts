@@ -21,7 +21,7 @@ export interface ComplaintFacts {
 
 export interface ComplaintState extends ComplaintFacts {
   id: number;
-  status: 'open' | 'closed';
+  status: 'open' | 'closed' | 'voided';
   callbackAt: Date | null;
   escalatedAt: Date | null;
   ownerNoteAt: Date | null;
@@ -49,19 +49,26 @@ export function complaintRulesStoppedBy(pb: ComplaintPlaybook, event: ComplaintE
 }
 
 /**
- * Why the complaint cannot be closed yet (empty: it can). The callback (4.3.3) — or, once escalated,
- * the department head's handling note — must be recorded; the level must be confirmed; a client
- * unhappy with the handler must have had the supervisor's explanation (4.3.1).
+ * What closing needs, in words: the one sentence `/帮助`, `/结案`'s refusal and the README repeat.
+ * The head's handling (`/处理`, 4.3.3, 4.3.5) counts as the callback does, escalated or not.
+ */
+export const CLOSE_CONDITION = '需已回电（/回电）或部门负责人已登记处理意见（/处理），级别已确认';
+
+/**
+ * Why the complaint cannot be closed yet (empty: it can): the one rule of closing. The callback
+ * (4.3.3) or the department head's handling note (/处理) must be recorded; the level must be
+ * confirmed; a client unhappy with the handler must have had the supervisor's explanation (4.3.1).
  */
 export function closeBlockers(s: ComplaintState): string[] {
   const code = complaintCode(s.id);
   if (s.status === 'closed') return [`${code} 已经结案了。`];
+  if (s.status === 'voided') return [`${code} 已撤销，不再办理。`];
   const out: string[] = [];
-  if (!s.callbackAt && !(s.escalatedAt && s.ownerNoteAt)) {
+  if (!s.callbackAt && !s.ownerNoteAt) {
     out.push(
       s.escalatedAt
         ? `部门负责人还没有登记处理意见（/处理 ${code} <意见>）或回访结果（/回电 ${code} <结果>）`
-        : `还没有登记电话回访（/回电 ${code} <结果>），不能自行处理的请先 /上报 ${code} <原因>`,
+        : `还没有登记电话回访（/回电 ${code} <结果>）或部门负责人的处理意见（/处理 ${code} <意见>）；不能自行处理的请先 /上报 ${code} <原因>`,
     );
   }
   if (!s.level) out.push(`投诉级别还没有确认（/定级 ${code} A|B|C|D）`);

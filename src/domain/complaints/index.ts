@@ -25,6 +25,7 @@ export {
   complaintRulesStartedBy,
   complaintRulesStoppedBy,
   closeBlockers,
+  CLOSE_CONDITION,
   LEVEL_ROLES,
   type ComplaintFacts,
   type ComplaintState,

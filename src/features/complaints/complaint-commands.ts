@@ -7,6 +7,7 @@ import { createHandlingCommands } from './complaint-handling';
 import { createIntakeCommands } from './complaint-intake';
 import { createComplaintKit } from './complaint-kit';
 import { createReportCommands } from './complaint-reports';
+import { createVoidCommand } from './complaint-void';
 
 /** The complaint commands, by what they do, on one shared kit (complaint-kit.ts). */
 export function createComplaintCommands(deps: { playbook: ComplaintPlaybook; clocks: ComplaintClocks }) {
@@ -18,6 +19,7 @@ export function createComplaintCommands(deps: { playbook: ComplaintPlaybook; clo
     ...createHandlingCommands(kit).handlers,
     ...createClosingCommands(kit).handlers,
     ...reports.handlers,
+    ...createVoidCommand(kit).handlers,
   };
   return { handlers, show: reports.show, fileComplaint: intake.fileComplaint };
 }

@@ -1,5 +1,5 @@
 import { outsiderMessages } from '../roster';
-import { and, asc, eq, gte, inArray, isNull, ne, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gte, inArray, isNull, ne, or, sql } from 'drizzle-orm';
 import { clients, complaints, departments, orders, people } from '../../db/schema';
 import { formatInstantInChinese } from '../../domain/calendar';
 import {
@@ -17,6 +17,7 @@ import { findDepartment, mention, resolvePerson } from '../roster';
 import { UserInputError } from '../../core/errors';
 import { formatInstant } from '../../domain/calendar/format-instant';
 import { complaintLevelAsked, type FileComplaintInput } from './events';
+import type { ComplaintRow } from './complaint-clocks';
 export type { FileComplaintInput } from './events';
 import { CHANNEL_WORDS, CLIENT_GROUP_ACK, refuse, complaintId, personById, headsOf, managementPeople, type ComplaintKit } from './complaint-kit';
 
@@ -66,14 +67,14 @@ export function createIntakeCommands(kit: ComplaintKit) {
   }
 
   /** The client's words: the quoted message, else the text after the command, else (client group) the client's last message. */
-  async function contentOf(ctx: ChatContext, args: ParsedArgs): Promise<{ content: string; relayed: boolean }> {
+  async function contentOf(ctx: ChatContext, args: ParsedArgs): Promise<{ content: string; relayed: boolean; words?: string[] }> {
     const typed = (args.content as string | undefined)?.trim() ?? '';
     const quoted = ctx.message.quotedText?.trim();
-    if (quoted) return { content: typed ? `${quoted}\n（记录人补充：${typed}）` : quoted, relayed: true };
+    if (quoted) return { content: typed ? `${quoted}\n（记录人补充：${typed}）` : quoted, relayed: true, words: [quoted] };
     if (typed) return { content: typed, relayed: false };
     if (ctx.group.kind === 'client') {
       const [last] = await outsiderMessages(ctx.tx, ctx.group, { limit: 1, plainOnly: true });
-      if (last) return { content: last.text, relayed: true };
+      if (last) return { content: last.text, relayed: true, words: [last.text.trim()] };
     }
     throw new UserInputError('抱歉，请写上投诉内容：/投诉 客户=<客户> <内容>，或回复（引用）客户的消息发送 /投诉。');
   }
@@ -81,7 +82,7 @@ export function createIntakeCommands(kit: ComplaintKit) {
   async function complaintNew(ctx: ChatContext, args: ParsedArgs) {
     const cal = await clocks.calendar(ctx.tx);
     const { client, order } = await resolveClientAndOrder(ctx, args);
-    let { content, relayed } = await contentOf(ctx, args);
+    let { content, relayed, words } = await contentOf(ctx, args);
 
     let timeText = args.time as string | undefined;
     // 时间=2026-11-23 09:40 without quotes: the time of day is the first word of the content.
@@ -111,7 +112,37 @@ export function createIntakeCommands(kit: ComplaintKit) {
       unhappy: args.unhappy === true,
       source: relayed ? { platform: ctx.group.platform, conversationId: ctx.group.conversationId } : null,
       clientGroupAck: ctx.group.kind === 'client',
+      ...(words ? { clientWords: words } : {}),
+      forceNew: args.new === true,
     });
+  }
+
+  /** The client's open complaint whose words already hold one of these client messages (newest first). */
+  async function openComplaintBehind(ctx: ChatContext, clientId: number, words: string[]) {
+    const rows = await ctx.tx
+      .select({ c: complaints, client: clients.name })
+      .from(complaints)
+      .innerJoin(clients, eq(clients.id, complaints.clientId))
+      .where(and(eq(complaints.status, 'open'), eq(complaints.clientId, clientId)))
+      .orderBy(desc(complaints.id))
+      .limit(100);
+    const holds = (content: string, w: string) => content === w || content.startsWith(`${w}\n`) || content.endsWith(`\n${w}`) || content.includes(`\n${w}\n`);
+    const clean = words.map((w) => w.trim()).filter(Boolean);
+    return rows.find((r) => clean.some((w) => holds(r.c.content, w.slice(0, 2000)))) ?? null;
+  }
+
+  /** A message already behind an open complaint: named (staff), or acknowledged to the client and named in the internal group. */
+  async function answerDuplicate(ctx: ChatContext, input: FileComplaintInput, dup: { c: ComplaintRow; client: string }): Promise<{ id: number; code: string }> {
+    const code = complaintCode(dup.c.id);
+    const said = `该消息已登记为投诉 ${code}（${dup.client}，${dup.c.callbackAt ? '已回电' : dup.c.escalatedAt ? '已上报' : '处理中'}），不再重复登记；可发送 /查 ${code} 查看。`;
+    const again = '如确属另一次投诉，请在命令里加上「新」再发一次。';
+    await ctx.audit('complaint.duplicate', `complaint:${dup.c.id}`, { words: input.clientWords, by: ctx.actor.userid });
+    if (!input.clientGroupAck) throw new UserInputError(`${said}\n${again}`);
+    // In the client group the client hears the acknowledgement only; the number goes to the internal group.
+    const actor = ctx.actor.person;
+    await notifyDepartment(ctx, dup.c, `${actor?.name ?? ctx.actor.displayName} 在客户群「${ctx.group.title ?? ctx.group.conversationId}」登记的投诉：${said}\n${again}`, actor ? [actor] : [], 'duplicate');
+    ctx.reply(CLIENT_GROUP_ACK);
+    return { id: dup.c.id, code };
   }
 
   /**
@@ -123,6 +154,10 @@ export function createIntakeCommands(kit: ComplaintKit) {
     const actor = ctx.actor.person;
     const cal = await clocks.calendar(ctx.tx);
     const { client, order, content, relayed, receivedAt } = input;
+    if (!input.forceNew && input.clientWords?.length) {
+      const dup = await openComplaintBehind(ctx, client.id, input.clientWords);
+      if (dup) return answerDuplicate(ctx, input, dup);
+    }
     const args = { handler: input.handler, dept: input.dept, level: input.level, unhappy: input.unhappy };
     const channelWord = input.channelWord;
     const channel: ComplaintChannel = channelWord
@@ -177,7 +212,7 @@ export function createIntakeCommands(kit: ComplaintKit) {
     const [{ n: before }] = (await ctx.tx
       .select({ n: sql<number>`count(*)::int` })
       .from(complaints)
-      .where(and(eq(complaints.clientId, client.id), eq(complaints.departmentId, departmentId), gte(complaints.receivedAt, cal.at(`${year}-01-01`, '00:00'))))) as [{ n: number }];
+      .where(and(eq(complaints.clientId, client.id), eq(complaints.departmentId, departmentId), gte(complaints.receivedAt, cal.at(`${year}-01-01`, '00:00')), ne(complaints.status, 'voided')))) as [{ n: number }];
     const proposal = proposeLevel(pb, { content, channel, complaintsThisYear: before + 1, reading: (await ctx.emit({ tx: ctx.tx, now: ctx.now, actor: ctx.actor }, complaintLevelAsked, { content }))[0] ?? null });
     const given = args.level ? (String(args.level).toUpperCase() as ComplaintLevel) : null;
     const canConfirm = ctx.actor.isAdmin || (!!actor && ['supervisor', 'head', 'management'].includes(actor.role));

@@ -74,6 +74,8 @@ export function createComplaintKit(deps: { playbook: ComplaintPlaybook; clocks: 
     const q = tx.select().from(complaints).where(eq(complaints.id, id));
     const [c] = lock ? await q.for('update') : await q;
     if (!c) throw new UserInputError(`抱歉，没有找到投诉 ${complaintCode(id)}，请核对编号（可发送 /投诉 列表 查看）。`);
+    // Locked to act on it: a voided complaint is only shown (/查), never handled again.
+    if (lock && c.status === 'voided') throw new UserInputError(`抱歉，${complaintCode(id)} 已撤销，不再办理（/查 ${complaintCode(id)} 可查看撤销原因）。`);
     return c;
   }
 

@@ -8,20 +8,20 @@ import type { CalendarProvider } from '../../core/clocks/clock-store';
 import { enqueue, writeAudit } from '../../core/context';
 import { departmentGroup } from './complaint-subject';
 
-/** 4.4.3 for one department over [from, to): complaints ÷ distinct clients served (orders active in the span, plus complainants). */
+/** 4.4.3 for one department over [from, to): complaints ÷ distinct clients served (orders active in the span, plus complainants); voided complaints count in neither. */
 export async function rateOf(tx: Db, departmentId: number, from: Date, to: Date, threshold: number): Promise<ComplaintRate> {
   const since = from.toISOString();
   const until = to.toISOString();
   const [row] = rowsOf<{ complaints: number; served: number }>(await tx.execute(sql`
     select
-      (select count(*)::int from ${complaints} where department_id = ${departmentId}
+      (select count(*)::int from ${complaints} where department_id = ${departmentId} and status <> 'voided'
          and received_at >= ${since}::timestamptz and received_at < ${until}::timestamptz) as complaints,
       (select count(*)::int from (
         select client_id from ${orders} where department_id = ${departmentId}
           and created_at < ${until}::timestamptz
           and (updated_at >= ${since}::timestamptz or status in ('new', 'assigned', 'paused'))
         union
-        select client_id from ${complaints} where department_id = ${departmentId}
+        select client_id from ${complaints} where department_id = ${departmentId} and status <> 'voided'
           and received_at >= ${since}::timestamptz and received_at < ${until}::timestamptz
       ) s) as served`));
   return complaintRate(Number(row?.complaints ?? 0), Number(row?.served ?? 0), threshold);

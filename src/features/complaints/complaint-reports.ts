@@ -11,6 +11,7 @@ import { formatInstant } from '../../domain/calendar/format-instant';
 import { rateOf, rateReviewSubject, rateSpan, reviewSpan, yearHasData } from './complaint-rate-review';
 import { nameLadderSteps } from '../../domain/playbooks/ladder-step-names';
 import { personById, type ComplaintKit } from './complaint-kit';
+import { countedComplaint, voidReason } from './complaint-void';
 
 /** Names of a complaint's timeline events (/查 T7 and the 看板). */
 export const COMPLAINT_EVENT_NAMES: Record<string, string> = {
@@ -36,6 +37,7 @@ export const COMPLAINT_EVENT_NAMES: Record<string, string> = {
   breach: '超时',
   client_message: '客户追加消息',
   triage_told: '疑似投诉阶段已通报',
+  voided: '撤销',
 };
 
 /** What is on record: /投诉 列表, /投诉率 (4.4.3) and /查 T7. */
@@ -66,7 +68,7 @@ export function createReportCommands(kit: ComplaintKit) {
       deptName = d?.name ?? '';
     }
     const onlyOpen = args.open === true;
-    const filter = and(deptId ? eq(complaints.departmentId, deptId) : sql`true`, onlyOpen ? eq(complaints.status, 'open') : sql`true`);
+    const filter = and(deptId ? eq(complaints.departmentId, deptId) : sql`true`, onlyOpen ? eq(complaints.status, 'open') : sql`true`, countedComplaint);
     const rows = await ctx.tx
       .select({ c: complaints, client: clients.name, owner: people.name })
       .from(complaints)
@@ -172,7 +174,7 @@ export function createReportCommands(kit: ComplaintKit) {
     const name = async (pid: number | null) => (await personById(ctx.tx, pid))?.name ?? '—';
     const cal = await clocks.calendar(ctx.tx);
     const lines = [
-      `${code}｜${client?.name ?? '—'}｜${CHANNEL_NAMES[c.channel]}｜${c.level ? `${c.level} 级（${pb.levels[c.level].name}）` : `建议 ${c.proposedLevel ?? '—'} 级，待确认`}｜${c.status === 'closed' ? '已结案' : '处理中'}`,
+      `${code}｜${client?.name ?? '—'}｜${CHANNEL_NAMES[c.channel]}｜${c.level ? `${c.level} 级（${pb.levels[c.level].name}）` : `建议 ${c.proposedLevel ?? '—'} 级，待确认`}｜${c.status === 'closed' ? '已结案' : c.status === 'voided' ? `已撤销（原因：${(await voidReason(ctx.tx, c.id)) ?? '—'}），不计入投诉率` : '处理中'}`,
       `部门：${dept?.name ?? '—'}　被投诉负责人：${await name(c.handlerId)}${c.replacementId ? `（已换为 ${await name(c.replacementId)}）` : ''}　主管：${await name(c.supervisorId)}`,
       `首问负责人：${await name(c.firstResponderId)}　现由：${await name(c.ownerId)} 负责`,
       `接到投诉：${formatInstant(c.receivedAt)}　相关分配单：${c.orderIds.length ? c.orderIds.map(orderCode).join('、') : '无'}`,

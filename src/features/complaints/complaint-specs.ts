@@ -1,4 +1,5 @@
 import type { CommandDef } from '../../core/commands';
+import { CLOSE_CONDITION } from '../../domain/complaints';
 
 /**
  * Complaint commands (SERVICE-RULES.md, Complaints). Logging a complaint (/投诉) works in a client
@@ -34,10 +35,27 @@ export const COMPLAINT_COMMANDS: CommandDef[] = [
         { key: 'time', names: ['时间', 'time'], label: '接到投诉的时间' },
         { key: 'dept', names: ['部门', 'dept'], label: '部门' },
       ],
-      flags: [{ key: 'unhappy', names: ['不满意', 'unhappy'] }],
+      // 新: the quoted words are already behind an open complaint, and this is another one all the same.
+      flags: [
+        { key: 'unhappy', names: ['不满意', 'unhappy'] },
+        { key: 'new', names: ['新', 'new'] },
+      ],
       rest: { name: 'content', label: '投诉内容', optional: true },
     },
     gate: 'staff',
+    clientWords: true,
+  },
+  {
+    id: 'complaint.void',
+    zh: ['投诉', '撤销'],
+    en: ['complain', 'void'],
+    summary: '撤销重复或误登记的投诉：记录保留，计时停止，不计入投诉率、报表、导出和看板',
+    usage: '/投诉 撤销 <投诉编号> <原因>',
+    example: '/投诉 撤销 T3 与 T1 是同一条客户消息，重复登记',
+    args: { positional: [ref], rest: { name: 'reason', label: '撤销原因' } },
+    gate: ['supervisor', 'head', 'management'],
+    internal: true,
+    clientWords: true,
   },
   {
     id: 'complaint.list',
@@ -52,6 +70,7 @@ export const COMPLAINT_COMMANDS: CommandDef[] = [
     },
     gate: 'staff',
     internal: true,
+    clientWords: true,
   },
   {
     id: 'complaint.rate',
@@ -185,7 +204,7 @@ export const COMPLAINT_COMMANDS: CommandDef[] = [
     id: 'complaint.close',
     zh: ['结案'],
     en: ['close'],
-    summary: '投诉结案（需已回电或已由部门负责人处理，级别已确认）',
+    summary: `投诉结案（${CLOSE_CONDITION}）`,
     usage: '/结案 <投诉编号> [原因=态度] <处理结果>',
     example: '/结案 T7 客户已满意，材料本周补齐',
     args: {

@@ -28,6 +28,13 @@ export interface FileComplaintInput {
   source: { platform: string; conversationId: string } | null;
   /** Reply with the polite client-group acknowledgement (the command was typed in the client group). */
   clientGroupAck: boolean;
+  /**
+   * The client's own messages this complaint is filed from (a quote, a suggestion's messages): when an
+   * open complaint of the same client already holds one of them, that complaint is named instead.
+   */
+  clientWords?: string[];
+  /** 新: file it even so (another complaint in the same words). */
+  forceNew?: boolean;
 }
 
 /** A complaint relayed by another feature (e.g. a confirmed triage suggestion), filed through `/投诉`'s intake. */

@@ -16,6 +16,8 @@ export { COMPLAINT_COMMANDS } from './complaint-specs';
 export { COMPLAINT_EVENT_NAMES } from './complaint-reports';
 export { rateOf, rateSpan } from './complaint-rate-review';
 export { attachClientMessage, complaintLevelAsked, continueTriageClock, fileComplaint, type ClientFollowUpInput, type FileComplaintInput, type FileComplaintRequest, type LevelReading } from './events';
+export { countedComplaint } from './complaint-void';
+export { CLIENT_GROUP_ACK } from './complaint-kit';
 
 /**
  * 投诉 as one feature: its commands, `/查 T7`, and the scheduler's complaint timers with the year-end

@@ -1,5 +1,6 @@
 import { PROMISE_CLOCKS } from '../reports';
 import { lastStaffContacts } from '../client-groups';
+import { countedComplaint } from '../complaints';
 import { and, asc, desc, eq, gte, inArray, lt, or, sql, type SQL } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { rowsOf } from '../../db/rows';
@@ -57,9 +58,10 @@ export function orderFilter(f: Filters, cal: WorkCalendar): SQL {
   )!;
 }
 
+/** The 看板's complaints: the counted ones (a voided complaint is in no table or chart) within the filters. */
 export function complaintFilter(f: Filters, cal: WorkCalendar): SQL {
   return and(
-    sql`true`,
+    countedComplaint,
     ...(f.dept ? [eq(complaints.departmentId, f.dept)] : []),
     ...(f.person ? [or(eq(complaints.handlerId, f.person), eq(complaints.replacementId, f.person))!] : []),
     ...(f.type ? [sql`exists (select 1 from ${orders} o where o.id = any(${complaints.orderIds}) and o.service_type = ${f.type})`] : []),
@@ -188,7 +190,7 @@ export async function complaintRows(tx: Db, v: Viewer, f: Filters, cal: WorkCale
 }
 
 export const complaintStatus = (c: typeof complaints.$inferSelect) =>
-  c.status === 'closed' ? '已结案' : c.escalatedAt ? '已上报' : c.callbackAt ? '已回电' : '待回电';
+  c.status === 'closed' ? '已结案' : c.status === 'voided' ? '已撤销' : c.escalatedAt ? '已上报' : c.callbackAt ? '已回电' : '待回电';
 
 /**
  * The on-time chart's figures, counted in the database: per department and per month (the months given

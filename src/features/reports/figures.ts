@@ -3,7 +3,7 @@ import type { Db } from '../../db/client';
 import { rowsOf } from '../../db/rows';
 import { clients, complaints, departments, orderEvents, orders, people, timers, visits } from '../../db/schema';
 import type { ComplaintRate } from '../../domain/complaints';
-import { rateOf } from '../complaints';
+import { countedComplaint, rateOf } from '../complaints';
 import type { Person } from '../../core/records';
 
 /**
@@ -220,7 +220,7 @@ export async function monthFigures(
   const levels = await tx
     .select({ level: complaints.level })
     .from(complaints)
-    .where(and(eq(complaints.departmentId, dept.id), gte(complaints.receivedAt, from), lt(complaints.receivedAt, to)));
+    .where(and(eq(complaints.departmentId, dept.id), gte(complaints.receivedAt, from), lt(complaints.receivedAt, to), countedComplaint));
   const rate = await rateOf(tx, dept.id, from, to, threshold);
   const rateYear = await rateOf(tx, dept.id, yearStart ?? from, to, threshold);
   const visitClocks = await tx
@@ -271,7 +271,7 @@ export async function complaintRows(tx: Db, visible: SQL, from: Date, to: Date) 
     .innerJoin(clients, eq(clients.id, complaints.clientId))
     .leftJoin(departments, eq(departments.id, complaints.departmentId))
     .leftJoin(people, eq(people.id, complaints.handlerId))
-    .where(and(gte(complaints.receivedAt, from), lt(complaints.receivedAt, to), visible))
+    .where(and(gte(complaints.receivedAt, from), lt(complaints.receivedAt, to), visible, countedComplaint))
     .orderBy(asc(complaints.id));
 }
 

@@ -1,6 +1,6 @@
-import { eq } from 'drizzle-orm';
+import { and, eq, isNull } from 'drizzle-orm';
 import type { Db } from '../../db/client';
-import { clients, groups, orders, timers, triageSuggestions } from '../../db/schema';
+import { clients, departments, groups, orders, timers, triageSuggestions } from '../../db/schema';
 import { formatInstantInChinese } from '../../domain/calendar';
 import { completeTimer, ladder } from '../../domain/timers';
 import { activeTimers, fromRow, toRow } from '../../core/clocks/clock-store';
@@ -44,12 +44,44 @@ export function triageHandlers(env: TriageEnv) {
     return toldUntil;
   }
 
+  /**
+   * The suggestion's client: its group's; where the group is bound to none, the one named by 客户=
+   * (found or registered), and the group is bound to it as it goes, so its next message is that client's.
+   */
+  async function clientOf(ctx: ChatContext, s: Suggestion, source: typeof groups.$inferSelect | undefined, named: string | undefined) {
+    const [own] = s.clientId ? await ctx.tx.select().from(clients).where(eq(clients.id, s.clientId)) : [];
+    const name = named?.trim();
+    if (own) {
+      if (name && name !== own.name) throw new UserInputError(`抱歉，${suggestionCode(s.id)} 所在的群是「${own.name}」的客户群，投诉的客户取自该群；如绑定有误，请先在该群更正。`);
+      return { client: own, bound: null };
+    }
+    if (!name) throw new UserInputError(`抱歉，${suggestionCode(s.id)} 所在的客户群还没有绑定客户，请写明客户：/投诉 确认 ${suggestionCode(s.id)} 客户=<客户名称> [部门=<部门>]（该群会随之绑定这位客户）。`);
+    const [existing] = await ctx.tx.select().from(clients).where(eq(clients.name, name));
+    const client = existing ?? (await ctx.tx.insert(clients).values({ name, createdAt: ctx.now }).returning())[0]!;
+    let bound: string | null = null;
+    if (source && !source.clientId) {
+      await ctx.tx.update(groups).set({ clientId: client.id }).where(eq(groups.id, source.id));
+      await ctx.audit('group.client_bound', `group:${source.id}`, { client: client.id, by: 'triage.confirm', suggestion: suggestionCode(s.id) });
+      bound = source.title ?? source.conversationId;
+    }
+    // This suggestion, and the group's other open ones bound to nobody, are this client's now.
+    await ctx.tx.update(triageSuggestions).set({ clientId: client.id }).where(eq(triageSuggestions.id, s.id));
+    if (bound) {
+      await ctx.tx
+        .update(triageSuggestions)
+        .set({ clientId: client.id })
+        .where(and(eq(triageSuggestions.groupId, s.groupId), eq(triageSuggestions.status, 'open'), isNull(triageSuggestions.clientId)));
+    }
+    return { client, bound };
+  }
+
   async function confirm(ctx: ChatContext, args: ParsedArgs) {
     const s = await loadOpen(ctx, args.ref);
-    const [client] = s.clientId ? await ctx.tx.select().from(clients).where(eq(clients.id, s.clientId)) : [];
-    if (!client) throw new UserInputError(`抱歉，${suggestionCode(s.id)} 所在的客户群还没有绑定客户，请先在该群 /绑定，或用 /投诉 客户=<客户> 登记。`);
-    const [order] = s.orderId ? await ctx.tx.select().from(orders).where(eq(orders.id, s.orderId)) : [];
     const [source] = await ctx.tx.select().from(groups).where(eq(groups.id, s.groupId));
+    const { client, bound } = await clientOf(ctx, s, source, args.client as string | undefined);
+    const [order] = s.orderId ? await ctx.tx.select().from(orders).where(eq(orders.id, s.orderId)) : [];
+    // A group with a client but no order: the department the suggestion went to (the client's latest order's, or the salesperson's).
+    const [dept] = !order && !args.dept && !args.handler && s.departmentId ? await ctx.tx.select().from(departments).where(eq(departments.id, s.departmentId)) : [];
     const handlerRef = (args.handler as string | undefined) ?? (s.handlerId && !s.orderId ? (await personById(ctx.tx, s.handlerId))?.userid : undefined);
     // Filed by the complaints feature exactly as `/投诉` files (its `fileComplaint` request).
     const filed = await request(ctx.emit, { tx: ctx.tx, now: ctx.now, actor: ctx.actor }, fileComplaint, { chat: ctx, input: {
@@ -59,10 +91,12 @@ export function triageHandlers(env: TriageEnv) {
       relayed: true,
       receivedAt: s.firstAt,
       handler: handlerRef,
-      dept: args.dept as string | undefined,
+      dept: (args.dept as string | undefined) ?? dept?.name,
       level: args.level as string | undefined,
       source: source ? { platform: source.platform, conversationId: source.conversationId } : null,
       clientGroupAck: false,
+      clientWords: s.messages.map((m) => m.text),
+      forceNew: args.new === true,
     } });
     await ctx.tx
       .update(triageSuggestions)
@@ -72,9 +106,12 @@ export function triageHandlers(env: TriageEnv) {
     // the suggestion's ladder already posted is not posted again.
     const toldUntil = await stopReminder(ctx.tx, s.id, ctx.now);
     if (toldUntil) await request(ctx.emit, { tx: ctx.tx, now: ctx.now, actor: ctx.actor }, continueTriageClock, { complaintId: filed.id, toldUntil, suggestion: suggestionCode(s.id) });
-    await ctx.audit('triage.confirmed', subjectOf(s.id), { complaint: filed.code, source: s.source, version: s.version, level: args.level ?? null });
+    await ctx.audit('triage.confirmed', subjectOf(s.id), { complaint: filed.code, source: s.source, version: s.version, level: args.level ?? null, client: client.id });
     env.count('confirmed');
-    ctx.reply(`${suggestionCode(s.id)} 已确认为投诉 ${filed.code}，回电期限从客户发消息时算起。谢谢！`);
+    ctx.reply(
+      `${suggestionCode(s.id)} 已确认为投诉 ${filed.code}，回电期限从客户发消息时算起。谢谢！` +
+        (bound ? `\n客户群「${bound}」已绑定客户「${client.name}」，此后该群的消息按这位客户处理。` : ''),
+    );
   }
 
   async function dismiss(ctx: ChatContext, args: ParsedArgs) {

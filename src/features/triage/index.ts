@@ -10,6 +10,7 @@ import { triageTimerSubject } from './subject';
 import { parseTriagePlaybook } from './triage-playbook';
 import type { TriageDeps, TriageEnv } from './shared';
 import { triageWatcher } from './watcher';
+import { withClientCommands } from './client-command';
 
 export { classifyMessage, type Triage, type RuleTriage } from './classify';
 export { MODEL_DECIDER, suggestionCode, type TriageDeps } from './shared';
@@ -41,7 +42,7 @@ export function triageFeature(deps: TriageDeps): Feature {
     commands: TRIAGE_COMMANDS.map((spec) => ({ spec, handler: spec.id === 'triage.confirm' ? confirm : dismiss })),
     refs: { X: { noun: '疑似投诉', example: 'X3', show } },
     timerSubjects: [timerSubject],
-    watch,
+    watch: withClientCommands(record, watch),
     emits: [fileComplaint, attachClientMessage, continueTriageClock],
     on: [on(complaintLevelAsked, async (_e, p) => readComplaintLevel(p.content))],
     ...(deps.llm ? { worker } : {}),

@@ -1,4 +1,4 @@
-import { and, asc, eq, inArray } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, isNotNull, or } from 'drizzle-orm';
 import type { Db } from '../../db/client';
 import { clients, groups, orders, people, triageSuggestions } from '../../db/schema';
 import { enqueue } from '../../core/records';
@@ -6,7 +6,7 @@ import type { Logger } from '../../log';
 import type { LlmClient } from '../../llm/client';
 import type { CalendarProvider } from '../../core/clocks/clock-store';
 import type { Person } from '../../core/context';
-import { noticeRoute } from '../roster';
+import { noticeRoute, type NoticeRoute } from '../roster';
 import type { WatchContext } from '../../core/feature';
 import type { PlaybookRule } from '../../domain/playbooks';
 import type { ComplaintPlaybook } from '../../domain/complaints';
@@ -84,7 +84,8 @@ export async function contextOf(tx: Db, group: WatchContext['group']) {
   const [client] = clientId ? await tx.select().from(clients).where(eq(clients.id, clientId)) : [];
   const handler = await personById(tx, order?.handlerId);
   let supervisor = await personById(tx, handler?.supervisorId);
-  const departmentId = order?.departmentId ?? sharedDepartment ?? handler?.departmentId ?? null;
+  const unbound = await unboundContext(tx, order ? null : (client ?? null));
+  const departmentId = order?.departmentId ?? sharedDepartment ?? handler?.departmentId ?? unbound.departmentId;
   if (!supervisor && departmentId) {
     const [found] = await tx
       .select()
@@ -94,11 +95,42 @@ export async function contextOf(tx: Db, group: WatchContext['group']) {
       .limit(1);
     supervisor = found ?? null;
   }
-  return { order, client: client ?? null, handler, supervisor: supervisor ?? null, departmentId };
+  // Who is @'d: the order's handler and supervisor; without an order the client's salesperson too;
+  // nobody of these (a group bound to nothing): 总经办 and the admins, so someone named always hears of it.
+  const known = [handler, supervisor ?? null, unbound.sales].filter((p): p is Person => !!p);
+  const notify = [...new Map((known.length ? known : await managementAndAdmins(tx)).map((p) => [p.id, p])).values()];
+  return { order, client: client ?? null, handler, supervisor: supervisor ?? null, departmentId, notify };
 }
 
-/** Where the suggestion goes: the order's bound internal group, else the department's notice route. */
-export async function routeOf(tx: Db, s: Pick<Suggestion, 'orderId' | 'departmentId'>) {
+/**
+ * A client group without an order: the client's salesperson, and the department of the client's most
+ * recent order (any status), else the salesperson's department. Nothing for a group with an order.
+ */
+async function unboundContext(tx: Db, client: typeof clients.$inferSelect | null) {
+  if (!client) return { sales: null, departmentId: null };
+  const sales = await personById(tx, client.salespersonId);
+  const [latest] = await tx
+    .select({ departmentId: orders.departmentId })
+    .from(orders)
+    .where(and(eq(orders.clientId, client.id), isNotNull(orders.departmentId)))
+    .orderBy(desc(orders.createdAt), desc(orders.id))
+    .limit(1);
+  return { sales, departmentId: latest?.departmentId ?? sales?.departmentId ?? null };
+}
+
+async function managementAndAdmins(tx: Db): Promise<Person[]> {
+  return tx
+    .select()
+    .from(people)
+    .where(and(eq(people.active, true), or(eq(people.role, 'management'), eq(people.isAdmin, true))))
+    .orderBy(asc(people.id));
+}
+
+/**
+ * Where the suggestion goes: the order's bound internal group, else the department's notice route;
+ * with no department known (a client group bound to nothing), 总经办's group, saying which group it came from.
+ */
+export async function routeOf(tx: Db, s: Pick<Suggestion, 'orderId' | 'departmentId'> & Partial<Pick<Suggestion, 'id' | 'groupId' | 'clientId'>>): Promise<NoticeRoute> {
   if (s.orderId) {
     const [bound] = await tx
       .select()
@@ -107,7 +139,17 @@ export async function routeOf(tx: Db, s: Pick<Suggestion, 'orderId' | 'departmen
       .limit(1);
     if (bound) return { kind: 'department' as const, group: bound };
   }
-  return noticeRoute(tx, s.departmentId);
+  const route = await noticeRoute(tx, s.departmentId);
+  if (s.departmentId || route.kind !== 'fallback' || !s.groupId) return route;
+  const [from] = await tx.select().from(groups).where(eq(groups.id, s.groupId));
+  const code = s.id ? suggestionCode(s.id) : 'X…';
+  const where = from ? `客户群「${from.title ?? from.conversationId}」` : '客户群';
+  return {
+    ...route,
+    note: s.clientId
+      ? `（来自${where}：还不知道该客户属于哪个部门，此通知先发到这里。确认时请写明部门：/投诉 确认 ${code} 部门=<部门>。）`
+      : `（来自${where}：该群还没有绑定客户，此通知先发到这里。确认时请写明客户和部门：/投诉 确认 ${code} 客户=<客户> 部门=<部门>，该群会随之绑定这位客户。）`,
+  };
 }
 
 /** What recording a suggestion needs: the watcher's context, or the triage worker's short transaction. */

@@ -123,7 +123,7 @@ export function triageWatcher(env: TriageEnv) {
     const started = startTimer(rule, { at: msg.receivedAt }, io.now, cal);
     // A reminder already due when the notice goes out (a model's late reading) is that notice.
     const timer = started && ladder(started, rule, cal).some((x) => x.step === 'due' && x.at.getTime() <= io.now.getTime()) ? markStepsSent(started, ['due']) : started;
-    const who = [cx.handler, cx.supervisor].filter((p): p is Person => !!p);
+    const who = cx.notify;
     const lines = [
       `疑似投诉 ${code}：${cx.client?.name ?? group.title ?? '客户'}${cx.order ? `（${orderCode(cx.order.id)}，${cx.order.serviceType}）` : ''}「${t.evidenceQuote}」`,
       `发消息的客户：${msg.senderName ?? msg.senderId}　时间：${formatInstantInChinese(msg.receivedAt, cal, { now: io.now })}`,

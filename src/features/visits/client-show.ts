@@ -62,7 +62,7 @@ export function createClientShow(deps: { playbook: VisitPlaybook; calendar: Cale
       `分配单${os.length ? `（最近 ${os.length} 张）` : '：无'}`,
       ...os.map(({ o, handler }) => `· ${orderCode(o.id)} ${o.serviceType}｜${STATUS_NAMES[o.status]}｜负责人：${handler ?? '—'}${o.lastStep ? `｜${o.lastStep}` : ''}`),
       `投诉${cs.length ? '' : '：无'}`,
-      ...cs.map((x) => `· ${complaintCode(x.id)} ${x.level ? x.level + ' 级' : '待定级'}｜${x.status === 'closed' ? '已结案' : '处理中'}｜${formatInstant(x.receivedAt)}｜${clip(x.content, 30)}`),
+      ...cs.map((x) => `· ${complaintCode(x.id)} ${x.level ? x.level + ' 级' : '待定级'}｜${x.status === 'closed' ? '已结案' : x.status === 'voided' ? '已撤销' : '处理中'}｜${formatInstant(x.receivedAt)}｜${clip(x.content, 30)}`),
       `回访${vs.length ? '' : '：还没有记录'}`,
       ...vs.map(({ v, visitor }) => `· V${v.id} ${METHOD_NAMES[v.method]}｜${visitStatus(v)}｜${visitor ?? '—'}${v.result ? `｜${clip(v.result, 30)}` : ''}${v.note ? `｜${clip(v.note, 30)}` : ''}`),
     ];
