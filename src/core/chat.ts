@@ -16,7 +16,8 @@ import { PermissionError, UserInputError } from './errors';
 import type { Feature, Handler, WatchContext } from './feature';
 import type { Metrics } from './metrics';
 import type { InboundMessage, OutboundMessage } from './types';
-import { INBOUND_SETTLED_CHANNEL, settleKey, type SettleSignal } from './passive-replies';
+import { notifySettled, settleKey, type SettleSignal } from './passive-replies';
+import { CLIENT_REFUSAL, INTERNAL_IN_CLIENT_GROUP, MEDIA_HINT, MEDIA_HINT_EVERY_MS, WELCOME } from './chat-texts';
 
 export type { Handler };
 
@@ -35,23 +36,14 @@ export interface ChatOptions {
 
 export type { AcceptResult };
 
-/** The answer to someone outside the roster who types a command that is not for anyone. */
-export const CLIENT_REFUSAL = '您好！这条命令仅供本公司服务人员使用。如需帮助，请直接在群里留言，我们的同事会尽快回复您，谢谢！';
-const INTERNAL_IN_CLIENT_GROUP = '抱歉，这条命令会显示内部信息，不能在客户群里使用。请到内部群或与我私聊时使用，谢谢！';
+export { CLIENT_REFUSAL, MEDIA_HINT, MEDIA_HINT_EVERY_MS, WELCOME };
 const MAX_ATTEMPTS = 3;
-/** The answer to a picture, a file, a voice without recognised text …: said at most once per group per hour. */
-export const MEDIA_HINT = '您好，谢谢您发来的内容！我目前只能读懂文字，图片、文件和语音我看不到。如需我办理，请用文字发送命令，例如 /帮助。';
-export const MEDIA_HINT_EVERY_MS = 60 * 60 * 1000;
-/** The one line for someone who enters a chat with the bot or joins a group it is in. */
-export const WELCOME = '您好，欢迎！我是服务助手，发送 /帮助 可查看我能为您做的事。';
 
 /**
  * Chat routing apart from HTTP routing (STYLE.md #5): dedupe → identify the sender → parse → check
  * permission → run → reply. Dedupe, the command's effects, the audit trail and the reply's outbox rows
  * commit in one transaction, so a retried delivery has no second effect and nothing is half-written.
  */
-const notifySettled = (tx: Db, key: string) => tx.execute(sql`select pg_notify(${INBOUND_SETTLED_CHANNEL}, ${key})`);
-
 export function createChat(opts: ChatOptions) {
   const { db, log, clock } = opts;
   const features = opts.features;

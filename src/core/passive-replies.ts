@@ -1,4 +1,4 @@
-import { and, asc, eq, gt, inArray } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, sql } from 'drizzle-orm';
 import type { Db } from '../db/client';
 import { chatLog, inboundMessages, outbox } from '../db/schema';
 import type { InboundMessage, OutboundMessage, Platform } from './types';
@@ -68,6 +68,9 @@ export interface SettleSignal {
 export const INBOUND_SETTLED_CHANNEL = 'inbound_settled';
 
 export const settleKey = (platform: string, messageId: string) => `${platform}:${messageId}`;
+
+/** In the handling transaction: delivered at commit to every instance's listener. */
+export const notifySettled = (tx: Db, key: string) => tx.execute(sql`select pg_notify(${INBOUND_SETTLED_CHANNEL}, ${key})`);
 
 export function createSettleSignal(): SettleSignal {
   const waiting = new Map<string, Set<() => void>>();

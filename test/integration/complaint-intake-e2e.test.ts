@@ -70,16 +70,18 @@ describe.each(drivers)('complaint intake: unbound groups, a client’s /投诉, 
     expect(confirmed).toContain('已绑定客户「星河科技」');
     expect((await last('demo-internal', '【客户投诉】T2'))!.text).toContain('星河科技');
 
-    // The group is the client's now: its next complaint names the client.
+    // The group is the client's now: another contact's complaint names the client (孙总's own follow-up
+    // would join his open complaint T2 instead: the triage's grouping rule).
     at('11:30:00');
-    await say('new-client', 'client-sun', '材料又寄错地址了，太不负责了', { name: '孙总' });
+    await say('new-client', 'client-qian', '材料又寄错地址了，太不负责了', { name: '钱总' });
     expect((await last('mgmt-home', '疑似投诉 X'))!.text).toMatch(/^疑似投诉 X\d+：星河科技/);
   });
 
   it('a client’s own /投诉 in a client group: a suggestion in the internal group, the polite acknowledgement to the client', async () => {
     at('13:00:00');
     const before = (await bot('demo-internal')).length;
-    const ack = await say('demo-client', 'client-zhao', '/投诉 客户=华星科技 张工太慢', { name: '赵总' });
+    // Another contact of 华星科技 than 赵总 (whose words would join his open complaint T1).
+    const ack = await say('demo-client', 'client-qian', '/投诉 客户=华星科技 张工太慢', { name: '钱总' });
     expect(ack).toContain('非常抱歉给您带来了不好的体验');
     expect(ack).not.toContain('仅供');
     expect(ack).not.toMatch(/[TX]\d/);
