@@ -6,12 +6,13 @@
 import idleMemory from './idle-memory';
 import timers from './timers-bench';
 import wecomCallbacks from './wecom-callbacks';
+import wecomReplies from './wecom-replies';
 
 import type { BenchModule } from './types';
 
 export type { BenchContext, BenchModule } from './types';
 
-const MODULES: BenchModule[] = [wecomCallbacks, timers, idleMemory];
+const MODULES: BenchModule[] = [wecomCallbacks, wecomReplies, timers, idleMemory];
 
 const options = Object.fromEntries(
   process.argv
