@@ -49,11 +49,11 @@ describe('what people send: WeCom AI bot payloads (docs path/100719)', () => {
     expect(q.quotedText).toBe('报告还没收到');
   });
 
-  it('enter_chat is a welcome in the one-to-one chat; a stream refresh is ignored', () => {
+  it('enter_chat is a welcome in the one-to-one chat; a stream refresh asks for that stream (never a message)', () => {
     const w = msgOf(decodeAibotJson({ msgid: 'e1', create_time: 1700000000, aibotid: 'A', from: { userid: 'zhang' }, msgtype: 'event', event: { eventtype: 'enter_chat' } }, now));
     expect(w).toMatchObject({ event: 'welcome', conversationId: 'zhang', conversationType: 'single', text: '' });
     const s = decodeAibotJson({ ...base, msgtype: 'stream', stream: { id: 'S1' } }, now);
-    expect(s).toMatchObject({ ok: true, kind: 'ignored' });
+    expect(s).toMatchObject({ ok: true, kind: 'stream-refresh', streamId: 'S1' });
   });
 });
 
