@@ -86,6 +86,13 @@ function anchoredDue(rule: PlaybookRule, date: string, cal: WorkCalendar): Date 
   return cal.endOfWorkingDay(before ? cal.workingDayOnOrBefore(shifted) : cal.workingDayOnOrAfter(shifted));
 }
 
+/** The nth working day strictly after `date` (n ≥ 1). */
+function nthWorkingDayAfter(cal: WorkCalendar, date: string, n: number): string {
+  let d = date;
+  for (let i = 0; i < n; i++) d = cal.workingDayOnOrAfter(cal.shiftDate(d, 1, 'days'));
+  return d;
+}
+
 function clockOf(rule: PlaybookRule): TimerClock {
   if (rule.trigger.kind === 'date') return 'fixed';
   return rule.duration.unit === 'workingDays' ? 'working' : 'wall';
@@ -129,7 +136,17 @@ export function startTimer(rule: PlaybookRule, facts: StartFacts, now: Date, cal
       due = shiftByDuration(start, rule.duration, 1, cal);
       break;
   }
-  if (rule.dueAt === 'endOfWorkingDay') due = cal.endOfWorkingDay(cal.workingDayOnOrAfter(cal.dateOf(due)));
+  if (rule.dueAt === 'endOfWorkingDay') {
+    const { amount, unit } = rule.duration;
+    if (rule.trigger.kind !== 'date' && unit === 'workingDays' && Number.isInteger(amount) && amount >= 1) {
+      // "By the end of the Nth working day after the day it happened" (7.3.1 (财税) 第二天): whole working
+      // days from the event's local date, so a visit at 07:00 or on a Saturday is due at the end of the
+      // next working day, not of the same day.
+      due = cal.endOfWorkingDay(nthWorkingDayAfter(cal, cal.dateOf(start), amount));
+    } else {
+      due = cal.endOfWorkingDay(cal.workingDayOnOrAfter(cal.dateOf(due)));
+    }
+  }
 
   const timer: Timer = {
     ruleId: rule.id,
