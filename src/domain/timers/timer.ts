@@ -33,6 +33,11 @@ export const timerSchema = z.object({
   pausedAt: z.coerce.date().optional(),
   /** When it was completed or cancelled. */
   endedAt: z.coerce.date().optional(),
+  /**
+   * Set on a cancelled clock that was still open when its order was completed (随单结束): the order ended,
+   * the obligation was not met by then. On-time figures never count it as kept.
+   */
+  endedWithOrder: z.boolean().optional(),
   /** Ladder steps already sent; each is sent once. */
   stepsSent: z.array(z.enum(LADDER_STEPS)),
 });
@@ -182,6 +187,15 @@ export function resumeTimer(timer: Timer, now: Date, cal: WorkCalendar): Timer {
 export function completeTimer(timer: Timer, now: Date): Timer {
   if (timer.state === 'done' || timer.state === 'cancelled') return timer;
   return { ...timer, state: 'done', endedAt: now };
+}
+
+/**
+ * The order was completed while this clock was still open (随单结束): it ends, but not as met — a client
+ * question never answered stays unanswered in the figures (late when already past due, else not judged).
+ */
+export function closeWithOrder(timer: Timer, now: Date): Timer {
+  if (timer.state === 'done' || timer.state === 'cancelled') return timer;
+  return { ...timer, state: 'cancelled', endedAt: now, endedWithOrder: true };
 }
 
 export function cancelTimer(timer: Timer, now: Date): Timer {
