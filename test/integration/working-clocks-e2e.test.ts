@@ -3,6 +3,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import type { Database } from '../../src/db/client';
 import { departments, orderEvents, orders, timers } from '../../src/db/schema';
 import { clockFigures, clocksDue } from '../../src/features/reports/figures';
+import { onTimeByMonth } from '../../src/features/kanban/data';
+import { viewerOf } from '../../src/features/kanban/access';
 import { demoBot, fakeClock } from '../helpers/bot';
 import { drivers } from '../helpers/databases';
 
@@ -140,5 +142,10 @@ describe.each(drivers)('clocks on working time on $name', (driver) => {
     expect(figures.late).toBe(1);
     const monthly = await s.bot.say('boss', '/月报 2026-11');
     expect(monthly).toContain('按时 1，超时 1，');
+    // The 看板's on-time chart counts the same: 2 judged (the assignment, the question), 1 on time.
+    const viewer = (await viewerOf(s.db, 'boss', []))!;
+    const tally = await onTimeByMonth(s.db, viewer, {}, await s.bot.calendar(s.db), [new Date(sh('2026-11-01T00:00:00'))], s.clock());
+    expect(tally.reduce((n, t) => n + t.judged, 0)).toBe(2);
+    expect(tally.reduce((n, t) => n + t.onTime, 0)).toBe(1);
   });
 });
