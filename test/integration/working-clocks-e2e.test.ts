@@ -109,7 +109,7 @@ describe.each(drivers)('clocks on working time on $name', (driver) => {
     s.clock.set(sh('2026-11-23T11:00:00'));
     const asked = await s.bot.say('zhang', '/完成 D1 材料已交');
     expect(asked).toContain('D1 还没有确认收款');
-    expect(asked).toContain('/完成 D1 确认');
+    expect(asked).toContain('/完成 D1 确认 材料已交');
     const [still] = await s.db.select().from(orders).where(eq(orders.id, 1));
     expect(still!.status).toBe('assigned');
     expect(await s.due('client-group.answer')).toHaveLength(1);

@@ -129,16 +129,16 @@ export async function orderFinish(ctx: OrderContext, args: ParsedArgs, to: 'done
   let note = ((args.note ?? args.reason ?? null) as string | null)?.trim() || null;
   // 3.5.2: work on an unpaid order waits for payment; completing it anyway is said out loud and recorded.
   const unpaid = to === 'done' && !o.paid;
+  const confirmed = to === 'done' && note !== null && /^确认(\s|$)/.test(note);
+  if (confirmed) note = note!.replace(/^确认\s*/, '') || null;
   if (unpaid) {
-    const confirmed = note !== null && /^确认(\s|$)/.test(note);
     if (!confirmed) {
       ctx.reply(
         `${orderCode(o.id)} 还没有确认收款（3.5.2：未付款的分配单应暂停，待业务员 /收款 ${orderCode(o.id)} 后再继续）。\n` +
-          `如确需在未收款的情况下标记完成，请发送 /完成 ${orderCode(o.id)} 确认 [备注]，记录里会注明「未收款完成」。`,
+          `如确需在未收款的情况下标记完成，请发送 /完成 ${orderCode(o.id)} 确认 ${note ?? '[备注]'}，记录里会注明「未收款完成」。`,
       );
       return;
     }
-    note = note!.replace(/^确认\s*/, '') || null;
   }
   await update(ctx, o.id, { ...next, transferToId: null });
   await recordOrderEvent(ctx, o.id, to, unpaid ? `未收款完成${note ? '：' + note : ''}` : note, unpaid ? { unpaid: true } : {});
