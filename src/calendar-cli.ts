@@ -49,7 +49,7 @@ export async function runCalendarCli(argv: readonly string[], opts: CalendarCliO
         now,
         userid: opts.userid,
         audit: (action, subject, data) => writeAudit(tx as never, { at: now, actor, action, subject, data }),
-        clocks: { calendar, ruleOf: registry.ruleOf },
+        clocks: { calendar, ruleOf: registry.ruleOf, emit: registry.emit },
       };
       return f(ctx);
     });

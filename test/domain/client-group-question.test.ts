@@ -33,8 +33,8 @@ describe('client-group rules data', () => {
     for (const r of rules.byId.values()) expect(r.timer.clause).toMatch(/\d/);
     expect(rules.rule('client-group.answer').duration).toEqual({ amount: 30, unit: 'workingMinutes' });
     expect(rules.rule('client-group.resolve').duration).toEqual({ amount: 2, unit: 'workingDays' });
-    expect(rules.rule('client-group.weekly-contact').duration).toEqual({ amount: 7, unit: 'calendarDays' });
-    expect(rules.rule('client-group.materials-report').duration).toEqual({ amount: 14, unit: 'calendarDays' });
+    expect(rules.rule('client-group.weekly-contact').duration).toEqual({ amount: 5, unit: 'workingDays' });
+    expect(rules.rule('client-group.materials-report').duration).toEqual({ amount: 10, unit: 'workingDays' });
   });
 
   it('refuses a file with a rule missing or a bad unit', () => {

@@ -144,7 +144,7 @@ describe.each(drivers)('/日历 导入 on $name', (driver) => {
       now: clock(),
       userid: 'boss',
       audit: async () => {},
-      clocks: { calendar: bot.calendar, ruleOf: () => undefined },
+      clocks: { calendar: bot.calendar, ruleOf: () => undefined, emit: async () => [] },
     });
     const text = NOTICE_2027.replace('端午节：6月9日（周三）放假1天，不调休', '端午节：6月9日（周三）至11日（周五）放假，共3天');
     const reply = await db().transaction((tx) => previewNotice(ctx(tx as never), text));

@@ -250,7 +250,7 @@ describe.each(drivers)('client groups on $name', (driver) => {
     // Asked at 10:05 (due 10:35), paused at 10:20: 15 working minutes were left.
     expect(resumed.dueAt.toISOString()).toBe(sh('2026-11-24T15:15:00'));
     // Finishing the order stops them all.
-    await s.bot.say('zhang', '/完成 D1');
+    expect(await s.bot.say('zhang', '/完成 D1 确认')).toContain('已标记完成');
     expect((await s.db.select().from(timers).where(like(timers.subject, 'client-group:%'))).filter((t) => t.state === 'running' || t.state === 'paused')).toHaveLength(0);
   });
 

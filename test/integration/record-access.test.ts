@@ -54,7 +54,7 @@ describe.each(drivers)('record access on $name', (driver) => {
     await must('liu', '/派单 D2 @赵工', /赵工/);
     await must('sun', '/派单 D3 @周工', /周工/);
     await must('liu', '/派单 D4 @赵工', /赵工/);
-    await must('zhao', '/完成 D4 已交付', /D4/);
+    await must('zhao', '/完成 D4 确认 已交付', /D4 已标记完成/);
     await must('zhao', '/回访 记录 蓝海生物 结果=客户满意', /V1/);
     await must('liu', '/投诉 客户=蓝海生物 单=D2 负责人=@赵工 渠道=电话 一直没人回电话', /T1/);
     await must('sun', '/投诉 客户=远山软件 单=D3 负责人=@周工 渠道=电话 软件登记太慢', /T2/);

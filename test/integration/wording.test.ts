@@ -65,18 +65,21 @@ describe.each(drivers)('reply wording on $name', (driver) => {
     for (const other of before.slice(1)) expect(reply).not.toContain(`「${stepOf(other.ruleId)}」`);
   });
 
-  it('/完成 says which clocks it stopped: exactly the timer rows it closed', async () => {
+  it('/完成 says which clocks it ended with the order: exactly the timer rows it closed, none as met', async () => {
     const { code, id } = await assignedOrder();
     const running = (await orderTimers(id)).filter((t) => t.state === 'running');
     expect(running.length).toBeGreaterThan(0);
     const reply = await bot.say('zhang', `/完成 ${code} 已提交`);
     expect(reply).toContain('已标记完成');
     const closed = (await orderTimers(id)).filter((t) => running.some((r) => r.id === t.id));
+    // Still open at completion: ended with the order (随单结束), not marked met.
     for (const t of closed) {
-      expect(t.state).toBe('done');
-      expect(reply).toContain(`已完成：${stepOf(t.ruleId)}`);
+      expect(t.state).toBe('cancelled');
+      expect(t.data.endedWithOrder).toBe(true);
+      expect(reply).toContain(`随单结束：${stepOf(t.ruleId)}`);
     }
-    expect(reply.match(/⏱ 已完成/g)).toHaveLength(closed.length);
+    expect(reply.match(/⏱ 随单结束/g)).toHaveLength(closed.length);
+    expect(reply).not.toContain('已完成：');
   });
 
   it('/取消 asks to keep evidence only when the client drops out (3.5.1, 3.5.3)', async () => {

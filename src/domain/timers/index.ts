@@ -4,6 +4,7 @@ export {
   resumeTimer,
   completeTimer,
   cancelTimer,
+  closeWithOrder,
   shiftByDuration,
   timerSchema,
   TIMER_STATES,

@@ -33,6 +33,11 @@ export const timerSchema = z.object({
   pausedAt: z.coerce.date().optional(),
   /** When it was completed or cancelled. */
   endedAt: z.coerce.date().optional(),
+  /**
+   * Set on a cancelled clock that was still open when its order was completed (随单结束): the order ended,
+   * the obligation was not met by then. On-time figures never count it as kept.
+   */
+  endedWithOrder: z.boolean().optional(),
   /** Ladder steps already sent; each is sent once. */
   stepsSent: z.array(z.enum(LADDER_STEPS)),
 });
@@ -86,6 +91,13 @@ function anchoredDue(rule: PlaybookRule, date: string, cal: WorkCalendar): Date 
   return cal.endOfWorkingDay(before ? cal.workingDayOnOrBefore(shifted) : cal.workingDayOnOrAfter(shifted));
 }
 
+/** The nth working day strictly after `date` (n ≥ 1). */
+function nthWorkingDayAfter(cal: WorkCalendar, date: string, n: number): string {
+  let d = date;
+  for (let i = 0; i < n; i++) d = cal.workingDayOnOrAfter(cal.shiftDate(d, 1, 'days'));
+  return d;
+}
+
 function clockOf(rule: PlaybookRule): TimerClock {
   if (rule.trigger.kind === 'date') return 'fixed';
   return rule.duration.unit === 'workingDays' ? 'working' : 'wall';
@@ -129,7 +141,17 @@ export function startTimer(rule: PlaybookRule, facts: StartFacts, now: Date, cal
       due = shiftByDuration(start, rule.duration, 1, cal);
       break;
   }
-  if (rule.dueAt === 'endOfWorkingDay') due = cal.endOfWorkingDay(cal.workingDayOnOrAfter(cal.dateOf(due)));
+  if (rule.dueAt === 'endOfWorkingDay') {
+    const { amount, unit } = rule.duration;
+    if (rule.trigger.kind !== 'date' && unit === 'workingDays' && Number.isInteger(amount) && amount >= 1) {
+      // "By the end of the Nth working day after the day it happened" (7.3.1 (财税) 第二天): whole working
+      // days from the event's local date, so a visit at 07:00 or on a Saturday is due at the end of the
+      // next working day, not of the same day.
+      due = cal.endOfWorkingDay(nthWorkingDayAfter(cal, cal.dateOf(start), amount));
+    } else {
+      due = cal.endOfWorkingDay(cal.workingDayOnOrAfter(cal.dateOf(due)));
+    }
+  }
 
   const timer: Timer = {
     ruleId: rule.id,
@@ -165,6 +187,15 @@ export function resumeTimer(timer: Timer, now: Date, cal: WorkCalendar): Timer {
 export function completeTimer(timer: Timer, now: Date): Timer {
   if (timer.state === 'done' || timer.state === 'cancelled') return timer;
   return { ...timer, state: 'done', endedAt: now };
+}
+
+/**
+ * The order was completed while this clock was still open (随单结束): it ends, but not as met — a client
+ * question never answered stays unanswered in the figures (late when already past due, else not judged).
+ */
+export function closeWithOrder(timer: Timer, now: Date): Timer {
+  if (timer.state === 'done' || timer.state === 'cancelled') return timer;
+  return { ...timer, state: 'cancelled', endedAt: now, endedWithOrder: true };
 }
 
 export function cancelTimer(timer: Timer, now: Date): Timer {

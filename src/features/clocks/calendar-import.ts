@@ -10,7 +10,7 @@ import {
   type NoticeDay,
   type WorkCalendar,
 } from '../../domain/calendar';
-import { recomputeRunningClocks } from './recompute';
+import { recomputeRunningClocks, recomputedText } from './recompute';
 import type { ClockServices } from './services';
 
 /** How long `/日历 导入` without text waits for the notice in the sender's next message. */
@@ -129,12 +129,12 @@ export async function applyNotice(ctx: NoticeContext, id: number): Promise<strin
   // A year that had no data changes from its first day (the fixed-date guesses give way to the notice).
   if (before.coverage(year) === 'fallback') changed.push(`${year}-01-01`, days[0]!.date);
   const from = changed.sort()[0];
-  const moved = from ? await recomputeRunningClocks(ctx, before, after, after.at(from, '00:00')) : 0;
+  const moved = from ? recomputedText(await recomputeRunningClocks(ctx, before, after, after.at(from, '00:00'))) : '';
   const off = days.filter((d) => d.kind === 'holiday').length;
   const work = days.length - off;
   return (
     `已导入 ${year} 年节假日安排（编号 ${id}）：休息 ${off} 天，调休上班 ${work} 天。今后按这份通知计算 ${year} 年的工作日。` +
-    (moved ? `\n已按新日历重算 ${moved} 项进行中的计时。` : '')
+    (moved ? `\n${moved}` : '')
   );
 }
 

@@ -13,7 +13,7 @@ import type { ClockContext } from './services';
 export type { ClockContext, ClockServices } from './services';
 
 import { PermissionError, UserInputError } from '../../core/errors';
-import { recomputeRunningClocks } from './recompute';
+import { recomputeRunningClocks, recomputedText } from './recompute';
 
 type Scope = 'mine' | 'dept' | 'all';
 
@@ -160,8 +160,8 @@ export async function calendarAdjust(ctx: ClockContext, args: ParsedArgs) {
   await ctx.audit('calendar.override', `calendar:${date}`, { kind, note });
   const after = await ctx.clocks.calendar(ctx.tx);
   // Running working-day clocks that run across that day keep their remaining working time.
-  const moved = await recomputeRunningClocks(ctx, before, after, after.at(date, '00:00'));
+  const moved = recomputedText(await recomputeRunningClocks(ctx, before, after, after.at(date, '00:00')));
   ctx.reply(
-    `已设置：${describeDayInChinese(after.explainDay(date), after)}` + (moved ? `\n已按新日历重算 ${moved} 项进行中的计时。` : ''),
+    `已设置：${describeDayInChinese(after.explainDay(date), after)}` + (moved ? `\n${moved}` : ''),
   );
 }

@@ -8,11 +8,13 @@ import { calendarNotices } from '../../db/schema';
 import { applyNotice, awaitingNotice, previewNotice, type NoticeContext } from './calendar-import';
 import { CLOCK_COMMANDS } from './specs';
 import { uncoveredYearWarning } from './uncovered-years';
+import { calendarChanged } from './recompute';
 
 export { wallTimeText } from './clock-commands';
 export { uncoveredYearWarning } from './uncovered-years';
 export { previewNotice, applyNotice, AWAIT_NOTICE_MS, type NoticeContext } from './calendar-import';
 export type { ClockServices } from './services';
+export { calendarChanged } from './recompute';
 
 /**
  * 计时: overdue and due lists over every feature's timers, the working-day calendar (`/日历`, its
@@ -21,7 +23,11 @@ export type { ClockServices } from './services';
  */
 export function clocksFeature(deps: { calendar: CalendarProvider }): Feature {
   let engine: Engine | null = null;
-  const services: clk.ClockServices = { calendar: deps.calendar, ruleOf: (row) => engine?.ruleOf(row) };
+  const services: clk.ClockServices = {
+    calendar: deps.calendar,
+    ruleOf: (row) => engine?.ruleOf(row),
+    emit: (c, event, payload) => (engine ? engine.emit(c, event, payload) : Promise.resolve([])),
+  };
   const withServices = (h: (ctx: clk.ClockContext, a: HandlerArgs) => Promise<void>): Handler => (ctx, a) => h({ ...ctx, clocks: services }, a);
   const noticeContext = (c: { tx: NoticeContext['tx']; now: Date; actor: { userid: string }; audit: NoticeContext['audit'] }): NoticeContext => ({
     tx: c.tx,
@@ -80,6 +86,7 @@ export function clocksFeature(deps: { calendar: CalendarProvider }): Feature {
     help: { topic: '计时', words: ['计时', '时限', '提醒', '日历', 'clock', 'clocks', 'timer', 'timers'] },
     commands: commandsFromTable(CLOCK_COMMANDS, handlers),
     watch,
+    emits: [calendarChanged],
     maintain: uncoveredYearWarning(),
     init: (e) => {
       engine = e;

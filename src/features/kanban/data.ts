@@ -195,7 +195,8 @@ export const complaintStatus = (c: typeof complaints.$inferSelect) =>
 /**
  * The on-time chart's figures, counted in the database: per department and per month (the months given
  * by their starts, company time zone), how many clocks due in that month were judged (finished, or
- * still running past due) and how many of them finished on time. Cancelled and paused clocks do not count;
+ * still running past due, or closed with the order after it was due) and how many of them finished on time.
+ * Other cancelled clocks and paused ones do not count;
  * the clocks counted are the monthly report's (PROMISE_CLOCKS).
  */
 export async function onTimeByMonth(tx: Db, v: Viewer, f: Filters, cal: WorkCalendar, monthStarts: Date[], now: Date) {
@@ -209,13 +210,14 @@ export async function onTimeByMonth(tx: Db, v: Viewer, f: Filters, cal: WorkCale
     .select({
       deptId: sql<number | null>`coalesce(${orders.departmentId}, ${complaints.departmentId}, ${timers.departmentId})`,
       month: sql<number>`case ${bucket} end`,
-      judged: sql<number>`count(*) filter (where (${timers.state} = 'done' and ${timers.data}->>'endedAt' is not null) or ${timers.state} = 'running')::int`,
+      // A clock closed with its order (随单结束) after its due time was missed: judged, never on time.
+      judged: sql<number>`count(*) filter (where (${timers.state} = 'done' and ${timers.data}->>'endedAt' is not null) or ${timers.state} = 'running' or (${timers.state} = 'cancelled' and ${timers.data}->>'endedWithOrder' = 'true' and ${ended} > ${timers.dueAt}))::int`,
       onTime: sql<number>`count(*) filter (where ${timers.state} = 'done' and ${ended} <= ${timers.dueAt})::int`,
     })
     .from(timers)
     .leftJoin(orders, eq(orders.id, timers.orderId))
     .leftJoin(complaints, timerComplaintJoin)
-    .where(and(inArray(timers.state, ['running', 'done']), gte(timers.dueAt, monthStarts[0]!), lt(timers.dueAt, now), PROMISE_CLOCKS, timerScope(v), timerFilter(f, cal)))
+    .where(and(inArray(timers.state, ['running', 'done', 'cancelled']), gte(timers.dueAt, monthStarts[0]!), lt(timers.dueAt, now), PROMISE_CLOCKS, timerScope(v), timerFilter(f, cal)))
     .groupBy(sql`1`, sql`2`);
   return rows.map((r) => ({ deptId: r.deptId === null ? null : Number(r.deptId), month: Number(r.month), judged: Number(r.judged), onTime: Number(r.onTime) }));
 }

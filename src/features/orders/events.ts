@@ -11,7 +11,7 @@ export interface OrderChange {
 
 /** One clock that started, stopped or moved because of a change (the replies list them). */
 export interface ClockChange {
-  kind: 'started' | 'completed' | 'cancelled' | 'paused' | 'resumed' | 'restarted';
+  kind: 'started' | 'completed' | 'cancelled' | 'closedWithOrder' | 'paused' | 'resumed' | 'restarted';
   rule: PlaybookRule;
   dueAt: Date;
 }

@@ -126,13 +126,27 @@ export async function orderFinish(ctx: OrderContext, args: ParsedArgs, to: 'done
   if (to === 'cancelled' && !(inv.isSales || inv.isHead || inv.isManagement))
     refuse(`抱歉，${orderCode(o.id)} 需由所属业务员或部门负责人取消。`);
   const next = check(rules.finish(o, to));
-  const note = (args.note ?? args.reason ?? null) as string | null;
+  let note = ((args.note ?? args.reason ?? null) as string | null)?.trim() || null;
+  // 3.5.2: work on an unpaid order waits for payment; completing it anyway is said out loud and recorded.
+  const unpaid = to === 'done' && !o.paid;
+  const confirmed = to === 'done' && note !== null && /^确认(\s|$)/.test(note);
+  if (confirmed) note = note!.replace(/^确认\s*/, '') || null;
+  if (unpaid) {
+    if (!confirmed) {
+      ctx.reply(
+        `${orderCode(o.id)} 还没有确认收款（3.5.2：未付款的分配单应暂停，待业务员 /收款 ${orderCode(o.id)} 后再继续）。\n` +
+          `如确需在未收款的情况下标记完成，请发送 /完成 ${orderCode(o.id)} 确认 ${note ?? '[备注]'}，记录里会注明「未收款完成」。`,
+      );
+      return;
+    }
+  }
   await update(ctx, o.id, { ...next, transferToId: null });
-  await recordOrderEvent(ctx, o.id, to, note);
+  await recordOrderEvent(ctx, o.id, to, unpaid ? `未收款完成${note ? '：' + note : ''}` : note, unpaid ? { unpaid: true } : {});
   const stopped = await clockLines(ctx, await ctx.clocks.close(ctx.tx, o.id, to, ctx.now, ctx.actor));
   const sales = await personById(ctx.tx, o.salespersonId);
   if (to === 'done') {
-    ctx.reply(`${orderCode(o.id)} 已标记完成${note ? '（' + note + '）' : ''}，大家辛苦了！${stopped}`);
+    const unpaidLine = unpaid ? `\n注意：${orderCode(o.id)} 未收款即完成，已记录在案${sales ? `，请 ${mention(sales)} 跟进收款` : ''}。` : '';
+    ctx.reply(`${orderCode(o.id)} 已标记完成${note ? '（' + note + '）' : ''}，大家辛苦了！${unpaidLine}${stopped}`, unpaid && sales ? [sales.userid] : []);
     return;
   }
   // 3.5.1 / 3.5.3: the salesperson is told; keeping the evidence is the handler's duty.

@@ -14,7 +14,7 @@ import {
   type Playbook,
   type PlaybookRule,
 } from '../../domain/playbooks';
-import { cancelTimer, completeTimer, nextOccurrence, pauseTimer, resumeTimer, startTimer, type Timer } from '../../domain/timers';
+import { cancelTimer, closeWithOrder, completeTimer, nextOccurrence, pauseTimer, resumeTimer, startTimer, type Timer } from '../../domain/timers';
 import { writeAudit, type Actor } from '../../core/records';
 import { activeTimers, fromRow, ruleById, toRow, type CalendarProvider, type TimerRow } from '../../core/clocks/clock-store';
 import type { Group } from '../../core/records';
@@ -199,8 +199,10 @@ export function createOrderClocks(deps: { playbook: Playbook; calendar: Calendar
     },
     /** The order is finished or cancelled: every clock stops. */
     async close(tx: Db, orderId: number, how: 'done' | 'cancelled', now: Date, actor: Actor | null) {
-      return transition(tx, orderId, now, actor, how === 'done' ? 'completed' : 'cancelled', (t) =>
-        how === 'done' ? completeTimer(t, now) : cancelTimer(t, now),
+      // A completed order ends its open clocks as 随单结束, not 已完成: only /已办, an event or the
+      // obligation itself (an answer, a contact) marks a clock met.
+      return transition(tx, orderId, now, actor, how === 'done' ? 'closedWithOrder' : 'cancelled', (t) =>
+        how === 'done' ? closeWithOrder(t, now) : cancelTimer(t, now),
       );
     },
     /** One clock done by hand (`/已办 D12 <编号或步骤>`). */
@@ -210,8 +212,8 @@ export function createOrderClocks(deps: { playbook: Playbook; calendar: Calendar
     /** The order's running and paused timers, its features' order-bound timers included. */
     active: activeForOrder,
     describe(change: ClockChange, cal: WorkCalendar, now: Date): string {
-      const verb = { started: '开始计时', restarted: '重新计时', completed: '已完成', cancelled: '已停止', paused: '暂停计时', resumed: '继续计时' }[change.kind];
-      const due = change.kind === 'completed' || change.kind === 'cancelled' ? '' : `，期限 ${formatInstantInChinese(change.dueAt, cal, { now })}`;
+      const verb = { started: '开始计时', restarted: '重新计时', completed: '已完成', cancelled: '已停止', closedWithOrder: '随单结束', paused: '暂停计时', resumed: '继续计时' }[change.kind];
+      const due = change.kind === 'completed' || change.kind === 'cancelled' || change.kind === 'closedWithOrder' ? '' : `，期限 ${formatInstantInChinese(change.dueAt, cal, { now })}`;
       return `⏱ ${verb}：${change.rule.step}${due}（${change.rule.clause}）`;
     },
     calendar: deps.calendar,

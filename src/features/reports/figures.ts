@@ -137,17 +137,24 @@ export interface ClockOutcome {
   dueAt: Date;
   state: string;
   endedAt: Date | null;
+  /** Ended open when its order was completed (随单结束), not met. */
+  endedWithOrder?: boolean;
 }
 
 /**
  * Pure: clocks due in a span, met on time (done by the due time) vs late (done after it, or still
- * running past it at `now`). Cancelled clocks and clocks not yet due are not counted.
+ * running past it at `now`). Cancelled clocks and clocks not yet due are not counted — except one that
+ * ended with its order (随单结束) after its due time had passed: it was missed, so it counts as late.
+ * A clock closed with its order is never on time.
  */
 export function clockFigures(rows: ClockOutcome[], now: Date): { onTime: number; late: number; percentOnTime: number | null } {
   let onTime = 0;
   let late = 0;
   for (const r of rows) {
-    if (r.state === 'cancelled') continue;
+    if (r.state === 'cancelled') {
+      if (r.endedWithOrder && r.endedAt && r.endedAt.getTime() > r.dueAt.getTime()) late++;
+      continue;
+    }
     if (r.state === 'done' && r.endedAt && r.endedAt.getTime() <= r.dueAt.getTime()) onTime++;
     else if (r.state === 'done' || r.dueAt.getTime() < now.getTime()) late++;
   }
@@ -164,7 +171,12 @@ export const PROMISE_CLOCKS = sql`${timers.subject} not like 'dept:%' and ${time
 /** Clocks of a department due in [from, to): its orders' clocks, its complaints' and its visits'. */
 export async function clocksDue(tx: Db, departmentId: number, from: Date, to: Date): Promise<ClockOutcome[]> {
   const rows = await tx
-    .select({ dueAt: timers.dueAt, state: timers.state, endedAt: sql<string | null>`${timers.data}->>'endedAt'` })
+    .select({
+      dueAt: timers.dueAt,
+      state: timers.state,
+      endedAt: sql<string | null>`${timers.data}->>'endedAt'`,
+      endedWithOrder: sql<boolean>`coalesce((${timers.data}->>'endedWithOrder')::boolean, false)`,
+    })
     .from(timers)
     .leftJoin(orders, eq(orders.id, timers.orderId))
     .where(
@@ -175,7 +187,7 @@ export async function clocksDue(tx: Db, departmentId: number, from: Date, to: Da
         PROMISE_CLOCKS,
       ),
     );
-  return rows.map((r) => ({ dueAt: r.dueAt, state: r.state, endedAt: r.endedAt ? new Date(r.endedAt) : null }));
+  return rows.map((r) => ({ dueAt: r.dueAt, state: r.state, endedAt: r.endedAt ? new Date(r.endedAt) : null, endedWithOrder: !!r.endedWithOrder }));
 }
 
 export interface MonthFigures {

@@ -29,6 +29,11 @@ export interface TriagePlaybook {
 }
 
 const MINUTE = 60_000;
+/**
+ * The triage ladder stays on the wall clock on purpose: it leads to the phone complaint's callback,
+ * which 4.3.3 states in natural minutes (回电 within 30 分钟 of the client's words, night or weekend), so
+ * neither the working calendar nor `/日历 调整` moves it.
+ */
 function wallMs(d: Duration, what: string): number {
   if (d.unit !== 'minutes') throw new Error(`triage-playbook: ${what} must be in minutes`);
   return d.amount * MINUTE;

@@ -1,6 +1,9 @@
 import type { CalendarProvider } from '../../core/clocks/clock-store';
 import type { Feature, Handler } from '../../core/feature';
+import { on } from '../../core/events';
+import { calendarChanged } from '../clocks';
 import { createVisitCommands, lastContact } from './commands';
+import { syncDueVisits } from './visit-store';
 import { VISIT_COMMANDS } from './specs';
 import { dueVisitSubject, visitClockSubject } from './subjects';
 import { loadVisitPlaybook, type VisitPlaybook } from './visit-playbook';
@@ -23,6 +26,8 @@ export function visitsFeature(deps: { calendar: CalendarProvider; playbook?: Vis
     }),
     refs: { V: { noun: '回访', example: 'V9', show: (ctx, id) => commands.show(ctx, id) } },
     timerSubjects: [dueVisitSubject(playbook, deps.calendar), visitClockSubject(playbook)],
+    // A return visit is due at the end of its period's last working day: a calendar change moves it.
+    on: [on(calendarChanged, async (ctx, p) => ({ kind: '回访', moved: await syncDueVisits(ctx.tx, playbook, ctx.now, p.calendar) }))],
   };
 }
 

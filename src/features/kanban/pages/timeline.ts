@@ -40,7 +40,7 @@ export async function timerTable(p: PageCtx, id: string, subject: string): Promi
       return [
         rule?.step ?? row.ruleId,
         rule?.clause ?? '',
-        late ? { text: '已超时', cls: 'late' } : STATE_NAMES[row.state] ?? row.state,
+        late ? { text: '已超时', cls: 'late' } : t.endedWithOrder ? '随单结束' : (STATE_NAMES[row.state] ?? row.state),
         { text: when(p, t.startedAt), sort: sortTime(t.startedAt) },
         { text: when(p, row.dueAt), sort: sortTime(row.dueAt), ...(late ? { cls: 'late' as const } : {}) },
         { text: steps, cls: 'wrap' },
