@@ -10,7 +10,7 @@ import type { Role } from '../db/schema';
  * - Across departments only 总经办 (and admins) assign: they stand above every department, so an order
  *   may be given to another department's handler when its own cannot take it. A head or supervisor of
  *   another department may not (and neither may a supervisor because he supervises the current handler).
- * - A salesperson is never the handler: he follows the order for the client (3.1.2, 业务员 ≠ 具体负责人).
+ * - A salesperson is never the handler: he is the order's 业务员, who follows it for the client.
  */
 export const ASSIGN_RULE = { id: 'order.assign.who', clause: '3.1.2' } as const;
 
