@@ -5,7 +5,7 @@
  */
 
 import { SLASHES, scanTokens, type Token } from './tokenize';
-export { stripInvisible, tokenize, type Token } from './tokenize';
+export { halfWidth, stripInvisible, tokenize, type Token } from './tokenize';
 
 export interface RawArgs {
   positional: Token[];

@@ -61,14 +61,27 @@ export function* scanTokens(input: string): Generator<Token, void, undefined> {
       const close = QUOTES.get(input.charCodeAt(i));
       const end = close ? findClose(close, i + 1) : -1;
       if (end > i) {
-        value += input.slice(segStart, i) + input.slice(i + 1, end);
+        // Quoted text keeps what the user typed; the words around it are read at half width.
+        value += halfWidth(input.slice(segStart, i)) + input.slice(i + 1, end);
         i = segStart = end + 1;
       } else {
         i++; // an unclosed quote stays as an ordinary character
       }
     }
-    yield { value: stripInvisible(value + input.slice(segStart, i)), start };
+    yield { value: stripInvisible(value + halfWidth(input.slice(segStart, i))), start };
   }
+}
+
+/**
+ * Full-width digits, Latin letters and the punctuation commands are written with (－ ： ＝ ／ ． ＠ ＃ ＿),
+ * as a Chinese input method types them: read as their ASCII forms, like the full-width space and ／ are,
+ * so `截止=２０２６－１２－２５` and `Ｄ５` mean what they look like. Only argument words are read this
+ * way; quoted text and free text (a note, a reason) keep what was typed.
+ */
+const FULL_WIDTH = /[\uFF10-\uFF19\uFF21-\uFF3A\uFF41-\uFF5A\uFF0D\uFF1A\uFF1D\uFF0F\uFF0E\uFF20\uFF03\uFF3F]/g;
+
+export function halfWidth(s: string): string {
+  return s.replace(FULL_WIDTH, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0));
 }
 
 /**

@@ -6,6 +6,7 @@ import { completeTimer, pauseTimer, type Timer } from '../../domain/timers';
 import { activeTimers, fromRow, toRow, type CalendarProvider, type TimerRow } from '../../core/clocks/clock-store';
 import type { ClockChange } from '../orders';
 import { writeAudit, type Actor } from '../../core/records';
+import { plainMessage } from './contact-message';
 import { startClientGroupTimer, type ClientGroupRuleId, type ClientGroupRules } from './client-group-rules';
 
 type Order = typeof orders.$inferSelect;
@@ -122,7 +123,7 @@ export async function lastStaffContact(db: Db, orderId: number): Promise<{ at: D
     .from(chatLog)
     .innerJoin(groups, and(eq(groups.platform, chatLog.platform), eq(groups.conversationId, chatLog.conversationId)))
     .innerJoin(people, eq(people.userid, chatLog.sender))
-    .where(and(eq(groups.orderId, orderId), eq(groups.kind, 'client'), eq(chatLog.direction, 'in')));
+    .where(and(eq(groups.orderId, orderId), eq(groups.kind, 'client'), eq(chatLog.direction, 'in'), plainMessage));
   const [rec] = await db
     .select({ at: clientContacts.at, kind: clientContacts.kind })
     .from(clientContacts)
@@ -143,7 +144,7 @@ export async function lastStaffContacts(db: Db, orderIds: number[]): Promise<Map
     .from(chatLog)
     .innerJoin(groups, and(eq(groups.platform, chatLog.platform), eq(groups.conversationId, chatLog.conversationId)))
     .innerJoin(people, eq(people.userid, chatLog.sender))
-    .where(and(inArray(groups.orderId, orderIds), eq(groups.kind, 'client'), eq(chatLog.direction, 'in')))
+    .where(and(inArray(groups.orderId, orderIds), eq(groups.kind, 'client'), eq(chatLog.direction, 'in'), plainMessage))
     .groupBy(groups.orderId);
   const recs = await db
     .select({ orderId: clientContacts.orderId, at: max(clientContacts.at) })

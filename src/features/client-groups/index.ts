@@ -10,6 +10,7 @@ import { clientGroupTimerSubject } from './client-group-subject';
 import type { QuestionTriage } from './question';
 
 export { lastStaffContact, lastStaffContacts } from './client-group-clocks';
+export { plainMessage } from './contact-message';
 export { WAY_NAMES } from './client-group-commands';
 export type { QuestionTriage } from './question';
 

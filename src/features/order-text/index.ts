@@ -1,4 +1,4 @@
-import { eq, sql } from 'drizzle-orm';
+import { and, eq, or, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { clients, departments, orderDrafts, orders, people } from '../../db/schema';
 import { SERVICE_TYPES } from '../../domain/service-types';
@@ -12,7 +12,7 @@ import { ORDER_COMMANDS } from '../orders';
 import type { ChatContext } from '../../core/context';
 import { UserInputError } from '../../core/errors';
 import type { Feature, PrepareContext } from '../../core/feature';
-import { orderCommand, parseOrderText, type OrderFields } from './parse-order-text';
+import { impossibleDates, orderCommand, parseOrderText, type OrderFields } from './parse-order-text';
 
 export { parseOrderText, orderCommand, readDate, type OrderFields } from './parse-order-text';
 
@@ -121,9 +121,23 @@ export function orderTextFeature(deps: { calendar: CalendarProvider; timeZone?: 
       return;
     }
     const { fields, source, version } = await read(ctx, text);
-    const command = orderCommand(fields);
     const got = FIELD_NAMES.filter(([k]) => fields[k]).map(([k, name]) => `${name}：${fields[k]}`);
     if (fields.paid) got.push('已付款');
+    // What was written but names no day or nobody in the roster is said, not dropped: no draft then.
+    const problems = impossibleDates(text).map((d) => `「${d}」不是有效的日期，没有作为截止日期`);
+    if (fields.salesperson) {
+      const sp = fields.salesperson;
+      const [known] = await ctx.tx
+        .select({ id: people.id })
+        .from(people)
+        .where(and(eq(people.active, true), or(eq(people.name, sp), eq(people.userid, sp))))
+        .limit(1);
+      if (!known) {
+        problems.push(`业务员「${sp}」不在名册里（可发送 /成员 列表 查看，或写 userid）`);
+        fields.salesperson = null;
+      }
+    }
+    const command = problems.length ? null : orderCommand(fields);
     if (!command) {
       const missing = FIELD_NAMES.slice(0, 3).filter(([k]) => !fields[k]).map(([, n]) => n);
       const partial = [
@@ -134,7 +148,10 @@ export function orderTextFeature(deps: { calendar: CalendarProvider; timeZone?: 
         fields.deadline ? `截止=${fields.deadline}` : '[截止=YYYY-MM-DD]',
         ...(fields.paid ? ['已付款'] : []),
       ].join(' ');
-      ctx.reply(`抱歉，我没能从这句话里读出：${missing.join('、')}。${got.length ? `\n已读到：${got.join('　')}` : ''}\n请补全后发送：\n${partial}`);
+      const lead = problems.length
+        ? `抱歉，这句话里有需要核对的内容：\n${problems.map((x) => `· ${x}`).join('\n')}`
+        : `抱歉，我没能从这句话里读出：${missing.join('、')}。`;
+      ctx.reply(`${lead}${got.length ? `\n已读到：${got.join('　')}` : ''}\n请${problems.length ? '核对' : '补全'}后发送：\n${partial}`);
       return;
     }
     // The command must be one the orders feature accepts as typed.

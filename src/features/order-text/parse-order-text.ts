@@ -1,4 +1,5 @@
 import { SERVICE_TYPES, type ServiceType } from '../../domain/service-types';
+import { halfWidth } from '../../core/command-parser';
 
 /**
  * Rule-based reading of a free-text order ("星河科技的发明专利，业务员孙业务，12月20号截止"): pure, from
@@ -69,8 +70,24 @@ export function readDate(text: string, today: string): string | null {
   return null;
 }
 
+/**
+ * Date-shaped words in the text that name no day (「2月30号」, 「2026-13-01」): the reply names them
+ * instead of leaving the deadline out without a word.
+ */
+export function impossibleDates(text: string): string[] {
+  const t = halfWidth(text);
+  const out: string[] = [];
+  for (const m of t.matchAll(/(?:(\d{4})\s*[-/.年]\s*)?(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*[日号]?/g)) {
+    if (!m[1] && !/月/.test(m[0])) continue; // 「3.5」 alone is not a date
+    const y = m[1] ? Number(m[1]) : 2024; // a leap year: 2月29日 without a year may be a day
+    if (!isoOf(y, Number(m[2]), Number(m[3]))) out.push(m[0].trim());
+  }
+  return out;
+}
+
 export function parseOrderText(text: string, opts: { today: string; departments?: string[]; people?: string[] }): OrderFields {
-  const t = text.replace(/\s+/g, ' ').trim();
+  // Read at half width (full-width digits as an input method types them); the stored text is as sent.
+  const t = halfWidth(text).replace(/\s+/g, ' ').trim();
   let serviceType: ServiceType | null = null;
   let typeAt = -1;
   for (const [re, type] of TYPE_WORDS) {

@@ -1,6 +1,7 @@
 import { outsiderMessages } from './outsider-messages';
 import { and, asc, eq } from 'drizzle-orm';
-import { departments, groups, people } from '../../db/schema';
+import { clients, departments, groups, people } from '../../db/schema';
+import { orderCode } from '../../domain/orders';
 import { normaliseServiceType, SERVICE_TYPES } from '../../domain/service-types';
 import { parseRole, ROLE_NAMES } from '../../domain/roles';
 import type { ParsedArgs } from '../../core/command-parser';
@@ -162,7 +163,7 @@ export async function groupSet(ctx: ChatContext, args: ParsedArgs, robotSetting?
   const form = '请写明要设置的内容，例如：/群 类型=客户，或 /群 机器人=<Webhook 地址或 key>。';
   if (args.kind === undefined && args.robot === undefined && args.appChat === undefined) {
     if (args.extra !== undefined || args.secret !== undefined || args.confirm === true) throw new UserInputError(`抱歉，${form}`);
-    return groupShow(ctx, form, describeRoute);
+    return await groupShow(ctx, form, describeRoute);
   }
   let secret = args.secret === undefined ? undefined : String(args.secret);
   if (args.extra !== undefined) {
@@ -235,13 +236,25 @@ export async function groupSet(ctx: ChatContext, args: ParsedArgs, robotSetting?
 }
 
 /**
- * `/群` alone: the right form, then the group's kind and how the bot reaches it (whether an @ there
- * notifies the person, and how to add a channel that can).
+ * `/群` alone: the group's settings (kind, whose department group it is, the client and order bound
+ * to it, how the bot reaches it: whether an @ there notifies the person), then how to change them.
  */
-function groupShow(ctx: ChatContext, form: string, describeRoute?: RouteDescription) {
-  const kind = ctx.group.kind === 'client' ? '客户群' : '内部群';
-  const channels = describeRoute ? describeRoute(ctx.message.platform, ctx.group.route ?? null) : [];
-  ctx.reply([`抱歉，${form}`, `本群「${groupName(ctx.group)}」现在是${kind}。`, ...(channels.length ? ['发消息的渠道：', ...channels] : [])].join('\n'));
+async function groupShow(ctx: ChatContext, form: string, describeRoute?: RouteDescription) {
+  const g = ctx.group;
+  const kind = g.kind === 'client' ? '客户群' : '内部群';
+  const [dept] = g.departmentId ? await ctx.tx.select().from(departments).where(eq(departments.id, g.departmentId)) : [];
+  const [client] = g.clientId ? await ctx.tx.select().from(clients).where(eq(clients.id, g.clientId)) : [];
+  const channels = describeRoute ? describeRoute(ctx.message.platform, g.route ?? null) : [];
+  ctx.reply(
+    [
+      `本群「${groupName(g)}」的设置：`,
+      `· 类型：${kind}${dept ? `，「${dept.name}」的部门群` : ''}`,
+      `· 绑定的客户：${client ? client.name : '未绑定'}`,
+      `· 绑定的分配单：${g.orderId ? orderCode(g.orderId) : '未绑定（/绑定 D12）'}`,
+      ...(channels.length ? ['· 发消息的渠道：', ...channels] : []),
+      form.replace('请写明要设置的内容，例如', '修改设置'),
+    ].join('\n'),
+  );
 }
 
 /**

@@ -3,7 +3,7 @@ import type { Db } from '../../db/client';
 import { chatLog, clientContacts, groups, orders, people, visits } from '../../db/schema';
 import { UserInputError } from '../../core/errors';
 import { formatInstant } from '../../domain/calendar/format-instant';
-import { WAY_NAMES } from '../client-groups';
+import { plainMessage, WAY_NAMES } from '../client-groups';
 import type { VisitRow } from './visit-store';
 
 /** What the visit commands look up and print: the last contact, a visit's number and its status. */
@@ -18,7 +18,7 @@ export async function lastContact(tx: Db, clientId: number): Promise<{ at: Date;
     .from(chatLog)
     .innerJoin(groups, and(eq(groups.platform, chatLog.platform), eq(groups.conversationId, chatLog.conversationId)))
     .innerJoin(people, eq(people.userid, chatLog.sender))
-    .where(and(eq(groups.kind, 'client'), eq(groups.clientId, clientId), eq(chatLog.direction, 'in')))
+    .where(and(eq(groups.kind, 'client'), eq(groups.clientId, clientId), eq(chatLog.direction, 'in'), plainMessage))
     .orderBy(desc(chatLog.at), desc(chatLog.id))
     .limit(1);
   const [rec] = await tx
